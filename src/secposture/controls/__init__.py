@@ -1,0 +1,1 @@
+"""Controls: the policy that turns probe findings into one status per control."""

@@ -1,0 +1,155 @@
+"""GitHub Actions: workflows (.github/workflows/*.yml) and local composite actions, parsed into
+typed jobs and steps with line numbers. Anything of the wrong shape is skipped with a Problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from secposture.facts.interface import Facts
+from secposture.facts.parsing import line_of, load_yaml
+
+WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
+ACTION_FILES = ("action.yml", "action.yaml")
+
+NOT_SET = None  # `permissions` absent: the job inherits the workflow's, or the repository default
+
+
+@dataclass
+class Step:
+    path: str
+    line: int | None
+    name: str | None = None
+    uses: str | None = None
+    run: str | None = None
+    with_: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Job:
+    path: str
+    id: str
+    line: int | None
+    permissions: Any = NOT_SET
+    uses: str | None = None  # a reusable workflow call
+    steps: list[Step] = field(default_factory=list)
+    with_: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Workflow:
+    path: str
+    triggers: frozenset[str]
+    permissions: Any = NOT_SET
+    permissions_line: int | None = None
+    jobs: list[Job] = field(default_factory=list)
+
+
+@dataclass
+class LocalAction:
+    """A composite action in the repository (`uses: ./path`), whose steps run in the caller's job."""
+
+    path: str
+    steps: list[Step]
+
+
+def _str_map(node: Any) -> dict[str, str]:
+    if not isinstance(node, dict):
+        return {}
+    return {str(k): "" if v is None else str(v) for k, v in node.items()}
+
+
+def _triggers(node: Any) -> frozenset[str]:
+    if isinstance(node, str):
+        return frozenset([node])
+    if isinstance(node, list):
+        return frozenset(str(t) for t in node)
+    if isinstance(node, dict):
+        return frozenset(str(t) for t in node)
+    return frozenset()
+
+
+def parse_steps(path: str, node: Any) -> list[Step]:
+    steps: list[Step] = []
+    if not isinstance(node, list):
+        return steps
+    for i, raw in enumerate(node):
+        if not isinstance(raw, dict):
+            continue
+        uses = raw.get("uses")
+        run = raw.get("run")
+        steps.append(
+            Step(
+                path=path,
+                line=line_of(node, i),
+                name=str(raw["name"]) if raw.get("name") is not None else None,
+                uses=str(uses).strip() if uses is not None else None,
+                run=str(run) if run is not None else None,
+                with_=_str_map(raw.get("with")),
+                env=_str_map(raw.get("env")),
+            )
+        )
+    return steps
+
+
+def parse_workflow(path: str, doc: Any) -> Workflow | None:
+    if not isinstance(doc, dict):
+        return None
+    on = doc.get("on", doc.get(True))  # YAML 1.1 readers turn `on` into true
+    workflow = Workflow(
+        path=path,
+        triggers=_triggers(on),
+        permissions=doc.get("permissions", NOT_SET),
+        permissions_line=line_of(doc, "permissions") if "permissions" in doc else None,
+    )
+    jobs = doc.get("jobs")
+    if isinstance(jobs, dict):
+        for job_id, raw in jobs.items():
+            if not isinstance(raw, dict):
+                continue
+            workflow.jobs.append(
+                Job(
+                    path=path,
+                    id=str(job_id),
+                    line=line_of(jobs, job_id),
+                    permissions=raw.get("permissions", NOT_SET),
+                    uses=str(raw["uses"]).strip() if raw.get("uses") is not None else None,
+                    steps=parse_steps(path, raw.get("steps")),
+                    with_=_str_map(raw.get("with")),
+                )
+            )
+    return workflow
+
+
+def collect(facts: Facts) -> list[Workflow]:
+    """Every workflow file GitHub would run, parsed; malformed ones become Problems."""
+    workflows = []
+    for path in facts.matching(*WORKFLOW_GLOBS, among=facts.all_paths):
+        if path.count("/") != 2:  # GitHub reads only .github/workflows/, not its subfolders
+            continue
+        doc = load_yaml(facts, path)
+        if doc is None:
+            continue
+        workflow = parse_workflow(path, doc)
+        if workflow is None:
+            facts.problem(path, "is not a workflow: expected a mapping with `on` and `jobs`")
+            continue
+        workflows.append(workflow)
+    return workflows
+
+
+def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
+    """Composite actions by the folder a `uses: ./folder` names (no leading ./)."""
+    actions: dict[str, LocalAction] = {}
+    for path in facts.paths:
+        folder, _, name = path.rpartition("/")
+        if name not in ACTION_FILES:
+            continue
+        doc = load_yaml(facts, path)
+        if not isinstance(doc, dict):
+            continue
+        runs = doc.get("runs")
+        steps = parse_steps(path, runs.get("steps")) if isinstance(runs, dict) else []
+        actions[folder] = LocalAction(path=path, steps=steps)
+    return actions

@@ -1,0 +1,182 @@
+"""The values that flow between pipeline stages: findings, control results, reports.
+
+Plain dataclasses rather than pydantic models: they are built thousands of times per estate scan and
+the scan of one checkout must start fast enough for a pre-commit hook.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Level(enum.StrEnum):
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+    EXTRA = "extra"
+
+    @property
+    def rank(self) -> int:
+        return {"required": 0, "recommended": 1, "extra": 2}[self.value]
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 - a status name, not a password
+    PARTIAL = "partial"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"
+    WAIVED = "waived"
+
+    @property
+    def failing(self) -> bool:
+        """Whether this status counts against `--fail-on`."""
+        return self in (Status.FAIL, Status.PARTIAL)
+
+
+class Outcome(enum.StrEnum):
+    """What one probe found about one thing (a file, a language, a job)."""
+
+    POSITIVE = "positive"
+    PARTIAL = "partial"
+    NEGATIVE = "negative"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where evidence was seen: a file and line, an API field, or a register record."""
+
+    path: str | None = None
+    line: int | None = None
+    api_field: str | None = None
+    record: str | None = None
+
+    def __str__(self) -> str:
+        if self.path is not None:
+            return f"{self.path}:{self.line}" if self.line else self.path
+        if self.api_field is not None:
+            return f"API {self.api_field}"
+        if self.record is not None:
+            return f"register {self.record}"
+        return "-"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One answer of one probe, with the evidence behind it."""
+
+    probe: str
+    outcome: Outcome
+    message: str
+    location: Location | None = None
+    values: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "probe": self.probe,
+            "outcome": self.outcome.value,
+            "message": self.message,
+        }
+        if self.location is not None:
+            out["location"] = self.location.to_dict()
+        if self.values:
+            out["values"] = dict(self.values)
+        return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file the scanner could not use as it stands: malformed, binary, too large, a link out."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "message": self.message}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+@dataclass(frozen=True)
+class WaiverRef:
+    """The waiver that decided a status (applied, or expired and so failing)."""
+
+    control: str
+    reason: str
+    approver: str
+    expires: str
+    expired: bool
+    origin: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    id: str
+    title: str
+    level: Level
+    guidance: str
+    status: Status
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    remediation: str | None = None
+    waiver: WaiverRef | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "level": self.level.value,
+            "guidance": self.guidance,
+            "status": self.status.value,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+            "remediation": self.remediation,
+        }
+        if self.waiver is not None:
+            out["waiver"] = self.waiver.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """What was scanned."""
+
+    name: str
+    source: str  # "git", "folder", "github"
+    path: str | None = None
+    commit: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    target: Target
+    results: tuple[ControlResult, ...]
+    problems: tuple[Problem, ...]
+    generated_at: str
+    tool_version: str
+
+    def failing(self, at_or_above: Level | None) -> list[ControlResult]:
+        """Controls that fail or are partial at `at_or_above` level or stricter (None: never)."""
+        if at_or_above is None:
+            return []
+        return [
+            r for r in self.results if r.status.failing and r.level.rank <= at_or_above.rank
+        ]

@@ -1,0 +1,1 @@
+"""Probes: small questions over facts, each in a folder with its definition (def.toml) and code."""

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from secposture.facts.interface import Facts
+from secposture.model import Finding, Location, Outcome
+from secposture.probes.interface import finding
+
+PROBE = "security-policy-present"
+# GitHub shows the first of these it finds; names are matched case-insensitively, as GitHub does.
+PLACES = ("security.md", ".github/security.md", "docs/security.md", "security.rst", "security.txt")
+
+
+def run(facts: Facts) -> list[Finding]:
+    by_lower = {p.lower(): p for p in facts.all_paths if p.lower() in PLACES}
+    for place in PLACES:
+        path = by_lower.get(place)
+        if path is None:
+            continue
+        text = facts.read(path)
+        if text is None:
+            problem = facts.problem_for(path)
+            return [finding(PROBE, Outcome.NEGATIVE, f"{path} {problem.message if problem else 'cannot be read'}", Location(path))]
+        if not text.strip():
+            return [finding(PROBE, Outcome.NEGATIVE, f"{path} is empty", Location(path))]
+        return [finding(PROBE, Outcome.POSITIVE, f"security policy in {path}", Location(path, 1))]
+    return [finding(PROBE, Outcome.NEGATIVE, "no SECURITY.md in the root, .github/ or docs/")]

@@ -1,0 +1,37 @@
+"""The report stage: one module per format, each with `render(report, options) -> str`."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+from secposture.model import ScanReport, Status
+
+FORMATS = ("terminal", "json", "sarif", "markdown", "html")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False
+    width: int | None = None
+    verbose: bool = False
+
+
+class Renderer(Protocol):
+    def __call__(self, report: ScanReport, options: RenderOptions) -> str: ...
+
+
+def renderer(fmt: str) -> Renderer:
+    """The render function of a format; its module is imported only when that format is asked for."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    module = importlib.import_module(f"secposture.reports.{fmt}_format")
+    render: Renderer = module.render
+    return render
+
+
+def status_counts(report: ScanReport) -> dict[str, int]:
+    counts = Counter(r.status.value for r in report.results)
+    return {s.value: counts.get(s.value, 0) for s in Status}

@@ -1,0 +1,1 @@
+"""Sources: where a repository is read from. Each produces a Snapshot."""

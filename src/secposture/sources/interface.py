@@ -1,0 +1,57 @@
+"""The source stage: a repository, read into a Snapshot that the facts stage parses.
+
+A snapshot reads lazily, so a scan reads only the files its probes ask for; a source that fetches
+ahead (GitHub) fills the same interface from what it fetched.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime
+
+from secposture.model import Target
+
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+
+
+class UnreadableFile(Exception):
+    """A tracked file that cannot be used as text: the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Repository settings as observed through an API, or the reason they could not be."""
+
+    observed: bool
+    reason: str
+    values: dict[str, object] | None = None
+
+
+NO_SETTINGS = Settings(
+    observed=False,
+    reason="repository settings are not visible from a checkout: scan with a GitHub token "
+    "(GITHUB_TOKEN) to decide this",
+)
+
+
+class Snapshot(abc.ABC):
+    """A repository's tracked file list, its file texts on demand, and its observed settings."""
+
+    target: Target
+    paths: tuple[str, ...]
+    settings: Settings = NO_SETTINGS
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    @abc.abstractmethod
+    def read_text(self, path: str) -> str:
+        """The text of a tracked file; raises UnreadableFile with a reason a user can act on."""
+
+    @abc.abstractmethod
+    def last_commit_date(self, path: str) -> datetime | None:
+        """When `path` last changed in history, or None where there is no history."""
+
+
+class Source(abc.ABC):
+    @abc.abstractmethod
+    def snapshot(self) -> Snapshot: ...

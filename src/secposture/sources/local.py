@@ -1,0 +1,182 @@
+"""The local source: a git checkout (the files `git ls-files` lists) or, failing that, a plain folder.
+
+Security stance (ADR 0003): git is run with options that stop a hostile repository's own config from
+running commands (core.fsmonitor), never with hooks; files are read only inside the root, never
+through a link that leads out of it, and never beyond the size limit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from datetime import datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from secposture.errors import SecpostureError
+from secposture.model import Target
+from secposture.sources.interface import (
+    DEFAULT_MAX_FILE_BYTES,
+    Snapshot,
+    Source,
+    UnreadableFile,
+)
+
+# A repository's own .git/config must not be able to make our git calls run a program.
+_GIT_SAFE_CONFIG = (
+    "-c", "core.fsmonitor=false",
+    "-c", "core.untrackedCache=false",
+    "-c", "safe.directory=*",
+)  # fmt: skip
+_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+_BINARY_SNIFF_BYTES = 8192
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    git = shutil.which("git")
+    if git is None:
+        raise FileNotFoundError("git")
+    return subprocess.run(
+        [git, *_GIT_SAFE_CONFIG, "-C", str(root), *args],
+        capture_output=True,
+        env={**os.environ, **_GIT_ENV},
+        check=False,
+        timeout=120,
+    )
+
+
+def is_excluded(path: str, excluded_dirs: frozenset[str], exclude_globs: tuple[str, ...]) -> bool:
+    """Whether a repository path is vendored/generated (by folder name) or excluded by policy."""
+    parts = path.split("/")
+    if any(part in excluded_dirs for part in parts[:-1]):
+        return True
+    return any(fnmatchcase(path, g) for g in exclude_globs)
+
+
+class LocalSnapshot(Snapshot):
+    def __init__(
+        self,
+        root: Path,
+        paths: Iterable[str],
+        target: Target,
+        max_file_bytes: int,
+        has_history: bool,
+    ) -> None:
+        self.root = root
+        self.paths = tuple(sorted(paths))
+        self.target = target
+        self.max_file_bytes = max_file_bytes
+        self._has_history = has_history
+        self._real_root = os.path.realpath(root)
+
+    def read_text(self, path: str) -> str:
+        full = os.path.join(self.root, path)
+        if os.path.islink(full):
+            real = os.path.realpath(full)
+            if os.path.commonpath([real, self._real_root]) != self._real_root:
+                raise UnreadableFile("is a link that points outside the repository; not followed")
+        try:
+            size = os.path.getsize(full)
+            if size > self.max_file_bytes:
+                raise UnreadableFile(
+                    f"is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; not read "
+                    "(raise limits.max_file_bytes in the policy to read it)"
+                )
+            with open(full, "rb") as fh:
+                data = fh.read(self.max_file_bytes + 1)
+        except FileNotFoundError:
+            raise UnreadableFile("is tracked by git but missing from the working tree") from None
+        except IsADirectoryError:
+            raise UnreadableFile("is a folder, not a file") from None
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+        if b"\0" in data[:_BINARY_SNIFF_BYTES]:
+            raise UnreadableFile("is binary, not text")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            ) from None
+
+    def last_commit_date(self, path: str) -> datetime | None:
+        if not self._has_history:
+            return None
+        try:
+            proc = _git(self.root, "log", "-1", "--format=%cI", "--", path)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        text = proc.stdout.decode("ascii", "replace").strip()
+        if proc.returncode != 0 or not text:
+            return None
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+
+
+class LocalSource(Source):
+    """A checkout on disk. Git's index decides what is in the repository; a plain folder is walked."""
+
+    def __init__(
+        self,
+        root: Path,
+        excluded_dirs: frozenset[str] = frozenset(),
+        exclude_globs: tuple[str, ...] = (),
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
+        self.root = root
+        self.excluded_dirs = excluded_dirs
+        self.exclude_globs = exclude_globs
+        self.max_file_bytes = max_file_bytes
+
+    def snapshot(self) -> LocalSnapshot:
+        root = self.root
+        if not root.exists():
+            raise SecpostureError(f"{root}: no such folder")
+        if not root.is_dir():
+            raise SecpostureError(f"{root}: not a folder (give the checkout's folder)")
+        if not os.access(root, os.R_OK | os.X_OK):
+            raise SecpostureError(f"{root}: permission denied")
+        listed = self._git_paths()
+        name = root.resolve().name or str(root)
+        if listed is None:
+            paths = self._walk()
+            target = Target(name=name, source="folder", path=str(root))
+            has_history = False
+        else:
+            paths, commit = listed
+            target = Target(name=name, source="git", path=str(root), commit=commit)
+            has_history = commit is not None
+        kept = [p for p in paths if not is_excluded(p, self.excluded_dirs, self.exclude_globs)]
+        return LocalSnapshot(root, kept, target, self.max_file_bytes, has_history)
+
+    def _git_paths(self) -> tuple[list[str], str | None] | None:
+        """Tracked paths and HEAD's commit, or None when this is not a git work tree."""
+        try:
+            proc = _git(self.root, "ls-files", "-z", "--cached", ".")
+        except (OSError, subprocess.SubprocessError):
+            return None  # no git on this machine: walk the folder instead
+        if proc.returncode != 0:
+            return None  # not a git work tree
+        head = _git(self.root, "rev-parse", "-q", "--verify", "HEAD")
+        commit = head.stdout.decode().strip() if head.returncode == 0 else None
+        paths = []
+        for raw in proc.stdout.split(b"\0"):
+            if not raw:
+                continue
+            # git gives bytes; a name that is not UTF-8 is kept, escaped, rather than dropped.
+            paths.append(raw.decode("utf-8", "surrogateescape"))
+        return paths, commit
+
+    def _walk(self) -> list[str]:
+        paths: list[str] = []
+        root = str(self.root)
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if d != ".git" and d not in self.excluded_dirs]
+            rel = os.path.relpath(dirpath, root)
+            for fn in filenames:
+                paths.append(fn if rel == "." else f"{rel}/{fn}".replace(os.sep, "/"))
+        return paths
