@@ -77,6 +77,10 @@ class Facts:
         self._texts[path] = text
         return text
 
+    def files_read(self) -> list[str]:
+        """The paths this scan has read so far (for benchmarks and the GitHub fetch plan)."""
+        return list(self._texts)
+
     def problem(self, path: str, message: str, line: int | None = None) -> Problem:
         """Record that a file could not be used; the first problem per file is kept."""
         if path in self._problem_by_path:
