@@ -82,7 +82,8 @@ class Policy:
 
 
 def _tool_from_dict(d: dict[str, Any]) -> Tool:
-    return Tool(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    return Tool(**fields)
 
 
 def default_policy() -> Policy:

@@ -31,6 +31,7 @@ def aggregate(findings: Sequence[Finding], rule: str) -> Status:
 
 
 def _summary(status: Status, findings: Sequence[Finding]) -> str:
+    wanted: tuple[Outcome, ...]
     if status is Status.PASS:
         wanted = (Outcome.POSITIVE,)
     elif status is Status.NOT_APPLICABLE:
