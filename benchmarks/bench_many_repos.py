@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from repo_generator import generate  # noqa: E402
+from repo_generator import generate
 
 from secposture import catalogue
 from secposture.controls.evaluate import evaluate

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from repo_generator import generate  # noqa: E402
+from repo_generator import generate
 
 TARGET_S = 0.5
 

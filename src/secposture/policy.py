@@ -36,6 +36,13 @@ class Tool:
     commands: tuple[str, ...] = ()  # regular expressions over commands run in CI or by a hook
     ide_extensions: tuple[str, ...] = ()  # VS Code extension ids
     config_files: tuple[str, ...] = ()  # globs of configuration files IDE integrations read
+    # Optional, added for CI, IDE and scanner recognition (all default to "not used"):
+    config_keys: tuple[str, ...] = ()  # "FILE:dotted.key": pyproject.toml:tool.ruff, setup.cfg:flake8
+    ci_templates: tuple[str, ...] = ()  # GitLab include templates/components, CircleCI orbs
+    action_inputs: tuple[str, ...] = ()  # "input=v1|v2" all must hold; "=" alone: unset; "=*": set
+    ide_settings: tuple[str, ...] = ()  # VS Code settings keys, "key" (not false) or "key=value"
+    jetbrains: tuple[str, ...] = ()  # names in .idea/*.xml (plugin ids, components, inspections)
+    weak: bool = False  # recognised, but covers the purpose only in part (detect-private-key)
 
 
 @dataclass(frozen=True)
@@ -127,12 +134,21 @@ def find_policy_text(snapshot: Snapshot) -> tuple[str, dict[str, Any]] | None:
         data = _parse_toml(name, text)
         if name == POLICY_FILE:
             return name, data
-        table = data.get("tool", {}).get("secposture")
+        table = _tool_table(name, data)
         if table is not None:
-            if not isinstance(table, dict):
-                raise PolicyError(f"{name}: tool.secposture must be a table")
             return f"{name} [tool.secposture]", table
     return None
+
+
+def _tool_table(name: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """`[tool.secposture]` of a pyproject.toml, None when absent; an error when not a table."""
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "secposture" not in tool:
+        return None
+    table = tool["secposture"]
+    if not isinstance(table, dict):
+        raise PolicyError(f"{name}: tool.secposture: must be a table")
+    return table
 
 
 def _parse_toml(name: str, text: str) -> dict[str, Any]:
@@ -145,8 +161,11 @@ def _parse_toml(name: str, text: str) -> dict[str, Any]:
 def load_policy_file(path: str, text: str) -> Policy:
     """A policy from an explicit file (`--policy`): secposture.toml or a pyproject.toml."""
     data = _parse_toml(path, text)
-    if "tool" in data and "secposture" in data.get("tool", {}):
-        data = data["tool"]["secposture"]
+    table = _tool_table(path, data)
+    if table is not None:
+        return apply_policy(default_policy(), table, f"{path} [tool.secposture]")
+    if path.replace("\\", "/").rsplit("/", 1)[-1] == PYPROJECT:
+        raise PolicyError(f"{path}: has no [tool.secposture] table")
     return apply_policy(default_policy(), data, path)
 
 
@@ -169,6 +188,12 @@ def apply_policy(base: Policy, data: dict[str, Any], origin: str) -> Policy:
         changes = override.model_dump(exclude_none=True)
         if "level" in changes:
             changes["level"] = Level(changes["level"])
+        if "interval_months" in changes and controls[cid].interval_months is None:
+            with_interval = ", ".join(c.id for c in controls.values() if c.interval_months)
+            raise PolicyError(
+                f"{origin}: controls.{cid}.interval_months: {cid} has no review interval "
+                f"(controls with one: {with_interval})"
+            )
         controls[cid] = replace(controls[cid], **changes)
     added = tuple(_tool_from_dict(t.model_dump()) for t in parsed.tools)
     waivers = tuple(
@@ -182,8 +207,13 @@ def apply_policy(base: Policy, data: dict[str, Any], origin: str) -> Policy:
         waivers=waivers,
         exclude=tuple(parsed.exclude),
         ignore_languages=frozenset(parsed.static_analysis.ignore_languages),
-        max_file_bytes=limits.max_file_bytes or base.max_file_bytes,
-        max_test_files_read=limits.max_test_files_read or base.max_test_files_read,
+        max_file_bytes=_given(limits.max_file_bytes, base.max_file_bytes),
+        max_test_files_read=_given(limits.max_test_files_read, base.max_test_files_read),
         fail_on=parsed.fail_on,
         origin=origin,
     )
+
+
+def _given(value: int | None, default: int) -> int:
+    # `or` would turn an explicit 0 (read no test files) back into the default.
+    return default if value is None else value

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from secposture.errors import PolicyError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a policy says what it means; `interval_months = true` or `"12"` is an error, not 1/12.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ControlOverride(_Strict):
@@ -30,6 +32,22 @@ class ToolEntry(_Strict):
     commands: list[str] = Field(default_factory=list)
     ide_extensions: list[str] = Field(default_factory=list)
     config_files: list[str] = Field(default_factory=list)
+    config_keys: list[str] = Field(default_factory=list)
+    ci_templates: list[str] = Field(default_factory=list)
+    action_inputs: list[str] = Field(default_factory=list)
+    ide_settings: list[str] = Field(default_factory=list)
+    jetbrains: list[str] = Field(default_factory=list)
+    weak: bool = False
+
+    @field_validator("commands")
+    @classmethod
+    def _regexes(cls, commands: list[str]) -> list[str]:
+        for i, pattern in enumerate(commands):
+            try:
+                re.compile(pattern)
+            except (re.error, RecursionError, OverflowError) as exc:
+                raise ValueError(f"commands[{i}] is not a valid regular expression: {exc}") from None
+        return commands
 
 
 class WaiverEntry(_Strict):
@@ -65,12 +83,18 @@ def _key(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def _hint(loc: tuple[int | str, ...]) -> str:
+    if loc and loc[-1] == "expires":
+        return " (write a TOML date, without quotes: expires = 2027-03-31)"
+    return ""
+
+
 def validate(data: dict[str, Any], origin: str, known_controls: set[str]) -> PolicyFile:
     try:
         parsed = PolicyFile.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{_key(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise PolicyError(f"{origin}: invalid policy:\n  " + "\n  ".join(lines)) from None
+        lines = [f"{_key(e['loc'])}: {e['msg']}{_hint(e['loc'])}" for e in exc.errors()]
+        raise PolicyError(f"{origin}: invalid policy: " + "; ".join(lines)) from None
     known = ", ".join(sorted(known_controls))
     for cid in parsed.controls:
         if cid not in known_controls:

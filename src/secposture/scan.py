@@ -53,10 +53,23 @@ def scan_path(
     return scan_snapshot(snapshot, policy, today or date.today()), policy
 
 
+_MAX_POLICY_BYTES = 1024 * 1024
+
+
 def _read_policy_file(path: Path) -> str:
     from secposture.errors import PolicyError
 
     try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read policy file: {exc}") from None
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror or exc}") from None
+    if len(data) > _MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: policy file is over {_MAX_POLICY_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"{path}: policy file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start})"
+        ) from None

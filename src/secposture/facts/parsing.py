@@ -26,7 +26,7 @@ _YAML: Any = None
 
 def parse_yaml(text: str) -> Any:
     """Parse YAML with line information (ruamel round-trip nodes). Raises ValueError with a reason."""
-    global _YAML  # noqa: PLW0603 - one parser per process; building it is the slow part
+    global _YAML
     if _YAML is None:
         _YAML = _yaml()
     from ruamel.yaml.error import MarkedYAMLError, YAMLError

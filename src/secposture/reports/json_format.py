@@ -1,4 +1,7 @@
-"""JSON: the versioned, documented machine format (docs/report-format.md, docs/report.schema.json)."""
+"""JSON: the versioned, documented machine format (docs/report-format.md, docs/report.schema.json).
+
+Compatible additions keep schema_version 1.x; a field removed or changed in meaning makes it 2.0.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,26 @@ import json
 from typing import Any
 
 from secposture.model import ScanReport
-from secposture.reports.interface import RenderOptions, status_counts
+from secposture.reports.interface import RenderOptions, clean_tree, level_counts, status_counts
 
 SCHEMA_VERSION = "1.0"
 
 
 def as_dict(report: ScanReport) -> dict[str, Any]:
-    return {
+    data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "secposture", "version": report.tool_version},
         "generated_at": report.generated_at,
         "target": report.target.to_dict(),
         "summary": status_counts(report),
+        "summary_by_level": level_counts(report),
         "controls": [r.to_dict() for r in report.results],
         "problems": [p.to_dict() for p in report.problems],
     }
+    # File names that are not UTF-8 or hold control characters become visible escapes, so the
+    # output is always valid UTF-8 JSON that a consumer can print safely.
+    cleaned: dict[str, Any] = clean_tree(data)
+    return cleaned
 
 
 def render(report: ScanReport, options: RenderOptions) -> str:

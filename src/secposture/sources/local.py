@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterable
 from datetime import datetime
@@ -24,14 +25,29 @@ from secposture.sources.interface import (
     UnreadableFile,
 )
 
-# A repository's own .git/config must not be able to make our git calls run a program.
+# A repository's own .git/config must not be able to make our git calls run a program:
+# core.fsmonitor runs a command on ls-files; log.showSignature would run gpg.program on log.
 _GIT_SAFE_CONFIG = (
     "-c", "core.fsmonitor=false",
     "-c", "core.untrackedCache=false",
+    "-c", "log.showSignature=false",
     "-c", "safe.directory=*",
 )  # fmt: skip
 _GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+# Set by a calling git (a pre-commit hook) or a user's shell, these would point our calls at another
+# repository than the one named by -C.
+_GIT_LOCATION_VARS = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+)  # fmt: skip
 _BINARY_SNIFF_BYTES = 8192
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+    env.update(_GIT_ENV)
+    return env
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -41,10 +57,18 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [git, *_GIT_SAFE_CONFIG, "-C", str(root), *args],
         capture_output=True,
-        env={**os.environ, **_GIT_ENV},
+        env=_git_env(),
+        stdin=subprocess.DEVNULL,
         check=False,
         timeout=120,
     )
+
+
+def _inside(real: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([real, root]) == root
+    except ValueError:  # different drives on Windows
+        return False
 
 
 def is_excluded(path: str, excluded_dirs: frozenset[str], exclude_globs: tuple[str, ...]) -> bool:
@@ -72,26 +96,7 @@ class LocalSnapshot(Snapshot):
         self._real_root = os.path.realpath(root)
 
     def read_text(self, path: str) -> str:
-        full = os.path.join(self.root, path)
-        if os.path.islink(full):
-            real = os.path.realpath(full)
-            if os.path.commonpath([real, self._real_root]) != self._real_root:
-                raise UnreadableFile("is a link that points outside the repository; not followed")
-        try:
-            size = os.path.getsize(full)
-            if size > self.max_file_bytes:
-                raise UnreadableFile(
-                    f"is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; not read "
-                    "(raise limits.max_file_bytes in the policy to read it)"
-                )
-            with open(full, "rb") as fh:
-                data = fh.read(self.max_file_bytes + 1)
-        except FileNotFoundError:
-            raise UnreadableFile("is tracked by git but missing from the working tree") from None
-        except IsADirectoryError:
-            raise UnreadableFile("is a folder, not a file") from None
-        except OSError as exc:
-            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+        data = self._read_bytes(path)
         if b"\0" in data[:_BINARY_SNIFF_BYTES]:
             raise UnreadableFile("is binary, not text")
         try:
@@ -100,6 +105,43 @@ class LocalSnapshot(Snapshot):
             raise UnreadableFile(
                 f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
             ) from None
+
+    def _read_bytes(self, path: str) -> bytes:
+        full = os.path.join(self.root, path)
+        # The real path is checked for every file, not only links: a folder on the way can be a
+        # link out of the repository too (a plain folder's walk can list one).
+        real = os.path.realpath(full)
+        if not _inside(real, self._real_root):
+            raise UnreadableFile("is a link that points outside the repository; not followed")
+        try:
+            st = os.stat(full)
+        except FileNotFoundError:
+            if os.path.islink(full):
+                raise UnreadableFile("is a link to nothing (dangling link)") from None
+            raise UnreadableFile("is tracked by git but missing from the working tree") from None
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise UnreadableFile("is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO or device would block or never end: never opened.
+            raise UnreadableFile("is not a regular file; not read")
+        if st.st_size > self.max_file_bytes:
+            raise UnreadableFile(self._too_large(st.st_size))
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read(self.max_file_bytes + 1)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+        if len(data) > self.max_file_bytes:  # it grew after the size check
+            raise UnreadableFile(self._too_large(len(data)))
+        return data
+
+    def _too_large(self, size: int) -> str:
+        return (
+            f"is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; not read "
+            "(raise limits.max_file_bytes in the policy, or --max-file-size, to read it)"
+        )
 
     def last_commit_date(self, path: str) -> datetime | None:
         if not self._has_history:
@@ -161,6 +203,8 @@ class LocalSource(Source):
             return None  # no git on this machine: walk the folder instead
         if proc.returncode != 0:
             return None  # not a git work tree
+        if not proc.stdout.strip(b"\0") and self._below_top_level():
+            return None  # an untracked folder inside some other repository: walk it
         head = _git(self.root, "rev-parse", "-q", "--verify", "HEAD")
         commit = head.stdout.decode().strip() if head.returncode == 0 else None
         paths = []
@@ -170,6 +214,10 @@ class LocalSource(Source):
             # git gives bytes; a name that is not UTF-8 is kept, escaped, rather than dropped.
             paths.append(raw.decode("utf-8", "surrogateescape"))
         return paths, commit
+
+    def _below_top_level(self) -> bool:
+        proc = _git(self.root, "rev-parse", "--show-prefix")
+        return proc.returncode == 0 and bool(proc.stdout.strip())
 
     def _walk(self) -> list[str]:
         paths: list[str] = []
