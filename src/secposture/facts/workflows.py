@@ -125,7 +125,8 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
 def collect(facts: Facts) -> list[Workflow]:
     """Every workflow file GitHub would run, parsed; malformed ones become Problems."""
     workflows = []
-    for path in facts.matching(*WORKFLOW_GLOBS, among=facts.all_paths):
+    # Sorted, so reports list workflows in the same order on every run.
+    for path in sorted(facts.matching(*WORKFLOW_GLOBS, among=facts.all_paths)):
         if path.count("/") != 2:  # GitHub reads only .github/workflows/, not its subfolders
             continue
         doc = load_yaml(facts, path)
@@ -142,9 +143,11 @@ def collect(facts: Facts) -> list[Workflow]:
 def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
     """Composite actions by the folder a `uses: ./folder` names (no leading ./)."""
     actions: dict[str, LocalAction] = {}
-    for path in facts.paths:
+    # All tracked paths, not facts.paths: an action folder named `build/` is still the
+    # repository's own action; only installed dependencies are skipped.
+    for path in sorted(facts.all_paths):
         folder, _, name = path.rpartition("/")
-        if name not in ACTION_FILES:
+        if name not in ACTION_FILES or "node_modules/" in path:
             continue
         doc = load_yaml(facts, path)
         if not isinstance(doc, dict):
