@@ -1,0 +1,215 @@
+"""Threat-model artefacts in the repository, and when the threat model was last reviewed.
+
+Artefacts: documents in a threat-model folder (Markdown front matter `last_reviewed_on` gives the
+review date), pytm scripts (read, never run), Threagile models (their `date`), Threat Dragon models
+and Open Threat Model documents. A recorded review date wins; otherwise the latest last-commit date
+of an artefact stands in for it, and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from fnmatch import translate
+from functools import cache
+from typing import Any
+
+from secposture import catalogue
+from secposture.dates import as_date
+from secposture.facts.interface import Facts
+from secposture.facts.parsing import front_matter, line_of, load_json, load_yaml
+
+DOCUMENT = "document"
+PYTM = "pytm"
+THREAGILE = "Threagile"
+THREAT_DRAGON = "Threat Dragon"
+OTM = "Open Threat Model"
+
+_PYTM_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+pytm[ \t.]|import[ \t]+pytm\b)", re.MULTILINE)
+_TEXT_EXTENSIONS = (".md", ".markdown", ".rst", ".adoc", ".txt")
+_PRIMARY = (PYTM, THREAGILE, THREAT_DRAGON, OTM)
+_FOLDERS_NAMED = 5
+
+
+@dataclass
+class Artefact:
+    path: str
+    kind: str
+    review_date: date | None = None
+    date_source: str | None = None  # e.g. "front matter last_reviewed_on"
+    line: int | None = None
+    note: str | None = None  # why a recorded date could not be used
+
+
+@dataclass
+class ThreatModels:
+    artefacts: list[Artefact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Review:
+    """The latest review: its date, where it comes from, and whether it is only a commit date."""
+
+    day: date
+    path: str
+    line: int | None
+    source: str
+    recorded: bool
+
+
+@cache
+def _data() -> dict[str, Any]:
+    return catalogue.load("threat_model")
+
+
+def looked_in() -> str:
+    """The usual threat-model folders, for a message (catalogue order, the likeliest first)."""
+    folders = [g.removesuffix("/*") + "/" for g in _data()["locations"] if g.endswith("/*")]
+    shown = ", ".join(folders[:_FOLDERS_NAMED])
+    more = len(folders) - _FOLDERS_NAMED
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+@cache
+def _globs_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{translate(g)})" for g in globs))
+
+
+def _matches(path: str, globs: list[str]) -> bool:
+    """Whether the lower-cased path matches a glob (`*` crosses folders), one regex per list."""
+    return bool(_globs_regex(tuple(globs)).match(path.lower()))
+
+
+def _recorded_date(facts: Facts, artefact: Artefact, value: Any, source: str) -> None:
+    """Set the artefact's review date from a recorded value; a bad one is a Problem and a note."""
+    day = as_date(value)
+    if day is None:
+        problem = facts.problem(artefact.path, f"{source} {_shown(value)} is not a date (write YYYY-MM-DD)", artefact.line)
+    elif day > facts.today:
+        problem = facts.problem(artefact.path, f"{source} {day.isoformat()} is in the future", artefact.line)
+    else:
+        artefact.review_date, artefact.date_source = day, source
+        return
+    artefact.note = problem.message if problem.path == artefact.path else str(problem)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "(a mapping)"
+    if isinstance(value, list):
+        return "(a list)"
+    return repr(value)[:60]
+
+
+def _key_line(text: str, key: str) -> int | None:
+    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*:", text, re.MULTILINE)
+    return None if match is None else text.count("\n", 0, match.start()) + 1
+
+
+def _document(facts: Facts, path: str) -> Artefact:
+    artefact = Artefact(path, DOCUMENT)
+    text = facts.read(path) if path.lower().endswith(_TEXT_EXTENSIONS) else None
+    if not text:
+        return artefact
+    meta, length = front_matter(text)
+    if meta is None and length:
+        meta = _raw_front_matter(text, length)  # unparsable YAML (2026-02-30): read the keys raw
+    key = next((k for k in _data()["review_keys"] if meta and k in meta), None)
+    if meta is not None and key is not None:
+        artefact.line = _key_line(text, key)
+        _recorded_date(facts, artefact, meta[key], f"front matter {key}")
+    return artefact
+
+
+def _raw_front_matter(text: str, length: int) -> dict[str, Any]:
+    """`key: value` lines of a front matter block YAML could not parse, values as written."""
+    raw: dict[str, Any] = {}
+    for line in text.splitlines()[1 : length - 1]:
+        key, colon, value = line.partition(":")
+        if colon and key.strip() in _data()["review_keys"]:
+            raw.setdefault(key.strip(), value.strip().strip("'\""))
+    return raw
+
+
+def _structured(facts: Facts, path: str, in_location: bool) -> Artefact | None:
+    """A Threagile, Threat Dragon or OTM model, or None when the file is none of them."""
+    lower = path.lower()
+    doc = load_json(facts, path) if lower.endswith(".json") else load_yaml(facts, path)
+    if not isinstance(doc, dict):
+        return None
+    if "threagile_version" in doc or (not in_location and _matches(path, _data()["threagile_names"])):
+        artefact = Artefact(path, THREAGILE)
+        if "date" in doc:
+            artefact.line = line_of(doc, "date")
+            _recorded_date(facts, artefact, doc["date"], "Threagile date")
+        return artefact
+    detail = doc.get("detail")
+    if "summary" in doc and isinstance(detail, dict) and "diagrams" in detail:
+        return Artefact(path, THREAT_DRAGON)
+    if "otmVersion" in doc:
+        return Artefact(path, OTM)
+    return None
+
+
+def _pytm(facts: Facts, path: str) -> Artefact | None:
+    text = facts.read(path)
+    if text is None or not _PYTM_IMPORT.search(text):
+        return None
+    return Artefact(path, PYTM)
+
+
+def _named(facts: Facts, path: str) -> Artefact | None:
+    """A named artefact outside the threat-model folders (pytm script, Threagile, Dragon, OTM)."""
+    data = _data()
+    if _matches(path, data["pytm_names"]):
+        return _pytm(facts, path)
+    if _matches(path, data["threagile_names"] + data["threat_dragon_names"] + data["otm_names"]):
+        return _structured(facts, path, in_location=False)
+    return None
+
+
+def _in_location(facts: Facts, path: str) -> Artefact:
+    lower = path.lower()
+    if lower.endswith(".py"):
+        return _pytm(facts, path) or Artefact(path, DOCUMENT)
+    if lower.endswith((".json", ".yaml", ".yml")):
+        return _structured(facts, path, in_location=True) or Artefact(path, DOCUMENT)
+    return _document(facts, path)
+
+
+def collect(facts: Facts) -> ThreatModels:
+    data = _data()
+    models = ThreatModels()
+    reads = 0
+    for path in facts.paths:
+        if _matches(path, data["locations"]):
+            if reads >= data["max_files_read"]:
+                models.artefacts.append(Artefact(path, DOCUMENT))
+                continue
+            reads += 1
+            models.artefacts.append(_in_location(facts, path))
+            continue
+        artefact = _named(facts, path)
+        if artefact is not None:
+            models.artefacts.append(artefact)
+    return models
+
+
+def latest_review(facts: Facts, models: ThreatModels) -> Review | None:
+    """The latest recorded review date; else the latest last-commit date of an artefact; else None."""
+    recorded = [(a.review_date, a.path, a) for a in models.artefacts if a.review_date is not None]
+    if recorded:
+        day, path, best = max(recorded, key=lambda t: (t[0], t[1]))
+        return Review(day, path, best.line, f"{best.date_source} of {path}", recorded=True)
+    ordered = sorted(models.artefacts, key=lambda a: (a.kind not in _PRIMARY, a.path))
+    dated: list[tuple[date, str]] = []
+    for artefact in ordered[: _data()["max_commit_lookups"]]:
+        when = facts.snapshot.last_commit_date(artefact.path)
+        if when is not None:
+            dated.append((when.date(), artefact.path))
+    if not dated:
+        return None
+    day, path = max(dated)
+    return Review(day, path, None, f"last commit date of {path}, no review date recorded",
+                  recorded=False)

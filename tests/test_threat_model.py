@@ -1,0 +1,184 @@
+"""threat-model: artefacts (documents, pytm, Threagile, Threat Dragon, OTM) and their review date."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from conftest import MakeRepo, git, result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from memory_repo import facts_of, scan_only
+
+from secposture.facts import threat_models
+from secposture.model import Outcome, Status
+from secposture.probes.threat_model_reviewed import impl as probe
+
+CONTROL = "threat-model"
+README = "docs/threat-model/README.md"
+
+
+def kinds(files: dict[str, str | bytes]) -> dict[str, str]:
+    return {a.path: a.kind for a in facts_of(files).get(threat_models.collect).artefacts}
+
+
+def front(day: str) -> str:
+    return f"---\nlast_reviewed_on: {day}\n---\n# Threat model\n"
+
+
+# --- end to end, every status ---------------------------------------------------------------------
+
+
+def test_recently_reviewed_markdown_threat_model_passes(make_repo: MakeRepo) -> None:
+    r = result(scan_only(make_repo("threat-model-docs"), CONTROL), CONTROL)
+    assert r.status is Status.PASS, r.summary
+    (f,) = r.findings
+    assert f.message == (
+        "threat model last reviewed on 2026-09-15 (front matter last_reviewed_on of "
+        f"{README}); next review due by 2027-03-15 (every 6 months)"
+    )
+    assert str(f.location) == f"{README}:2"
+
+
+def test_overdue_review_fails_and_says_since_when(make_repo: MakeRepo) -> None:
+    root = make_repo("threat-model-docs", {README: front("2025-12-01")})
+    r = result(scan_only(root, CONTROL), CONTROL)
+    assert r.status is Status.FAIL
+    assert "review overdue since 2026-06-01" in r.findings[0].message
+    assert r.remediation is not None
+
+
+def test_policy_interval_applies_to_threagile_date(make_repo: MakeRepo) -> None:
+    root = make_repo("threat-model-threagile")
+    r = result(scan_only(root, CONTROL), CONTROL)
+    assert r.status is Status.FAIL  # 2026-03-20 + 6 months < 2026-11-29
+    assert "(Threagile date of threagile.yaml)" in r.findings[0].message
+    assert str(r.findings[0].location) == "threagile.yaml:4"
+    r = result(scan_only(root, CONTROL, settings={CONTROL: "interval_months = 12"}), CONTROL)
+    assert r.status is Status.PASS
+    assert "next review due by 2027-03-20 (every 12 months)" in r.findings[0].message
+
+
+def test_tools_without_a_review_date_use_the_last_commit_date(make_repo: MakeRepo) -> None:
+    r = result(scan_only(make_repo("threat-model-tools"), CONTROL), CONTROL)
+    assert r.status is Status.PASS, r.summary
+    assert "(last commit date of " in r.findings[0].message
+    assert "no review date recorded" in r.findings[0].message
+    assert "2026-11-01" in r.findings[0].message  # the fixture's commit date
+
+
+def test_old_commit_date_fails(make_repo: MakeRepo) -> None:
+    root = make_repo("threat-model-tools", commit=False)
+    old = "2025-01-10T09:00:00+00:00"
+    git(root, "commit", "-q", "--no-verify", "-m", "old", env={"GIT_COMMITTER_DATE": old, "GIT_AUTHOR_DATE": old})
+    r = result(scan_only(root, CONTROL), CONTROL)
+    assert r.status is Status.FAIL
+    assert "last reviewed on 2025-01-10" in r.findings[0].message
+    assert "overdue since 2025-07-10" in r.findings[0].message
+
+
+def test_plain_folder_without_dates_is_unknown(make_repo: MakeRepo) -> None:
+    r = result(scan_only(make_repo("threat-model-tools", use_git=False), CONTROL), CONTROL)
+    assert r.status is Status.UNKNOWN
+    assert "no review date can be known" in r.findings[0].message
+    assert "tm.py (pytm)" in r.findings[0].message
+
+
+def test_no_threat_model_fails_and_lists_where_it_looked(make_repo: MakeRepo) -> None:
+    r = result(scan_only(make_repo(files={"README.md": "# app\n"}), CONTROL), CONTROL)
+    assert r.status is Status.FAIL
+    message = r.findings[0].message
+    assert "no threat model found: looked in docs/threat-model/" in message
+    assert "register record" in message
+
+
+# --- facts ---------------------------------------------------------------------------------------
+
+
+def test_artefact_kinds() -> None:
+    files: dict[str, str | bytes] = {
+        "docs/threat-model/README.md": "# TM\n",
+        "docs/threat-model/model.py": "from pytm import TM\n",
+        "docs/threat-model/diagram.png": b"\x89PNG\r\n",
+        "docs/security/threat-model.md": "# TM\n",
+        "threat_model/threagile.yml": "threagile_version: 1.0.0\n",
+        "docs/threat-models/dragon.json": json.dumps({"summary": {}, "detail": {"diagrams": []}}),
+        "src/app/tm.py": "import pytm\n",
+        "src/app/threat_model_helpers.py": "import os\n",  # named like one, but no pytm
+        "design/api.otm.json": '{"otmVersion": "0.2.0"}',
+        "design/other.threatdragon.json": "[]",  # not a Threat Dragon model
+        "security/threagile.yaml": "title: x\n",  # named Threagile: counts
+    }
+    assert kinds(files) == {
+        "docs/threat-model/README.md": "document",
+        "docs/threat-model/model.py": "pytm",
+        "docs/threat-model/diagram.png": "document",
+        "docs/security/threat-model.md": "document",
+        "threat_model/threagile.yml": "Threagile",
+        "docs/threat-models/dragon.json": "Threat Dragon",
+        "src/app/tm.py": "pytm",
+        "design/api.otm.json": "Open Threat Model",
+        "security/threagile.yaml": "Threagile",
+    }
+
+
+def test_recorded_date_wins_over_a_newer_commit() -> None:
+    files: dict[str, str | bytes] = {README: front("2026-01-05"), "docs/threat-model/x.md": "# x\n"}
+    dates = {p: datetime(2026, 11, 1, tzinfo=UTC) for p in files}
+    (f,) = probe.run(facts_of(files, commit_dates=dates))
+    assert f.outcome is Outcome.NEGATIVE
+    assert "last reviewed on 2026-01-05" in f.message
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("2026-02-30", "is not a date"), ("soon", "is not a date"), ("2027-01-01", "is in the future"),
+     ("[2026-01-01]", "is not a date")],
+)
+def test_bad_review_dates_are_problems_and_fall_back(value: str, problem: str) -> None:
+    dates = {README: datetime(2026, 10, 1, tzinfo=UTC)}
+    facts = facts_of({README: front(value)}, commit_dates=dates)
+    (f,) = probe.run(facts)
+    assert f.outcome is Outcome.POSITIVE
+    assert "last commit date of docs/threat-model/README.md" in f.message
+    assert problem in f.message  # the evidence says why the recorded date was not used
+    found = facts.problem_for(README)
+    assert found is not None and problem in found.message and found.line == 2
+
+
+def test_iso_datetime_string_and_yaml_date() -> None:
+    for value in ("'2026-10-01T10:00:00Z'", "2026-10-01", "2026-10-01 10:00:00"):
+        (f,) = probe.run(facts_of({README: front(value)}))
+        assert "last reviewed on 2026-10-01" in f.message, value
+
+
+# --- hostile input -------------------------------------------------------------------------------
+
+HOSTILE: list[str | bytes] = [
+    b"\x00binary", b"\xff\xfe not utf-8", "", "[]", "- a\n- b\n", "{", "key: [", "null",
+    "---\n- list\n---\n", "---\nlast_reviewed_on: {a: 1}\n---\n", "---\nlast_reviewed_on:\n---\n",
+    "threagile_version: 1\ndate: [1]\n", "threagile_version: 1\ndate: 99999-01-01\n",
+    '{"summary": 1, "detail": []}', '{"otmVersion": null}', "[" * 1000,
+    "from pytm import *\n" * 10_000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_artefacts_never_raise(text: str | bytes) -> None:
+    names = [README, "docs/threat-model/m.yaml", "docs/threat-model/m.json", "docs/threat-model/m.py",
+             "threagile.yaml", "x.threatdragon.json", "y.otm.yml", "tm.py"]
+    (f,) = probe.run(facts_of(dict.fromkeys(names, text)))
+    assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)
+
+
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300), st.dates(min_value=date(1900, 1, 1)))
+def test_threat_model_parsing_never_raises(text: str, day: date) -> None:
+    files: dict[str, str | bytes] = {
+        README: f"---\nlast_reviewed_on: {text[:20]}\n---\n{text}",
+        "docs/threat-model/m.yaml": f"threagile_version: 1\ndate: {day.isoformat()}\n{text}",
+        "docs/threat-model/m.json": text, "z.otm.json": text, "threagile.yml": text,
+    }
+    (f,) = probe.run(facts_of(files))
+    assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)
