@@ -12,38 +12,14 @@ from conftest import TODAY, scan
 
 from secposture import catalogue
 from secposture.facts.interface import Facts
-from secposture.model import ScanReport, Target
+from secposture.model import ScanReport
 from secposture.policy import default_policy
-from secposture.sources.interface import Snapshot, UnreadableFile
-
-
-class MemorySnapshot(Snapshot):
-    """Files held in memory: bytes that are not UTF-8 (or hold NUL) are unreadable, as on disk."""
-
-    def __init__(self, files: Mapping[str, str | bytes], commit_dates: Mapping[str, datetime] | None = None) -> None:
-        self.target = Target(name="memory", source="folder")
-        self.paths = tuple(sorted(files))
-        self._files = dict(files)
-        self._dates = dict(commit_dates or {})
-
-    def read_text(self, path: str) -> str:
-        data = self._files[path]
-        if isinstance(data, str):
-            return data
-        if b"\0" in data:
-            raise UnreadableFile("is binary, not text")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UnreadableFile("is not UTF-8 text") from None
-
-    def last_commit_date(self, path: str) -> datetime | None:
-        return self._dates.get(path)
+from secposture.sources.memory import MemorySnapshot
 
 
 def facts_of(files: Mapping[str, str | bytes], today: date = TODAY,
              commit_dates: Mapping[str, datetime] | None = None) -> Facts:
-    return Facts(MemorySnapshot(files, commit_dates), default_policy(), today)
+    return Facts(MemorySnapshot(files, commit_dates=commit_dates), default_policy(), today)
 
 
 def scan_only(root: Path, *controls: str, settings: Mapping[str, str] | None = None,

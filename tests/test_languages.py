@@ -113,3 +113,13 @@ def test_default_policy_has_every_control_of_the_spec() -> None:
         "pr-template-security", "secret-scanning", "security-policy", "codeowners",
         "workflow-permissions", "actions-pinned", "dangerous-workflow", "secrets-in-tree",
     }  # fmt: skip
+
+
+def test_deeply_nested_yaml_is_refused_before_parsing() -> None:
+    import pytest
+
+    from secposture.facts.parsing import parse_yaml
+
+    with pytest.raises(ValueError, match="nested deeper"):
+        parse_yaml("[" * 5000)
+    assert parse_yaml("a: [1, {b: [2]}]") == {"a": [1, {"b": [2]}]}

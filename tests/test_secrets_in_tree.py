@@ -16,7 +16,6 @@ import pytest
 from conftest import MakeRepo, result, scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_workflow_security import MemorySnapshot
 
 from secposture import catalogue
 from secposture.facts.interface import Facts
@@ -30,6 +29,7 @@ from secposture.probes.no_secrets_in_tracked_files.baseline import (
 )
 from secposture.probes.no_secrets_in_tracked_files.scanner import Scanner
 from secposture.reports.interface import FORMATS, RenderOptions, renderer
+from secposture.sources.memory import MemorySnapshot
 
 AWS_KEY = "AKIA" + "Q3RZ7XKD2LWP9M4T"
 SLACK = "xoxb-" + "1234567890-0987654321-" + "aBcDeFgHiJkLmNoPqRsTuVwX"

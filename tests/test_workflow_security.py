@@ -19,10 +19,10 @@ from secposture.facts.workflow_expressions import (
     expressions,
     untrusted_in,
 )
-from secposture.model import Outcome, Status, Target
+from secposture.model import Outcome, Status
 from secposture.policy import default_policy
 from secposture.probes.interface import load_probe
-from secposture.sources.interface import Snapshot, UnreadableFile
+from secposture.sources.memory import MemorySnapshot
 
 WORKFLOW_PROBES = (
     "workflow-jobs-least-privilege",
@@ -31,29 +31,6 @@ WORKFLOW_PROBES = (
     "workflow-no-script-injection",
 )
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
-
-
-class MemorySnapshot(Snapshot):
-    """Files held in memory, for property tests that must not build a git repository per example."""
-
-    def __init__(self, files: dict[str, str | bytes]) -> None:
-        self.files = files
-        self.paths = tuple(sorted(files))
-        self.target = Target(name="memory", source="folder")
-
-    def read_text(self, path: str) -> str:
-        data = self.files[path]
-        if isinstance(data, str):
-            return data
-        if b"\0" in data:
-            raise UnreadableFile("is binary, not text")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UnreadableFile("is not valid UTF-8") from None
-
-    def last_commit_date(self, path: str) -> None:
-        return None
 
 
 def run_probes(files: dict[str, str | bytes]) -> dict[str, list[Outcome]]:

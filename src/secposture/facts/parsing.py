@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,21 @@ if TYPE_CHECKING:
     from secposture.facts.interface import Facts
 
 _FRONT_MATTER_MAX_LINES = 200
+# No real configuration nests flow collections this deep; ruamel takes seconds (then recurses out)
+# on a few KB of `[[[[`, so such text is refused before parsing.
+_MAX_FLOW_DEPTH = 100
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth_exceeds(text: str, limit: int) -> bool:
+    if text.count("[") + text.count("{") <= limit:
+        return False  # cheap common case: too few brackets to nest that deep
+    depth = 0
+    for m in _FLOW_BRACKETS.finditer(text):
+        depth += 1 if m.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def _yaml() -> Any:
@@ -27,6 +43,8 @@ _YAML: Any = None
 def parse_yaml(text: str) -> Any:
     """Parse YAML with line information (ruamel round-trip nodes). Raises ValueError with a reason."""
     global _YAML
+    if _flow_depth_exceeds(text, _MAX_FLOW_DEPTH):
+        raise ValueError(f"flow collections nested deeper than {_MAX_FLOW_DEPTH} levels")
     if _YAML is None:
         _YAML = _yaml()
     from ruamel.yaml.error import MarkedYAMLError, YAMLError

@@ -15,8 +15,23 @@ from secposture.model import Target
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 
 
+_BINARY_SNIFF_BYTES = 8192
+
+
 class UnreadableFile(Exception):
     """A tracked file that cannot be used as text: the message says why, for the user."""
+
+
+def decode_text(data: bytes) -> str:
+    """A file's bytes as text, the same way for every source: binary and non-UTF-8 are refused."""
+    if b"\0" in data[:_BINARY_SNIFF_BYTES]:
+        raise UnreadableFile("is binary, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from secposture.sources.interface import (
     Snapshot,
     Source,
     UnreadableFile,
+    decode_text,
 )
 
 # A repository's own .git/config must not be able to make our git calls run a program:
@@ -41,7 +42,6 @@ _GIT_LOCATION_VARS = (
     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES",
     "GIT_DISCOVERY_ACROSS_FILESYSTEM",
 )  # fmt: skip
-_BINARY_SNIFF_BYTES = 8192
 
 
 def _git_env() -> dict[str, str]:
@@ -96,15 +96,7 @@ class LocalSnapshot(Snapshot):
         self._real_root = os.path.realpath(root)
 
     def read_text(self, path: str) -> str:
-        data = self._read_bytes(path)
-        if b"\0" in data[:_BINARY_SNIFF_BYTES]:
-            raise UnreadableFile("is binary, not text")
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(
-                f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-            ) from None
+        return decode_text(self._read_bytes(path))
 
     def _read_bytes(self, path: str) -> bytes:
         full = os.path.join(self.root, path)
