@@ -158,12 +158,10 @@ class LocalSource(Source):
         self,
         root: Path,
         excluded_dirs: frozenset[str] = frozenset(),
-        exclude_globs: tuple[str, ...] = (),
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.root = root
         self.excluded_dirs = excluded_dirs
-        self.exclude_globs = exclude_globs
         self.max_file_bytes = max_file_bytes
 
     def snapshot(self) -> LocalSnapshot:
@@ -184,8 +182,10 @@ class LocalSource(Source):
             paths, commit = listed
             target = Target(name=name, source="git", path=str(root), commit=commit)
             has_history = commit is not None
-        kept = [p for p in paths if not is_excluded(p, self.excluded_dirs, self.exclude_globs)]
-        return LocalSnapshot(root, kept, target, self.max_file_bytes, has_history)
+        # Every tracked path is kept: the facts stage drops vendored folders and policy excludes
+        # where they matter (languages, ecosystems), while a `.github/actions/build/` action or
+        # a policy file must still be found.
+        return LocalSnapshot(root, paths, target, self.max_file_bytes, has_history)
 
     def _git_paths(self) -> tuple[list[str], str | None] | None:
         """Tracked paths and HEAD's commit, or None when this is not a git work tree."""
@@ -215,8 +215,12 @@ class LocalSource(Source):
         paths: list[str] = []
         root = str(self.root)
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = [d for d in dirnames if d != ".git" and d not in self.excluded_dirs]
             rel = os.path.relpath(dirpath, root)
+            # Pruned for speed (node_modules can hold 100,000 files), except in .github/.
+            keep_all = rel == ".github" or rel.startswith(".github" + os.sep)
+            dirnames[:] = [
+                d for d in dirnames if d != ".git" and (keep_all or d not in self.excluded_dirs)
+            ]
             for fn in filenames:
                 paths.append(fn if rel == "." else f"{rel}/{fn}".replace(os.sep, "/"))
         return paths
