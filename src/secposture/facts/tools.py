@@ -1,0 +1,507 @@
+"""Which catalogue tools (data/tools.toml plus the policy's `[[tools]]`) run where: in pre-commit
+hooks, in CI, and set up for the IDE, each use with the file and line that shows it.
+
+Multi-tool runners whose language coverage depends on their inputs (CodeQL `languages`,
+super-linter `VALIDATE_*`, MegaLinter flavors and ENABLE/DISABLE) are narrowed with the maps in
+data/runners.toml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from secposture import catalogue
+from secposture.facts import ci as ci_facts
+from secposture.facts import ide as ide_facts
+from secposture.facts import precommit
+from secposture.facts.interface import Facts
+from secposture.facts.parsing import load_json, load_toml, load_yaml
+from secposture.facts.scripts import Command, Expander, PreCommitRun, parse_ini, segments, unwrap
+from secposture.model import Location
+from secposture.policy import Tool
+
+ALL = "*"
+PRE_COMMIT, CI, IDE = "pre-commit", "ci", "ide"
+STAGES = (PRE_COMMIT, CI, IDE)
+_MAX_CONFIG_FILES = 20
+_MEGALINTER_FILES = (".mega-linter.yml", ".mega-linter.yaml", ".megalinter.yml", ".megalinter.yaml")
+_OFF = {"false", "off", "none", "0", "disabled", ""}
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    tool: Tool
+    stage: str  # "pre-commit" | "ci" | "ide"
+    languages: frozenset[str]  # the languages this use covers ("*": every language)
+    location: Location
+    evidence: str  # what was seen, for a user: "hook `ruff` (astral-sh/ruff-pre-commit)"
+
+    def covers(self, language: str) -> bool:
+        return ALL in self.languages or language in self.languages
+
+    def has_purpose(self, purpose: str) -> bool:
+        return purpose in self.tool.purposes
+
+    def describe(self) -> str:
+        return f"{self.tool.id}: {self.evidence}"
+
+
+@dataclass
+class _Compiled:
+    tool: Tool
+    commands: list[re.Pattern[str]]
+    actions: tuple[str, ...]
+    templates: tuple[str, ...]
+    hooks: frozenset[str]
+    repos: frozenset[str]
+    extensions: frozenset[str]
+    conditions: list[tuple[str, frozenset[str] | None]]  # (input, allowed values; None = set)
+
+
+@dataclass
+class Catalogue:
+    tools: list[_Compiled] = field(default_factory=list)
+
+    def by_purpose(self, purpose: str) -> list[Tool]:
+        return [c.tool for c in self.tools if purpose in c.tool.purposes]
+
+
+def _conditions(raw: Iterable[str]) -> list[tuple[str, frozenset[str] | None]]:
+    out: list[tuple[str, frozenset[str] | None]] = []
+    for item in raw:
+        name, _, values = item.partition("=")
+        allowed = None if values == ALL else frozenset(v.strip().lower() for v in values.split("|"))
+        out.append((name.strip(), allowed))
+    return out
+
+
+def compile_catalogue(facts: Facts) -> Catalogue:
+    """The policy's tools with their patterns compiled, once per scan."""
+    out = Catalogue()
+    for tool in facts.policy.tools:
+        patterns: list[re.Pattern[str]] = []
+        for pattern in tool.commands:
+            try:
+                patterns.append(re.compile(pattern))
+            except (re.error, RecursionError, OverflowError) as exc:
+                facts.problem(facts.policy.origin or "tools", f"tool {tool.id}: command pattern {pattern!r} is not a regular expression: {exc}")
+        out.tools.append(
+            _Compiled(
+                tool=tool,
+                commands=patterns,
+                actions=tuple(a.lower().rstrip("/") for a in tool.actions),
+                templates=tuple(t.lower() for t in tool.ci_templates),
+                hooks=frozenset(tool.precommit_hooks),
+                repos=frozenset(r.lower() for r in tool.precommit_repos),
+                extensions=frozenset(e.lower() for e in tool.ide_extensions),
+                conditions=_conditions(tool.action_inputs),
+            )
+        )
+    return out
+
+
+def _languages(tool: Tool) -> frozenset[str]:
+    return frozenset(tool.languages) if tool.languages else frozenset({ALL})
+
+
+def _short(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _via(command: Command) -> str:
+    return f" (via {' -> '.join(command.via)})" if command.via else ""
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _ignored_prefixes() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(p.split()) for p in catalogue.load("runners")["commands"]["ignore"])
+
+
+def runnable_text(text: str) -> list[str]:
+    """The command segments of a line that run something (not `pip install ruff`, not `echo`)."""
+    ignored = _ignored_prefixes()
+    out: list[str] = []
+    for words in segments(text):
+        words = unwrap(words)
+        if words and not any(tuple(words[: len(p)]) == p for p in ignored):
+            out.append(" ".join(words))
+    return out
+
+
+def match_command(catalogue_: Catalogue, command: Command, stage: str) -> list[ToolUse]:
+    out: list[ToolUse] = []
+    texts = runnable_text(command.text)
+    if not texts:
+        return out
+    for compiled in catalogue_.tools:
+        if any(p.search(t) for p in compiled.commands for t in texts):
+            out.append(
+                ToolUse(
+                    compiled.tool,
+                    stage,
+                    _languages(compiled.tool),
+                    Location(command.path, command.line),
+                    f"`{_short(command.text)}` at {command.where()}{_via(command)}",
+                )
+            )
+    return out
+
+
+# --- pre-commit hooks --------------------------------------------------------------------------
+
+
+def match_hook(
+    facts: Facts,
+    hook: precommit.Hook,
+    config_path: str,
+    stage: str,
+    context: str = "",
+    where: Location | None = None,
+) -> list[ToolUse]:
+    """Tools a hook runs; `where` overrides the location (the CI line that runs the hook)."""
+    catalogue_ = facts.get(compile_catalogue)
+    where = where or Location(config_path, hook.line)
+    label = f"hook `{hook.id}` ({hook.repo})" + (f" at {config_path}:{hook.line}" if hook.line else "") + context
+    out: list[ToolUse] = []
+    matched: set[str] = set()
+    for compiled in catalogue_.tools:
+        by_id = hook.id in compiled.hooks
+        by_repo = not compiled.hooks and hook.repo in compiled.repos
+        if by_id or by_repo:
+            out.append(ToolUse(compiled.tool, stage, _languages(compiled.tool), where, label))
+            matched.add(compiled.tool.id)
+    if hook.entry:
+        # A local hook's entry (or an overriding one) is a command: `make lint`, `poetry run mypy`.
+        expander = Expander(facts)
+        for command in expander.expand(hook.entry, config_path, hook.line):
+            for use in match_command(catalogue_, command, stage):
+                if use.tool.id not in matched:
+                    matched.add(use.tool.id)
+                    out.append(ToolUse(use.tool, stage, use.languages, where, f"{label}: {use.evidence}"))
+    return out
+
+
+def precommit_uses(facts: Facts) -> list[ToolUse]:
+    """Tools the pre-commit config runs when committing or pushing (not `manual`-only hooks)."""
+    config = facts.get(precommit.collect)
+    if config is None:
+        return []
+    out: list[ToolUse] = []
+    for hook in config.hooks:
+        if hook.runs_on_commit or hook.runs_on_push:
+            context = "" if hook.runs_on_commit else f" (runs at {hook.stages_text()} only)"
+            out.extend(match_hook(facts, hook, config.path, PRE_COMMIT, context))
+    return out
+
+
+# --- CI ----------------------------------------------------------------------------------------
+
+
+def _inputs_hold(compiled: _Compiled, inputs: dict[str, str]) -> bool:
+    lowered = {k.lower(): v.strip().lower() for k, v in inputs.items()}
+    for name, allowed in compiled.conditions:
+        value = lowered.get(name.lower())
+        if allowed is None:
+            if not value:
+                return False
+        elif (value or "") not in allowed:
+            return False
+    return True
+
+
+def _action_matches(names: tuple[str, ...], name: str) -> bool:
+    return any(name == n or name.startswith(n + "/") for n in names)
+
+
+def match_use(facts: Facts, use: ci_facts.ActionUse) -> list[ToolUse]:
+    catalogue_ = facts.get(compile_catalogue)
+    names = catalogue_.tools
+    label = f"`{use.name}{'@' + use.ref[:60] if use.ref else ''}` at {use.where()}"
+    if use.via:
+        label += f" (via {' -> '.join(use.via)})"
+    out: list[ToolUse] = []
+    for compiled in names:
+        wanted = compiled.templates if use.kind in ("template", "orb") else compiled.actions
+        if not _action_matches(wanted, use.name) or not _inputs_hold(compiled, use.inputs):
+            continue
+        languages, note = _runner_languages(facts, compiled.tool, use)
+        out.append(ToolUse(compiled.tool, CI, languages, Location(use.path, use.line), label + note))
+    return out
+
+
+def _hooks_run_in_ci(facts: Facts) -> list[ToolUse]:
+    config = facts.get(precommit.collect)
+    if config is None or not config.hooks:
+        return []
+    ci = facts.get(ci_facts.collect)
+    out: list[ToolUse] = []
+    for run in ci.precommit_runs:
+        context = f", run in CI by `{_short(run.command.text, 60)}` at {run.command.where()}"
+        for hook in config.hooks:
+            if (run.hook is None or run.hook == hook.id) and hook.runs_at(run.stage):
+                at = Location(run.command.path, run.command.line)
+                out.extend(match_hook(facts, hook, config.path, CI, context, at))
+    if config.runs_in_precommit_ci:
+        context = f", run in CI by pre-commit.ci (`ci:` at {config.path}:{config.ci_line})"
+        for hook in config.hooks:
+            if hook.id not in config.ci_skip and hook.runs_on_commit:
+                at = Location(config.path, config.ci_line)
+                out.extend(match_hook(facts, hook, config.path, CI, context, at))
+    return out
+
+
+def ci_uses(facts: Facts) -> list[ToolUse]:
+    """Tools CI runs: commands, actions/templates/orbs, and pre-commit hooks run in CI."""
+    catalogue_ = facts.get(compile_catalogue)
+    ci = facts.get(ci_facts.collect)
+    out: list[ToolUse] = []
+    for command in ci.commands:
+        out.extend(match_command(catalogue_, command, CI))
+    for use in ci.uses:
+        out.extend(match_use(facts, use))
+    out.extend(_hooks_run_in_ci(facts))
+    return out
+
+
+def precommit_runs_in_ci(facts: Facts) -> list[str]:
+    """Where CI runs the pre-commit hooks, for messages."""
+    ci = facts.get(ci_facts.collect)
+    config = facts.get(precommit.collect)
+    out = [f"`{_short(r.command.text, 60)}` at {r.command.where()}" for r in ci.precommit_runs]
+    if config is not None and config.runs_in_precommit_ci:
+        out.append(f"pre-commit.ci (`ci:` at {config.path}:{config.ci_line})")
+    return out
+
+
+# --- runners whose languages depend on their inputs ----------------------------------------------
+
+
+def _runner_languages(facts: Facts, tool: Tool, use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+    runners = catalogue.load("runners")
+    spec = runners.get("runners", {}).get(tool.id)
+    if not isinstance(spec, dict):
+        return _languages(tool), ""
+    kind = spec.get("kind")
+    if kind == "codeql":
+        return _codeql(facts, spec, use)
+    if kind == "super-linter":
+        return _super_linter(spec, use)
+    if kind == "megalinter":
+        return _megalinter(facts, spec, use)
+    return _languages(tool), ""
+
+
+def _mapped(names: Iterable[str], mapping: dict[str, Any]) -> set[str]:
+    out: set[str] = set()
+    for name in names:
+        langs = mapping.get(name.strip().lower().strip("'\""))
+        if isinstance(langs, list):
+            out.update(str(lang) for lang in langs)
+    return out
+
+
+def _codeql(facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+    mapping: dict[str, Any] = spec.get("languages", {})
+    every = {lang for langs in mapping.values() for lang in langs}
+    raw = use.inputs.get("languages", "")
+    if not use.name.endswith("/init"):
+        return frozenset(), ""  # `analyze` and `upload-sarif` analyse what `init` named
+    if not raw.strip():
+        return frozenset(every), " (no `languages` input: every CodeQL language present)"
+    if "${{" in raw:
+        text = facts.read(use.path) or ""
+        # The matrix is usually in the same workflow: `language: [ 'python', 'javascript' ]`.
+        found = re.findall(r"\blanguage:\s*\[([^\]\n]{0,300})\]", text) + re.findall(r"-\s*language:\s*['\"]?([\w-]{1,40})", text)
+        names = [n for chunk in found for n in re.split(r"[,\s]+", chunk) if n]
+        languages = _mapped(names, mapping)
+        if languages:
+            return frozenset(languages), " (languages from the job matrix)"
+        return frozenset(every), " (languages from an expression: taken as every CodeQL language)"
+    return frozenset(_mapped(re.split(r"[,\s]+", raw), mapping)), ""
+
+
+def _super_linter(spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+    validators: dict[str, list[str]] = spec.get("validators", {})
+    prefix = str(spec.get("env_prefix", "VALIDATE_"))
+    not_validators = set(spec.get("not_validators", ()))
+    given = {
+        k[len(prefix) :].upper(): v.strip().lower()
+        for k, v in use.inputs.items()
+        if k.upper().startswith(prefix) and k[len(prefix) :].upper() not in not_validators
+    }
+    enabled = {k for k, v in given.items() if v == "true"}
+    disabled = {k for k, v in given.items() if v == "false"}
+    if enabled:
+        names = [v for v in validators if v in enabled]
+        note = f" (only {', '.join(sorted(enabled))} enabled)"
+    else:
+        names = [v for v in validators if v not in disabled]
+        note = f" ({', '.join(sorted(disabled))} disabled)" if disabled else ""
+    return frozenset(_mapped([n.lower() for n in names], {k.lower(): v for k, v in validators.items()})), note
+
+
+def _megalinter(facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+    descriptors: dict[str, list[str]] = spec.get("descriptors", {})
+    flavors: dict[str, list[str]] = spec.get("flavors", {})
+    settings = dict(_megalinter_config(facts))
+    settings.update({k.upper(): v for k, v in use.inputs.items()})
+    languages = {lang for langs in descriptors.values() for lang in langs}
+    notes: list[str] = []
+    flavor = use.name.partition("/flavors/")[2]
+    if flavor and flavor in flavors:
+        languages &= set(flavors[flavor])
+        notes.append(f"flavor {flavor}")
+    enable = _names(settings.get("ENABLE")) | {n.partition("_")[0] for n in _names(settings.get("ENABLE_LINTERS"))}
+    if enable:
+        languages &= _mapped([n.lower() for n in enable], {k.lower(): v for k, v in descriptors.items()})
+        notes.append(f"enabled {', '.join(sorted(enable))}")
+    disable = _names(settings.get("DISABLE"))
+    if disable:
+        languages -= _mapped([n.lower() for n in disable], {k.lower(): v for k, v in descriptors.items()})
+        notes.append(f"disabled {', '.join(sorted(disable))}")
+    return frozenset(languages), f" ({'; '.join(notes)})" if notes else ""
+
+
+def _names(value: Any) -> set[str]:
+    if isinstance(value, list):
+        return {str(v).strip().upper() for v in value if str(v).strip()}
+    if isinstance(value, str):
+        return {v.strip().upper() for v in value.split(",") if v.strip()}
+    return set()
+
+
+def _megalinter_config(facts: Facts) -> dict[str, Any]:
+    for path in _MEGALINTER_FILES:
+        if facts.exists(path):
+            doc = load_yaml(facts, path)
+            return {str(k).upper(): v for k, v in doc.items()} if isinstance(doc, dict) else {}
+    return {}
+
+
+# --- IDE ---------------------------------------------------------------------------------------
+
+
+def _setting_matches(rule: str, key: str, value: str) -> bool:
+    want_key, has_value, want_value = rule.partition("=")
+    if key != want_key:
+        return False
+    if has_value:
+        return value.lower() == want_value.lower() or want_value.lower() in value.lower().split(",")
+    return value.lower() not in _OFF
+
+
+def _glob_index(catalogue_: Catalogue) -> tuple[dict[str, list[_Compiled]], list[tuple[str, _Compiled]]]:
+    literal: dict[str, list[_Compiled]] = {}
+    wild: list[tuple[str, _Compiled]] = []
+    for compiled in catalogue_.tools:
+        for glob in compiled.tool.config_files:
+            if any(c in glob for c in "*?["):
+                wild.append((glob, compiled))
+            else:
+                literal.setdefault(glob, []).append(compiled)
+    return literal, wild
+
+
+def _config_file_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
+    literal, wild = _glob_index(catalogue_)
+    seen: set[tuple[str, str]] = set()
+    out: list[ToolUse] = []
+    for path in facts.paths:
+        name = path.rpartition("/")[2]
+        hits = list(literal.get(name, ())) + list(literal.get(path, ()))
+        hits += [c for glob, c in wild if fnmatchcase(path if "/" in glob else name, glob)]
+        for compiled in hits:
+            if (compiled.tool.id, name) in seen:
+                continue
+            seen.add((compiled.tool.id, name))
+            out.append(
+                ToolUse(compiled.tool, IDE, _languages(compiled.tool), Location(path), f"configuration file {path} (editor integrations read it)")
+            )
+    return out
+
+
+def _config_key_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
+    wanted: dict[str, list[tuple[str, _Compiled]]] = {}
+    for compiled in catalogue_.tools:
+        for entry in compiled.tool.config_keys:
+            file, _, key = entry.partition(":")
+            if key:
+                wanted.setdefault(file, []).append((key, compiled))
+    out: list[ToolUse] = []
+    for file, keys in wanted.items():
+        paths = sorted((p for p in facts.paths if p.rpartition("/")[2] == file), key=lambda p: (p.count("/"), p))
+        for path in paths[:_MAX_CONFIG_FILES]:
+            present = _present_keys(facts, path, [k for k, _ in keys])
+            for key, compiled in keys:
+                if key in present:
+                    where = Location(path, present[key])
+                    out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), where, f"`{key}` settings in {path} (editor integrations read them)"))
+    return out
+
+
+def _present_keys(facts: Facts, path: str, keys: list[str]) -> dict[str, int | None]:
+    """Which of the dotted keys (TOML/JSON) or sections (INI) the file has, with their lines."""
+    text = facts.read(path)
+    if text is None:
+        return {}
+    found: dict[str, int | None] = {}
+    if path.endswith((".toml", ".json")):
+        doc = load_toml(facts, path) if path.endswith(".toml") else load_json(facts, path)
+        for key in keys:
+            node: Any = doc
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is not None:
+                found[key] = _line_of_text(text, f"[{key}") or _line_of_text(text, f'"{key.rpartition(".")[2]}"')
+        return found
+    sections = parse_ini(text)
+    for key in keys:
+        if key in sections:
+            found[key] = _line_of_text(text, f"[{key}]")
+    return found
+
+
+def _line_of_text(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def ide_uses(facts: Facts) -> list[ToolUse]:
+    """Tools recommended or set up for editors, and tools whose configuration is committed."""
+    catalogue_ = facts.get(compile_catalogue)
+    ide = facts.get(ide_facts.collect)
+    out: list[ToolUse] = []
+    for ext in ide.extensions:
+        for compiled in catalogue_.tools:
+            if ext.id in compiled.extensions:
+                out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), Location(ext.path, ext.line), f"VS Code extension `{ext.id}` recommended in {ext.path}"))
+    for setting in ide.settings:
+        for compiled in catalogue_.tools:
+            if any(_setting_matches(rule, setting.key, setting.value) for rule in compiled.tool.ide_settings) or (
+                setting.value.lower() in compiled.extensions
+            ):
+                out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), Location(setting.path, setting.line), f"VS Code setting `{setting.key}` in {setting.path}"))
+    for path in ide.idea_files:
+        text = facts.read(path) or ""
+        for compiled in catalogue_.tools:
+            name = next((n for n in compiled.tool.jetbrains if n in text), None)
+            if name is not None:
+                where = Location(path, _line_of_text(text, name))
+                out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), where, f"JetBrains IDE configuration {path} names `{name}`"))
+    out.extend(_config_file_uses(facts, catalogue_))
+    out.extend(_config_key_uses(facts, catalogue_))
+    return out
+
+
+def uses_by_stage(facts: Facts) -> dict[str, list[ToolUse]]:
+    return {PRE_COMMIT: facts.get(precommit_uses), CI: facts.get(ci_uses), IDE: facts.get(ide_uses)}
+
+
+__all__ = ["ALL", "CI", "IDE", "PRE_COMMIT", "STAGES", "PreCommitRun", "ToolUse", "ci_uses", "ide_uses", "precommit_uses"]

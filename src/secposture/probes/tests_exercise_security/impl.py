@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+from secposture import catalogue
+from secposture.facts import languages, tools
+from secposture.facts.interface import Facts
+from secposture.model import Finding, Location, Outcome
+from secposture.probes.interface import finding
+
+PROBE = "tests-exercise-security"
+_SNIPPET = 80
+
+
+@dataclass(frozen=True)
+class Evidence:
+    path: str
+    line: int
+    category: str
+    snippet: str
+
+
+@cache
+def _config() -> dict[str, Any]:
+    return catalogue.load("security_tests")
+
+
+@cache
+def _keywords() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _config()["keywords"].items())
+
+
+def test_files(facts: Facts) -> list[str]:
+    """Test files that are code, the ones whose names suggest security first."""
+    spec = _config()
+    suffixes = tuple(spec["code_suffixes"])
+    globs = spec["test_globs"]
+    words = spec["priority_words"]
+    found = [p for p in facts.paths if p.endswith(suffixes) and any(fnmatchcase(p, g) for g in globs)]
+    return sorted(found, key=lambda p: (not any(w in p.lower() for w in words), p))
+
+
+def scan_text(path: str, text: str) -> Evidence | None:
+    """The first security keyword in a test file (in catalogue order), with its line."""
+    best: tuple[int, str, re.Match[str]] | None = None
+    for name, pattern in _keywords():
+        match = pattern.search(text)
+        if match is not None and (best is None or match.start() < best[0]):
+            best = (match.start(), name, match)
+    if best is None:
+        return None
+    start, name, _ = best
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start : line_end if line_end >= 0 else len(text)].strip()
+    snippet = line if len(line) <= _SNIPPET else line[: _SNIPPET - 1] + "…"
+    return Evidence(path, text.count("\n", 0, start) + 1, name, snippet)
+
+
+def find_evidence(facts: Facts) -> tuple[list[Evidence], int, int]:
+    """(evidence, files read, test files) reading at most the policy's limit, stopping early."""
+    files = test_files(facts)
+    enough = int(_config()["enough_files"])
+    found: list[Evidence] = []
+    read = 0
+    for path in files[: facts.policy.max_test_files_read]:
+        text = facts.read(path)
+        read += 1
+        if text is None:
+            continue
+        evidence = scan_text(path, text)
+        if evidence is not None:
+            found.append(evidence)
+            if len(found) >= enough:
+                break
+    return found, read, len(files)
+
+
+def run(facts: Facts) -> list[Finding]:
+    if not facts.get(languages.collect):
+        return [finding(PROBE, Outcome.NOT_APPLICABLE, "the repository has no code in a language secposture knows")]
+    out: list[Finding] = []
+    dast = [u for u in facts.get(tools.ci_uses) if u.has_purpose("dast")]
+    for use in list({u.tool.id: u for u in dast}.values()):
+        out.append(finding(PROBE, Outcome.POSITIVE, f"a DAST scan runs in CI: {use.describe()}", use.location))
+    evidence, read, total = find_evidence(facts)
+    for item in evidence:
+        message = f"tests exercise security ({item.category}): {item.path}:{item.line} `{item.snippet}`"
+        out.append(finding(PROBE, Outcome.POSITIVE, message, Location(item.path, item.line)))
+    if out:
+        return out
+    return [finding(PROBE, Outcome.NEGATIVE, _negative(facts, read, total))]
+
+
+def _negative(facts: Facts, read: int, total: int) -> str:
+    categories = ", ".join(name for name, _ in _keywords())
+    if total == 0:
+        return "no test files found (tests/, test/, __tests__/, spec/, *_test.go, test_*.py, *.test.ts, *Test.java, ...) and no DAST scan (such as OWASP ZAP) runs in CI"
+    if facts.policy.max_test_files_read == 0:
+        return f"{total} test files, none read (limits.max_test_files_read = 0), and no DAST scan runs in CI"
+    limited = f" (the first {read} of {total}: limits.max_test_files_read)" if read < total else ""
+    return f"none of the {read} test files read{limited} exercises security behaviour ({categories}), and no DAST scan (such as OWASP ZAP) runs in CI"
