@@ -123,3 +123,15 @@ def test_deeply_nested_yaml_is_refused_before_parsing() -> None:
     with pytest.raises(ValueError, match="nested deeper"):
         parse_yaml("[" * 5000)
     assert parse_yaml("a: [1, {b: [2]}]") == {"a": [1, {"b": [2]}]}
+
+
+def test_local_actions_in_build_folders_count_but_policy_excludes_do_not(make_repo: MakeRepo) -> None:
+    action = "runs:\n  using: composite\n  steps:\n    - uses: actions/cache@v4\n"
+    root = make_repo(
+        files={
+            ".github/actions/build/action.yml": action,
+            "tests/fixtures/repo/.github/actions/x/action.yml": action,
+            "secposture.toml": 'exclude = ["tests/fixtures/**"]\n',
+        }
+    )
+    assert set(facts_for(root).get(workflows.collect_local_actions)) == {".github/actions/build"}

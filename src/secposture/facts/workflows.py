@@ -4,6 +4,7 @@ typed jobs and steps with line numbers. Anything of the wrong shape is skipped w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from secposture.facts.interface import Facts
@@ -144,10 +145,13 @@ def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
     """Composite actions by the folder a `uses: ./folder` names (no leading ./)."""
     actions: dict[str, LocalAction] = {}
     # All tracked paths, not facts.paths: an action folder named `build/` is still the
-    # repository's own action; only installed dependencies are skipped.
+    # repository's own action; installed dependencies and the policy's excludes are skipped.
+    excluded = facts.policy.exclude
     for path in sorted(facts.all_paths):
         folder, _, name = path.rpartition("/")
         if name not in ACTION_FILES or "node_modules/" in path:
+            continue
+        if any(fnmatchcase(path, g) for g in excluded):
             continue
         doc = load_yaml(facts, path)
         if not isinstance(doc, dict):
