@@ -71,10 +71,14 @@ def main() -> None:
     s_med, f_med = statistics.median(scans), statistics.median(floors)
     print(f"files read per repository (median): {statistics.median(reads):.0f}")
     print(f"scan per repository   median {s_med * 1000:7.2f} ms  (total {sum(scans):.1f} s)")
-    print(f"floor per repository  median {f_med * 1000:7.2f} ms  (git ls-files + reading those files)")
-    print(f"ratio scan/floor: median of per-repo ratios {statistics.median(ratios):.2f}, "
-          f"ratio of medians {s_med / f_med:.2f}; target <= {TARGET_RATIO} "
-          f"({'met' if statistics.median(ratios) <= TARGET_RATIO else 'MISSED'})")
+    print(
+        f"floor per repository  median {f_med * 1000:7.2f} ms  (git ls-files + reading those files)"
+    )
+    print(
+        f"ratio scan/floor: median of per-repo ratios {statistics.median(ratios):.2f}, "
+        f"ratio of medians {s_med / f_med:.2f}; target <= {TARGET_RATIO} "
+        f"({'met' if statistics.median(ratios) <= TARGET_RATIO else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

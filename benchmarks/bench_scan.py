@@ -60,8 +60,10 @@ def main() -> None:
     print(f"repository: {args.files} files, {args.runs} runs, medians")
     print(f"  python -c pass         {interp * 1000:7.1f} ms")
     print(f"  git ls-files           {ls_files * 1000:7.1f} ms")
-    print(f"  secposture scan        {whole * 1000:7.1f} ms   target {TARGET_S * 1000:.0f} ms: "
-          f"ratio to target {whole / TARGET_S:.2f} ({'met' if whole <= TARGET_S else 'MISSED'})")
+    print(
+        f"  secposture scan        {whole * 1000:7.1f} ms   target {TARGET_S * 1000:.0f} ms: "
+        f"ratio to target {whole / TARGET_S:.2f} ({'met' if whole <= TARGET_S else 'MISSED'})"
+    )
     print(f"  scan / interpreter start ratio: {whole / interp:.1f}x")
     print("slowest top-level imports during a scan (cumulative us):")
     for us, name in imports:

@@ -50,7 +50,9 @@ jobs:
 """
 
 DEPENDABOT_HEAD = "version: 2\nupdates:\n"
-DEPENDABOT_ENTRY = "  - package-ecosystem: {eco}\n    directory: {dir}\n    schedule:\n      interval: weekly\n"
+DEPENDABOT_ENTRY = (
+    "  - package-ecosystem: {eco}\n    directory: {dir}\n    schedule:\n      interval: weekly\n"
+)
 
 ADR = """---
 status: accepted
@@ -68,7 +70,9 @@ def _files(rng: random.Random, n_files: int) -> dict[str, str]:
     files: dict[str, str] = {"README.md": "# demo\n"}
     ecosystems: list[tuple[str, str]] = []
     if rng.random() < 0.8:
-        files["pyproject.toml"] = '[project]\nname = "demo"\ndependencies = ["requests"]\n[tool.ruff]\n'
+        files["pyproject.toml"] = (
+            '[project]\nname = "demo"\ndependencies = ["requests"]\n[tool.ruff]\n'
+        )
         ecosystems.append(("pip", "/"))
         files["Makefile"] = "lint:\n\truff check .\n"
     if rng.random() < 0.5:
@@ -78,7 +82,9 @@ def _files(rng: random.Random, n_files: int) -> dict[str, str]:
         files["services/api/go.mod"] = "module example.org/api\n\ngo 1.22\n"
         ecosystems.append(("gomod", "/services/api"))
     if rng.random() < 0.4:
-        files["infra/main.tf"] = 'resource "aws_ecr_repository" "app" {\n  name = "app"\n  image_scanning_configuration {\n    scan_on_push = true\n  }\n}\n'
+        files["infra/main.tf"] = (
+            'resource "aws_ecr_repository" "app" {\n  name = "app"\n  image_scanning_configuration {\n    scan_on_push = true\n  }\n}\n'
+        )
         ecosystems.append(("terraform", "/infra"))
     if rng.random() < 0.5:
         files["Dockerfile"] = "FROM python:3.12-slim\nCOPY . /app\n"
@@ -101,9 +107,13 @@ def _files(rng: random.Random, n_files: int) -> dict[str, str]:
     if rng.random() < 0.5:
         files[".github/CODEOWNERS"] = "* @org/team\n"
     if rng.random() < 0.5:
-        files[".github/pull_request_template.md"] = "## Security\n- [ ] Considered the OWASP Top 10\n"
+        files[".github/pull_request_template.md"] = (
+            "## Security\n- [ ] Considered the OWASP Top 10\n"
+        )
     if rng.random() < 0.4:
-        files["docs/threat-model/README.md"] = "---\nlast_reviewed_on: 2026-09-01\n---\n# Threat model\n"
+        files["docs/threat-model/README.md"] = (
+            "---\nlast_reviewed_on: 2026-09-01\n---\n# Threat model\n"
+        )
     # Code and tests up to the size asked for.
     i = 0
     while len(files) < n_files:
@@ -111,9 +121,8 @@ def _files(rng: random.Random, n_files: int) -> dict[str, str]:
         if kind < 0.5:
             files[f"src/demo/module_{i}.py"] = f"def f{i}(x):\n    return x + {i}\n"
         elif kind < 0.7:
-            files[f"tests/test_module_{i}.py"] = (
-                f"def test_f{i}():\n    assert {i} == {i}\n"
-                + ("def test_requires_login():\n    assert 401\n" if i % 97 == 0 else "")
+            files[f"tests/test_module_{i}.py"] = f"def test_f{i}():\n    assert {i} == {i}\n" + (
+                "def test_requires_login():\n    assert 401\n" if i % 97 == 0 else ""
             )
         elif kind < 0.85:
             files[f"frontend/src/component_{i}.ts"] = f"export const c{i} = {i};\n"

@@ -17,13 +17,17 @@ from secposture.policy import default_policy
 from secposture.sources.memory import MemorySnapshot
 
 
-def facts_of(files: Mapping[str, str | bytes], today: date = TODAY,
-             commit_dates: Mapping[str, datetime] | None = None) -> Facts:
+def facts_of(
+    files: Mapping[str, str | bytes],
+    today: date = TODAY,
+    commit_dates: Mapping[str, datetime] | None = None,
+) -> Facts:
     return Facts(MemorySnapshot(files, commit_dates=commit_dates), default_policy(), today)
 
 
-def scan_only(root: Path, *controls: str, settings: Mapping[str, str] | None = None,
-              today: date = TODAY) -> ScanReport:
+def scan_only(
+    root: Path, *controls: str, settings: Mapping[str, str] | None = None, today: date = TODAY
+) -> ScanReport:
     """scan() with a policy file (outside the repository) enabling only `controls`; `settings`
     adds lines to a control's table (`{"threat-model": "interval_months = 12"}`)."""
     extra = settings or {}

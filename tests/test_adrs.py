@@ -30,7 +30,9 @@ def test_madr_log_with_a_security_decision_passes(make_repo: MakeRepo) -> None:
     log, *security = r.findings
     assert log.message == "ADR log in docs/decisions/ (3 ADRs)"  # not the template or README
     (oidc,) = security
-    assert oidc.location is not None and oidc.location.path.endswith("0003-sign-in-staff-with-oidc.md")
+    assert oidc.location is not None and oidc.location.path.endswith(
+        "0003-sign-in-staff-with-oidc.md"
+    )
     assert "front matter tags include 'security'" in oidc.message
     assert "title mentions 'OpenID'" in oidc.message
     assert str(oidc.location).endswith(":5")  # the tags line
@@ -41,15 +43,24 @@ def test_log_without_security_decisions_is_partial(make_repo: MakeRepo) -> None:
     assert r.status is Status.PARTIAL, r.summary
     assert [f.outcome for f in r.findings] == [Outcome.POSITIVE, Outcome.NEGATIVE]
     assert r.findings[0].message == "ADR log in doc/architecture/decisions/ (3 ADRs)"
-    assert "none of the 3 ADRs in doc/architecture/decisions/ records a security decision" in r.findings[1].message
+    assert (
+        "none of the 3 ADRs in doc/architecture/decisions/ records a security decision"
+        in r.findings[1].message
+    )
     assert r.remediation is not None
 
 
 def test_no_adr_log_fails(make_repo: MakeRepo) -> None:
-    r = result(scan_only(make_repo(files={"README.md": "# app\n", "docs/guide.md": "# guide\n"}), CONTROL), CONTROL)
+    r = result(
+        scan_only(make_repo(files={"README.md": "# app\n", "docs/guide.md": "# guide\n"}), CONTROL),
+        CONTROL,
+    )
     assert r.status is Status.FAIL
     assert [f.outcome for f in r.findings] == [Outcome.NEGATIVE, Outcome.NEGATIVE]
-    assert "no ADR log: looked for .adr-dir, docs/adr/, docs/adrs/, docs/decisions/" in r.findings[0].message
+    assert (
+        "no ADR log: looked for .adr-dir, docs/adr/, docs/adrs/, docs/decisions/"
+        in r.findings[0].message
+    )
 
 
 def test_a_security_adr_added_to_the_adr_tools_log_passes(make_repo: MakeRepo) -> None:
@@ -57,7 +68,9 @@ def test_a_security_adr_added_to_the_adr_tools_log_passes(make_repo: MakeRepo) -
         "# 4. Store secrets in AWS Secrets Manager\n\nDate: 2024-11-02\n\n## Status\n\nAccepted\n\n"
         "## Decision\n\nRotate database credentials every 30 days.\n"
     )
-    root = make_repo("adr-tools-no-security", {"doc/architecture/decisions/0004-store-secrets.md": adr})
+    root = make_repo(
+        "adr-tools-no-security", {"doc/architecture/decisions/0004-store-secrets.md": adr}
+    )
     assert result(scan_only(root, CONTROL), CONTROL).status is Status.PASS
 
 
@@ -94,7 +107,9 @@ def test_what_is_and_is_not_an_adr() -> None:
     }
     log = facts_of(files).get(adrs.collect)
     assert sorted(a.path for a in log.adrs) == [
-        "docs/adr/adr-012-tokens.md", "docs/adr/use-vault.md", "services/billing/docs/adr/0001-pci-scope.md",
+        "docs/adr/adr-012-tokens.md",
+        "docs/adr/use-vault.md",
+        "services/billing/docs/adr/0001-pci-scope.md",
     ]
     assert log.folders == ["docs/adr", "services/billing/docs/adr"]
 
@@ -141,15 +156,35 @@ HOSTILE: list[str | bytes] = [
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_adrs_never_raise(text: str | bytes) -> None:
     facts = facts_of({"docs/adr/0001-x.md": text, "docs/adr/0002-y.md": text})
-    assert log_probe.run(facts)[0].outcome is Outcome.POSITIVE  # numbered files are ADRs, read or not
+    assert (
+        log_probe.run(facts)[0].outcome is Outcome.POSITIVE
+    )  # numbered files are ADRs, read or not
     assert security_probe.run(facts)
 
 
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=400) | st.lists(
-    st.sampled_from(["---", "tags: [security]", "status: x", "# T", "## Decision", "Decision",
-                     "--------", "```", "Tags: sec", "secrets", "", "=== X"]), max_size=12,
-).map("\n".join))
+@given(
+    st.text(max_size=400)
+    | st.lists(
+        st.sampled_from(
+            [
+                "---",
+                "tags: [security]",
+                "status: x",
+                "# T",
+                "## Decision",
+                "Decision",
+                "--------",
+                "```",
+                "Tags: sec",
+                "secrets",
+                "",
+                "=== X",
+            ]
+        ),
+        max_size=12,
+    ).map("\n".join)
+)
 def test_adr_parsing_never_raises(text: str) -> None:
     facts = facts_of({"adr/0001-a.md": text, "adr/b.md": text, "adr/0002-c.rst": text})
     log = facts.get(adrs.collect)

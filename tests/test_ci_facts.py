@@ -18,7 +18,9 @@ from secposture.model import Status
 from secposture.policy import Policy, default_policy
 from secposture.sources.memory import MemorySnapshot
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def facts_of(files: dict[str, str | bytes], policy: Policy | None = None) -> Facts:
@@ -64,7 +66,12 @@ repos:
     config = facts.get(precommit.collect)
     assert config is not None and config.valid
     gitleaks, mypy, meta = config.hooks
-    assert (gitleaks.repo, gitleaks.rev, gitleaks.line, gitleaks.runs_on_commit) == ("gitleaks/gitleaks", "v8.21.2", 9, True)
+    assert (gitleaks.repo, gitleaks.rev, gitleaks.line, gitleaks.runs_on_commit) == (
+        "gitleaks/gitleaks",
+        "v8.21.2",
+        9,
+        True,
+    )
     assert mypy.repo == "local" and mypy.entry == "poetry run mypy --strict"
     assert not mypy.runs_on_commit and mypy.runs_at("manual")
     assert meta.repo == "meta" and meta.stages == ("pre-commit",)
@@ -76,8 +83,13 @@ repos:
 
 def test_precommit_repo_names() -> None:
     assert precommit.repo_name("https://github.com/PyCQA/bandit") == "pycqa/bandit"
-    assert precommit.repo_name("https://github.com/pre-commit/mirrors-mypy.git/") == "pre-commit/mirrors-mypy"
-    assert precommit.repo_name("https://gitlab.com/pycqa/flake8") == "https://gitlab.com/pycqa/flake8"
+    assert (
+        precommit.repo_name("https://github.com/pre-commit/mirrors-mypy.git/")
+        == "pre-commit/mirrors-mypy"
+    )
+    assert (
+        precommit.repo_name("https://gitlab.com/pycqa/flake8") == "https://gitlab.com/pycqa/flake8"
+    )
     assert precommit.repo_name("local") == "local"
 
 
@@ -85,7 +97,11 @@ def test_old_list_form_and_bad_shapes() -> None:
     old = "- repo: https://github.com/Yelp/detect-secrets\n  sha: v1.0\n  hooks:\n    - id: detect-secrets\n"
     config = facts_of({".pre-commit-config.yaml": old}).get(precommit.collect)
     assert config is not None and [h.id for h in config.hooks] == ["detect-secrets"]
-    for text in ("repos: {a: 1}\n", "just a string\n", "repos:\n  - 42\n  - repo: x\n    hooks: nope\n"):
+    for text in (
+        "repos: {a: 1}\n",
+        "just a string\n",
+        "repos:\n  - 42\n  - repo: x\n    hooks: nope\n",
+    ):
         facts = facts_of({".pre-commit-config.yaml": text})
         got = facts.get(precommit.collect)
         assert got is not None
@@ -101,7 +117,35 @@ def test_hostile_precommit_files_are_problems() -> None:
 
 
 @PROPERTY
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20), lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(["repos", "repo", "hooks", "id", "stages", "entry", "args", "ci", "skip", "rev", "default_stages"]) | st.text(max_size=8), c, max_size=5), max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda c: (
+            st.lists(c, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "repos",
+                        "repo",
+                        "hooks",
+                        "id",
+                        "stages",
+                        "entry",
+                        "args",
+                        "ci",
+                        "skip",
+                        "rev",
+                        "default_stages",
+                    ]
+                )
+                | st.text(max_size=8),
+                c,
+                max_size=5,
+            )
+        ),
+        max_leaves=30,
+    )
+)
 def test_precommit_parser_never_raises(doc: object) -> None:
     facts = facts_of({".pre-commit-config.yaml": json.dumps(doc)})
     facts.get(precommit.collect)
@@ -133,13 +177,18 @@ loop: loop
 
 
 def test_make_targets_prerequisites_subdirectories_and_cycles() -> None:
-    facts = facts_of({"Makefile": MAKEFILE, "web/Makefile": "lint:\n\tnpx eslint .\n", "src/a.py": ""})
+    facts = facts_of(
+        {"Makefile": MAKEFILE, "web/Makefile": "lint:\n\tnpx eslint .\n", "src/a.py": ""}
+    )
     expander = Expander(facts)
     out = expander.expand("make", ".github/workflows/ci.yml", 10)
     texts = [c.text for c in out]
     assert "npx eslint ." in texts and "mypy src" in texts
     ruff = next(c for c in out if "ruff check" in c.text)
-    assert ruff.text.endswith("--output-format=github") and (ruff.path, ruff.line) == ("Makefile", 7)
+    assert ruff.text.endswith("--output-format=github") and (ruff.path, ruff.line) == (
+        "Makefile",
+        7,
+    )
     assert ruff.via == ("`make` at .github/workflows/ci.yml:10", "Makefile target lint")
     eslint = next(c for c in out if c.text == "npx eslint .")
     assert eslint.path == "web/Makefile" and eslint.via[-1] == "web/Makefile target lint"
@@ -156,7 +205,10 @@ def test_deep_and_wide_makefiles_are_bounded() -> None:
 
 
 def test_makefile_parser_rules() -> None:
-    parsed = parse_makefile("Makefile", "X := 1\nY ?= 2\nA B: C | D $(E)\n\techo a\n%.o: %.c\n\tcc\ndefine F\nlint:\nendef\n")
+    parsed = parse_makefile(
+        "Makefile",
+        "X := 1\nY ?= 2\nA B: C | D $(E)\n\techo a\n%.o: %.c\n\tcc\ndefine F\nlint:\nendef\n",
+    )
     assert set(parsed.targets) == {"A", "B", "%.o"}
     assert parsed.targets["A"].prerequisites == ["C", "D"]
     assert parsed.default == "A"
@@ -177,13 +229,24 @@ def test_npm_yarn_pnpm_scripts_with_pre_scripts_and_recursion() -> None:
         indent=2,
     )
     facts = facts_of({"package.json": package})
-    for command in ("npm run lint", "yarn lint", "yarn run lint", "pnpm lint", "pnpm run lint", "npm --prefix . run lint"):
+    for command in (
+        "npm run lint",
+        "yarn lint",
+        "yarn run lint",
+        "pnpm lint",
+        "pnpm run lint",
+        "npm --prefix . run lint",
+    ):
         texts = [c.text for c in Expander(facts).expand(command, "ci.yml", 1)]
         assert "tsc --noEmit" in texts and "eslint src && npm run lint:css" in texts, command
     assert Expander(facts).expand("npm run a", "ci.yml", 1)  # cycle-safe
     texts = [c.text for c in Expander(facts).expand("npx run-p lint:*", "ci.yml", 1)]
     assert "stylelint '**/*.css'" in texts
-    lint = next(c for c in Expander(facts).expand("npm test && npm run lint", "ci.yml", 1) if c.text.startswith("eslint"))
+    lint = next(
+        c
+        for c in Expander(facts).expand("npm test && npm run lint", "ci.yml", 1)
+        if c.text.startswith("eslint")
+    )
     assert lint.line == 4  # the line of "lint" in package.json
 
 
@@ -214,7 +277,9 @@ commands = mypy src
     assert "mypy src" in texts and "ruff check ." in texts
     every = [c.text for c in Expander(facts).expand("python -m tox", "ci.yml", 1)]
     assert every.count("pytest {posargs}") == 3
-    ruff = next(c for c in Expander(facts).expand("tox -e lint", "ci.yml", 1) if c.text == "ruff check .")
+    ruff = next(
+        c for c in Expander(facts).expand("tox -e lint", "ci.yml", 1) if c.text == "ruff check ."
+    )
     assert (ruff.path, ruff.line) == ("tox.ini", 8)
 
 
@@ -229,13 +294,24 @@ def test_tox_in_pyproject_and_nox_sessions() -> None:
 
 
 def test_shell_scripts_and_precommit_runs() -> None:
-    facts = facts_of({"scripts/lint.sh": "#!/bin/sh\nset -e\nshellcheck scripts/*.sh\n", "gradlew": "exec java"})
+    facts = facts_of(
+        {"scripts/lint.sh": "#!/bin/sh\nset -e\nshellcheck scripts/*.sh\n", "gradlew": "exec java"}
+    )
     expander = Expander(facts)
-    out = expander.expand("cd scripts && ./lint.sh\nbash scripts/lint.sh\n./gradlew spotbugsMain", "ci.yml", 5)
+    out = expander.expand(
+        "cd scripts && ./lint.sh\nbash scripts/lint.sh\n./gradlew spotbugsMain", "ci.yml", 5
+    )
     assert [c.line for c in out if c.text.startswith("shellcheck")] == [3, 3]
     assert not any(c.path == "gradlew" for c in out)
-    expander.expand("pre-commit run --all-files --hook-stage manual\npre-commit run gitleaks\npre-commit install", "ci.yml", 1)
-    assert [(r.hook, r.stage) for r in expander.precommit_runs] == [(None, "manual"), ("gitleaks", "pre-commit")]
+    expander.expand(
+        "pre-commit run --all-files --hook-stage manual\npre-commit run gitleaks\npre-commit install",
+        "ci.yml",
+        1,
+    )
+    assert [(r.hook, r.stage) for r in expander.precommit_runs] == [
+        (None, "manual"),
+        ("gitleaks", "pre-commit"),
+    ]
 
 
 @PROPERTY
@@ -247,9 +323,19 @@ def test_make_and_ini_parsers_never_raise(text: str) -> None:
 
 
 @PROPERTY
-@given(st.text(alphabet=st.sampled_from(list("make npm run tox -e lint:;&|$(){}\\\n\t'\"./")), max_size=200))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("make npm run tox -e lint:;&|$(){}\\\n\t'\"./")), max_size=200
+    )
+)
 def test_expander_never_raises(text: str) -> None:
-    facts = facts_of({"Makefile": "lint:\n\tmake lint\n\t" + text, "package.json": json.dumps({"scripts": {"lint": text}}), "tox.ini": "[testenv]\ncommands = " + text})
+    facts = facts_of(
+        {
+            "Makefile": "lint:\n\tmake lint\n\t" + text,
+            "package.json": json.dumps({"scripts": {"lint": text}}),
+            "tox.ini": "[testenv]\ncommands = " + text,
+        }
+    )
     Expander(facts).expand(text, "ci.yml", 1)
 
 
@@ -276,7 +362,13 @@ def test_github_steps_local_composite_actions_and_docker_actions() -> None:
 
 
 def test_install_and_echo_lines_do_not_count() -> None:
-    facts = facts_of({".github/workflows/ci.yml": workflow("- run: pip install ruff mypy bandit\n- run: echo 'run mypy later'")})
+    facts = facts_of(
+        {
+            ".github/workflows/ci.yml": workflow(
+                "- run: pip install ruff mypy bandit\n- run: echo 'run mypy later'"
+            )
+        }
+    )
     assert not tool_ids(facts.get(tools.ci_uses))
     facts = facts_of({".github/workflows/ci.yml": workflow("- run: pip install mypy && mypy src")})
     assert tool_ids(facts.get(tools.ci_uses)) == {"mypy"}
@@ -298,13 +390,25 @@ lint:
     - - shellcheck bin/*.sh
     - golangci-lint run
 """
-    facts = facts_of({".gitlab-ci.yml": gitlab, "ci/lint.yml": ".base:\n  script: tflint --recursive\n"})
+    facts = facts_of(
+        {".gitlab-ci.yml": gitlab, "ci/lint.yml": ".base:\n  script: tflint --recursive\n"}
+    )
     got = facts.get(ci.collect)
     assert got.files == [".gitlab-ci.yml", "ci/lint.yml"]
     names = [u.name for u in got.uses]
-    assert names == ["security/sast.gitlab-ci.yml", "components/secret-detection/secret-detection", "my-group/ci-templates/templates/build.yml"]
+    assert names == [
+        "security/sast.gitlab-ci.yml",
+        "components/secret-detection/secret-detection",
+        "my-group/ci-templates/templates/build.yml",
+    ]
     ids = tool_ids(facts.get(tools.ci_uses))
-    assert {"gitlab-sast", "gitlab-secret-detection", "shellcheck", "golangci-lint", "tflint"} <= ids
+    assert {
+        "gitlab-sast",
+        "gitlab-secret-detection",
+        "shellcheck",
+        "golangci-lint",
+        "tflint",
+    } <= ids
     shellcheck = next(u for u in facts.get(tools.ci_uses) if u.tool.id == "shellcheck")
     assert shellcheck.location.line == 12
 
@@ -331,7 +435,12 @@ workflows:
     jobs: [lint, snyk/scan]
 """
     jenkins = "pipeline {\n  stages {\n    stage('lint') { steps { sh 'make lint' } }\n    stage('scan') { steps { sh \"trivy image app:latest\" } }\n  }\n}\n"
-    files = {".circleci/config.yml": circle, "Jenkinsfile": jenkins, "Makefile": "lint:\n\tphpstan analyse src\n", "bitbucket-pipelines.yml": "pipelines:\n  default:\n    - step:\n        script:\n          - rubocop\n"}
+    files = {
+        ".circleci/config.yml": circle,
+        "Jenkinsfile": jenkins,
+        "Makefile": "lint:\n\tphpstan analyse src\n",
+        "bitbucket-pipelines.yml": "pipelines:\n  default:\n    - step:\n        script:\n          - rubocop\n",
+    }
     facts = facts_of(files)
     uses = facts.get(tools.ci_uses)
     assert {"flake8", "pyright", "phpstan", "trivy-image", "rubocop"} <= tool_ids(uses)
@@ -342,17 +451,57 @@ workflows:
 
 
 @PROPERTY
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=15), lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(["include", "script", "template", "local", "jobs", "steps", "run", "command", "orbs", "workflows", "before_script", "component"]) | st.text(max_size=6), c, max_size=5), max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=15),
+        lambda c: (
+            st.lists(c, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "include",
+                        "script",
+                        "template",
+                        "local",
+                        "jobs",
+                        "steps",
+                        "run",
+                        "command",
+                        "orbs",
+                        "workflows",
+                        "before_script",
+                        "component",
+                    ]
+                )
+                | st.text(max_size=6),
+                c,
+                max_size=5,
+            )
+        ),
+        max_leaves=30,
+    )
+)
 def test_ci_collectors_never_raise(doc: object) -> None:
     text = json.dumps(doc)
-    files: dict[str, str | bytes] = {".gitlab-ci.yml": text, ".circleci/config.yml": text, ".github/workflows/x.yml": text, "Jenkinsfile": text}
+    files: dict[str, str | bytes] = {
+        ".gitlab-ci.yml": text,
+        ".circleci/config.yml": text,
+        ".github/workflows/x.yml": text,
+        "Jenkinsfile": text,
+    }
     facts = facts_of(files)
     facts.get(ci.collect)
     facts.get(tools.ci_uses)
 
 
 def test_hostile_ci_files_are_problems_not_crashes() -> None:
-    facts = facts_of({".gitlab-ci.yml": b"\xff\xfe", ".circleci/config.yml": "- a list\n", "Jenkinsfile": b"\x00\x01"})
+    facts = facts_of(
+        {
+            ".gitlab-ci.yml": b"\xff\xfe",
+            ".circleci/config.yml": "- a list\n",
+            "Jenkinsfile": b"\x00\x01",
+        }
+    )
     assert facts.get(ci.collect).commands == []
     assert facts.problem_for(".gitlab-ci.yml") is not None
     assert facts.problem_for(".circleci/config.yml") is not None
@@ -367,34 +516,77 @@ def covered(facts: Facts, tool_id: str) -> set[str]:
 
 def test_codeql_languages_input_matrix_and_default() -> None:
     init = "- uses: github/codeql-action/init@v3\n  with:\n    languages: {langs}\n- uses: github/codeql-action/analyze@v3"
-    facts = facts_of({".github/workflows/codeql.yml": workflow(init.format(langs="javascript-typescript, java-kotlin"))})
+    facts = facts_of(
+        {
+            ".github/workflows/codeql.yml": workflow(
+                init.format(langs="javascript-typescript, java-kotlin")
+            )
+        }
+    )
     assert covered(facts, "codeql") == {"javascript", "typescript", "java", "kotlin"}
-    matrix = workflow(init.format(langs="${{ matrix.language }}")).replace("    runs-on", "    strategy:\n      matrix:\n        language: [ 'python', 'go' ]\n    runs-on")
+    matrix = workflow(init.format(langs="${{ matrix.language }}")).replace(
+        "    runs-on",
+        "    strategy:\n      matrix:\n        language: [ 'python', 'go' ]\n    runs-on",
+    )
     facts = facts_of({".github/workflows/codeql.yml": matrix})
     assert covered(facts, "codeql") == {"python", "go"}
-    facts = facts_of({".github/workflows/codeql.yml": workflow("- uses: github/codeql-action/init@v3")})
+    facts = facts_of(
+        {".github/workflows/codeql.yml": workflow("- uses: github/codeql-action/init@v3")}
+    )
     assert {"python", "ruby", "csharp"} <= covered(facts, "codeql")
 
 
 def test_super_linter_validate_rules() -> None:
     step = "- uses: super-linter/super-linter@v7\n  env:\n{env}"
-    facts = facts_of({".github/workflows/lint.yml": workflow(step.format(env="    VALIDATE_ALL_CODEBASE: false\n    VALIDATE_PYTHON_RUFF: true\n    VALIDATE_BASH: true"))})
+    facts = facts_of(
+        {
+            ".github/workflows/lint.yml": workflow(
+                step.format(
+                    env="    VALIDATE_ALL_CODEBASE: false\n    VALIDATE_PYTHON_RUFF: true\n    VALIDATE_BASH: true"
+                )
+            )
+        }
+    )
     assert covered(facts, "super-linter") == {"python", "shell"}
-    facts = facts_of({".github/workflows/lint.yml": workflow(step.format(env="    VALIDATE_GO: false\n    VALIDATE_GO_MODULES: false"))})
+    facts = facts_of(
+        {
+            ".github/workflows/lint.yml": workflow(
+                step.format(env="    VALIDATE_GO: false\n    VALIDATE_GO_MODULES: false")
+            )
+        }
+    )
     langs = covered(facts, "super-linter")
     assert "go" not in langs and {"python", "terraform", "kubernetes"} <= langs
 
 
 def test_megalinter_flavor_and_enable() -> None:
-    facts = facts_of({".github/workflows/mega.yml": workflow("- uses: oxsecurity/megalinter/flavors/python@v8")})
-    assert covered(facts, "megalinter") == {"python", "shell", "dockerfile", "kubernetes", "terraform"}
-    facts = facts_of({".github/workflows/mega.yml": workflow("- uses: oxsecurity/megalinter@v8"), ".mega-linter.yml": "ENABLE_LINTERS: [GO_GOLANGCI_LINT, TERRAFORM_TFLINT]\n"})
+    facts = facts_of(
+        {".github/workflows/mega.yml": workflow("- uses: oxsecurity/megalinter/flavors/python@v8")}
+    )
+    assert covered(facts, "megalinter") == {
+        "python",
+        "shell",
+        "dockerfile",
+        "kubernetes",
+        "terraform",
+    }
+    facts = facts_of(
+        {
+            ".github/workflows/mega.yml": workflow("- uses: oxsecurity/megalinter@v8"),
+            ".mega-linter.yml": "ENABLE_LINTERS: [GO_GOLANGCI_LINT, TERRAFORM_TFLINT]\n",
+        }
+    )
     assert covered(facts, "megalinter") == {"go", "terraform"}
 
 
 def test_trivy_action_scan_types() -> None:
     step = "- uses: aquasecurity/trivy-action@0.28.0\n  with:\n    {inputs}"
-    expect = {"image-ref: app:1": "trivy-image", "scan-type: fs": "trivy-fs", "scan-type: config": "trivy-config", "scan-type: 'image'": "trivy-image"}
+    expect = {
+        "image-ref: app:1": "trivy-image",
+        "scan-type: fs": "trivy-fs",
+        "scan-type: config": "trivy-config",
+        "scan-type: 'image'": "trivy-image",
+    }
     for inputs, tool_id in expect.items():
         facts = facts_of({".github/workflows/scan.yml": workflow(step.format(inputs=inputs))})
         assert tool_ids(facts.get(tools.ci_uses)) == {tool_id}, inputs
@@ -435,7 +627,17 @@ def test_ide_extensions_settings_jetbrains_and_config() -> None:
     facts = facts_of(files)
     uses = facts.get(tools.ide_uses)
     ids = tool_ids(uses)
-    assert {"golangci-lint", "ruff", "shellcheck", "pylint", "eslint", "flake8", "mypy", "hadolint", "go-vet"} <= ids
+    assert {
+        "golangci-lint",
+        "ruff",
+        "shellcheck",
+        "pylint",
+        "eslint",
+        "flake8",
+        "mypy",
+        "hadolint",
+        "go-vet",
+    } <= ids
     flake8 = next(u for u in uses if u.tool.id == "flake8")
     assert (flake8.location.path, flake8.location.line) == ("setup.cfg", 4)
     assert "editor integrations read" in flake8.evidence
@@ -444,7 +646,13 @@ def test_ide_extensions_settings_jetbrains_and_config() -> None:
 
 
 def test_hostile_ide_files() -> None:
-    facts = facts_of({".vscode/settings.json": "{ not json", ".vscode/extensions.json": '{"recommendations": {"a": 1}}', ".devcontainer/devcontainer.json": b"\xff"})
+    facts = facts_of(
+        {
+            ".vscode/settings.json": "{ not json",
+            ".vscode/extensions.json": '{"recommendations": {"a": 1}}',
+            ".devcontainer/devcontainer.json": b"\xff",
+        }
+    )
     assert facts.get(tools.ide_uses) == []
     assert facts.problem_for(".vscode/settings.json") is not None
 
@@ -455,9 +663,80 @@ def test_hostile_ide_files() -> None:
 def test_catalogue_is_complete_and_valid() -> None:
     policy = default_policy()
     ids = {t.id for t in policy.tools}
-    for wanted in ("ruff", "bandit", "mypy", "pylint", "flake8", "pyright", "semgrep", "eslint", "tsc", "biome", "oxlint", "njsscan", "golangci-lint", "go-vet", "staticcheck", "gosec", "phpstan", "psalm", "phpcs", "rubocop", "brakeman", "standardrb", "spotbugs", "pmd", "checkstyle", "errorprone", "detekt", "ktlint", "roslyn-analyzers", "security-code-scan", "sonar", "tflint", "tfsec", "checkov", "trivy-config", "terrascan", "hadolint", "shellcheck", "kube-linter", "kubeconform", "kube-score", "datree", "polaris", "clippy", "cargo-audit", "super-linter", "megalinter", "codeql", "gitleaks", "detect-secrets", "trufflehog", "git-secrets", "ggshield", "talisman", "secretlint", "ripsecrets", "kingfisher", "trivy-image", "grype", "snyk-container", "docker-scout", "clair", "gitlab-container-scanning", "ecr-image-scan", "kics", "conftest", "zap", "nuclei"):
+    for wanted in (
+        "ruff",
+        "bandit",
+        "mypy",
+        "pylint",
+        "flake8",
+        "pyright",
+        "semgrep",
+        "eslint",
+        "tsc",
+        "biome",
+        "oxlint",
+        "njsscan",
+        "golangci-lint",
+        "go-vet",
+        "staticcheck",
+        "gosec",
+        "phpstan",
+        "psalm",
+        "phpcs",
+        "rubocop",
+        "brakeman",
+        "standardrb",
+        "spotbugs",
+        "pmd",
+        "checkstyle",
+        "errorprone",
+        "detekt",
+        "ktlint",
+        "roslyn-analyzers",
+        "security-code-scan",
+        "sonar",
+        "tflint",
+        "tfsec",
+        "checkov",
+        "trivy-config",
+        "terrascan",
+        "hadolint",
+        "shellcheck",
+        "kube-linter",
+        "kubeconform",
+        "kube-score",
+        "datree",
+        "polaris",
+        "clippy",
+        "cargo-audit",
+        "super-linter",
+        "megalinter",
+        "codeql",
+        "gitleaks",
+        "detect-secrets",
+        "trufflehog",
+        "git-secrets",
+        "ggshield",
+        "talisman",
+        "secretlint",
+        "ripsecrets",
+        "kingfisher",
+        "trivy-image",
+        "grype",
+        "snyk-container",
+        "docker-scout",
+        "clair",
+        "gitlab-container-scanning",
+        "ecr-image-scan",
+        "kics",
+        "conftest",
+        "zap",
+        "nuclei",
+    ):
         assert wanted in ids, wanted
-    languages = set(__import__("secposture.catalogue", fromlist=["load"]).load("languages")["languages"])
+    languages = set(
+        __import__("secposture.catalogue", fromlist=["load"]).load("languages")["languages"]
+    )
     for tool in policy.tools:
         assert set(tool.languages) <= languages | {"*"}, tool.id
 

@@ -24,7 +24,9 @@ from secposture.cli import cli
 ROOT = Path(__file__).parent.parent
 SCRIPT = Path(sys.executable).parent / "secposture"
 REPORT_SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text("utf-8"))
-POLICY = (Path(__file__).parent / "fixtures" / "report-basic" / "secposture.toml").read_text("utf-8")
+POLICY = (Path(__file__).parent / "fixtures" / "report-basic" / "secposture.toml").read_text(
+    "utf-8"
+)
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -32,13 +34,19 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def script(*args: str, cwd: Path | None = None,
-           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def script(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     if not SCRIPT.exists():
         pytest.skip(f"the console script is not installed at {SCRIPT}")
     return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-        env={**os.environ, **(env or {})}, check=False,
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -79,7 +87,10 @@ def test_every_format_from_a_real_scan(make_repo: MakeRepo, fmt: str) -> None:
         data = json.loads(out)
         jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(data)
         assert {c["id"] for c in data["controls"]} == {
-            "ithc", "dependabot-security-updates", "pr-review-required", "secret-scanning",
+            "ithc",
+            "dependabot-security-updates",
+            "pr-review-required",
+            "secret-scanning",
             "security-policy",
         }
         assert data["target"]["source"] == "git" and len(data["target"]["commit"]) == 40
@@ -119,7 +130,10 @@ def test_color_flags_and_no_color_env(make_repo: MakeRepo) -> None:
 
 
 def test_max_file_size_flag(make_repo: MakeRepo) -> None:
-    repo = make_repo("report-basic", {"SECURITY.md": "# Security\n\n" + "Report to security@example.org.\n" * 100})
+    repo = make_repo(
+        "report-basic",
+        {"SECURITY.md": "# Security\n\n" + "Report to security@example.org.\n" * 100},
+    )
     _, out, _ = run("scan", str(repo), "--format", "json")
     assert _status(out, "security-policy") == "pass"
     _, out, _ = run("scan", str(repo), "--format", "json", "--max-file-size", "1024")
@@ -160,7 +174,9 @@ def _status(out: str, control: str) -> str:
         ("extra", "recommended", 0),  # extra controls never fail the exit code
     ],
 )
-def test_fail_on_levels(make_repo: MakeRepo, level: str, fail_on: str | None, expected: int) -> None:
+def test_fail_on_levels(
+    make_repo: MakeRepo, level: str, fail_on: str | None, expected: int
+) -> None:
     repo = make_repo("report-basic", {"secposture.toml": with_level(level)})
     (repo / "SECURITY.md").unlink()
     args = ["scan", str(repo), "--format", "json"] + (["--fail-on", fail_on] if fail_on else [])
@@ -236,17 +252,22 @@ def test_bad_option_via_console_script() -> None:
 
 
 def test_invalid_policy_names_the_key(make_repo: MakeRepo) -> None:
-    repo = make_repo("report-basic", {
-        "secposture.toml": POLICY + '\n[controls.threat-model]\ninterval_months = "six"\n'
-    })
+    repo = make_repo(
+        "report-basic",
+        {"secposture.toml": POLICY + '\n[controls.threat-model]\ninterval_months = "six"\n'},
+    )
     # TOML allows the table only once, so a second [controls.threat-model] is itself an error.
     proc = script("scan", str(repo))
     _assert_one_line_error(proc, "secposture.toml", "line")
-    repo = make_repo("report-basic", {
-        "secposture.toml": POLICY.replace(
-            "[controls.threat-model]\nenabled = false", '[controls.threat-model]\ninterval_months = "six"'
-        )
-    })
+    repo = make_repo(
+        "report-basic",
+        {
+            "secposture.toml": POLICY.replace(
+                "[controls.threat-model]\nenabled = false",
+                '[controls.threat-model]\ninterval_months = "six"',
+            )
+        },
+    )
     _assert_one_line_error(script("scan", str(repo)), "controls.threat-model.interval_months")
 
 
@@ -260,13 +281,15 @@ def test_error_from_policy_text_cannot_drive_the_terminal(make_repo: MakeRepo) -
 def test_unwritable_output(make_repo: MakeRepo, tmp_path: Path) -> None:
     repo = make_repo("report-basic")
     _assert_one_line_error(
-        script("scan", str(repo), "-o", str(tmp_path / "no" / "such" / "dir" / "r.json")), "does not exist"
+        script("scan", str(repo), "-o", str(tmp_path / "no" / "such" / "dir" / "r.json")),
+        "does not exist",
     )
     _assert_one_line_error(script("scan", str(repo), "-o", str(tmp_path)), str(tmp_path))
 
 
-def test_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch, make_repo: MakeRepo,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_internal_error_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo("report-basic")
 
     def broken(fmt: str) -> object:
@@ -278,10 +301,15 @@ def test_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch, make_repo: 
         cli_module.main(["scan", str(repo)])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "internal error: RuntimeError: renderer exploded second line" in err
+    assert (
+        err.count("\n") == 1
+        and "internal error: RuntimeError: renderer exploded second line" in err
+    )
 
 
-def test_main_exit_codes_in_process(make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_exit_codes_in_process(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = make_repo("report-basic", {"secposture.toml": with_level("required")})
     with pytest.raises(SystemExit) as exc:
         cli_module.main(["scan", str(repo), "--format", "json"])
@@ -310,7 +338,13 @@ def test_console_script_scan_exit_codes(make_repo: MakeRepo) -> None:
 def test_help_teaches() -> None:
     proc = script("scan", "--help")
     assert proc.returncode == 0
-    for text in ("Examples:", "--format", "--fail-on", "Exit codes:", "secposture scan --format sarif"):
+    for text in (
+        "Examples:",
+        "--format",
+        "--fail-on",
+        "Exit codes:",
+        "secposture scan --format sarif",
+    ):
         assert text in proc.stdout
     top = script()
     assert top.returncode == 0 and "secposture scan --help" in top.stdout
@@ -325,7 +359,8 @@ def test_output_to_a_closed_pipe_is_quiet(make_repo: MakeRepo) -> None:
     # The reader goes away, as with `secposture scan | head -c 10`.
     proc = subprocess.Popen(
         [str(SCRIPT), "scan", str(repo), "--format", "html"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # before the report is written: the write meets a closed pipe

@@ -15,7 +15,10 @@ TRIVY_IMAGE = "- uses: aquasecurity/trivy-action@0.28.0\n  with:\n    image-ref:
 
 
 def test_image_scan_in_ci_passes(make_repo: MakeRepo) -> None:
-    got = result(scan(make_repo("sa-go-bare", {".github/workflows/scan.yml": workflow(TRIVY_IMAGE)})), "container-scanning")
+    got = result(
+        scan(make_repo("sa-go-bare", {".github/workflows/scan.yml": workflow(TRIVY_IMAGE)})),
+        "container-scanning",
+    )
     assert got.status is Status.PASS
     (only,) = got.findings
     assert "trivy-image" in only.message and only.location.path == ".github/workflows/scan.yml"  # type: ignore[union-attr]
@@ -29,7 +32,9 @@ def test_other_image_scanners_pass() -> None:
         "- run: grype registry:ghcr.io/acme/app:1 --fail-on high",
         "- run: aws ecr wait image-scan-complete --repository-name app --image-id imageTag=1",
     ):
-        facts = facts_of({"Dockerfile": "FROM scratch\n", ".github/workflows/ci.yml": workflow(step)})
+        facts = facts_of(
+            {"Dockerfile": "FROM scratch\n", ".github/workflows/ci.yml": workflow(step)}
+        )
         assert [f.outcome for f in impl.run(facts)] == [Outcome.POSITIVE], step
 
 
@@ -50,7 +55,9 @@ def test_registry_scanning_and_ecr_module() -> None:
     registry = 'resource "aws_ecr_registry_scanning_configuration" "this" {\n  scan_type = "ENHANCED"\n  rule {\n    scan_frequency = "CONTINUOUS_SCAN"\n  }\n}\n'
     facts = facts_of({"Dockerfile": "FROM scratch\n", "infra/ecr.tf": registry})
     assert [f.outcome for f in impl.run(facts)] == [Outcome.POSITIVE]
-    module = 'module "ecr" {\n  source = "terraform-aws-modules/ecr/aws"\n  repository_name = "app"\n}\n'
+    module = (
+        'module "ecr" {\n  source = "terraform-aws-modules/ecr/aws"\n  repository_name = "app"\n}\n'
+    )
     facts = facts_of({"Dockerfile": "FROM scratch\n", "ecr.tf": module})
     assert [f.outcome for f in impl.run(facts)] == [Outcome.POSITIVE]
     off = module.replace('repository_name = "app"', "repository_image_scan_on_push = false")
@@ -64,7 +71,10 @@ def test_filesystem_scan_only_is_partial(make_repo: MakeRepo) -> None:
     partial = next(f for f in got.findings if f.outcome is Outcome.PARTIAL)
     assert "trivy fs" in partial.message and "via `make scan`" in partial.message
     gap = next(f for f in got.findings if f.outcome is Outcome.NEGATIVE)
-    assert "aws_ecr_repository.api at infra/main.tf:5 has no image_scanning_configuration" in gap.message
+    assert (
+        "aws_ecr_repository.api at infra/main.tf:5 has no image_scanning_configuration"
+        in gap.message
+    )
 
 
 def test_unscanned_build_fails(make_repo: MakeRepo) -> None:
@@ -74,8 +84,15 @@ def test_unscanned_build_fails(make_repo: MakeRepo) -> None:
     assert "docker/build-push-action" in got.summary
 
 
-def test_ci_build_without_dockerfile_is_detected_and_no_build_is_not_applicable(make_repo: MakeRepo) -> None:
-    facts = facts_of({"main.go": "package main\n", ".github/workflows/ko.yml": workflow("- run: ko build ./cmd/app --bare")})
+def test_ci_build_without_dockerfile_is_detected_and_no_build_is_not_applicable(
+    make_repo: MakeRepo,
+) -> None:
+    facts = facts_of(
+        {
+            "main.go": "package main\n",
+            ".github/workflows/ko.yml": workflow("- run: ko build ./cmd/app --bare"),
+        }
+    )
     (only,) = impl.run(facts)
     assert only.outcome is Outcome.NEGATIVE and "ko build" in only.message
     facts = facts_of({"pom.xml": "<project/>", "Jenkinsfile": "sh './mvnw compile jib:build'\n"})
@@ -91,6 +108,15 @@ def test_scan_on_push_from_a_variable_is_not_trusted() -> None:
 
 
 @PROPERTY
-@given(st.text(alphabet=st.sampled_from(list('resource module "aws_ecr_repository" image_scanning_configuration scan_on_push = true {}#\n')), max_size=400))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list(
+                'resource module "aws_ecr_repository" image_scanning_configuration scan_on_push = true {}#\n'
+            )
+        ),
+        max_size=400,
+    )
+)
 def test_terraform_scanner_never_raises(text: str) -> None:
     impl.parse_ecr("x.tf", text)

@@ -39,7 +39,9 @@ def test_add_months(day: date, months: int, expected: date) -> None:
 def test_add_months_properties(day: date, months: int) -> None:
     moved = add_months(day, months)
     assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == months
-    assert moved.day == day.day or (moved.day < day.day and (moved + (date(2000, 1, 2) - date(2000, 1, 1))).day == 1)
+    assert moved.day == day.day or (
+        moved.day < day.day and (moved + (date(2000, 1, 2) - date(2000, 1, 1))).day == 1
+    )
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,9 @@ def test_no_configuration_at_all_fails(make_repo: MakeRepo) -> None:
 
 def test_dependabot_version_1_fails_citing_the_problem(make_repo: MakeRepo) -> None:
     config = "version: 1\nupdate_configs:\n  - package_manager: python\n    directory: /\n"
-    report = scan_only(make_repo(files={"requirements.txt": "flask\n", DEPENDABOT: config}), CONTROL)
+    report = scan_only(
+        make_repo(files={"requirements.txt": "flask\n", DEPENDABOT: config}), CONTROL
+    )
     r = result(report, CONTROL)
     assert r.status is Status.FAIL
     assert "`version` must be 2 (found 1)" in r.findings[0].message
@@ -134,7 +136,8 @@ def test_pyproject_counts_only_when_it_declares_dependencies() -> None:
 
 def test_requirements_folder_belongs_to_its_parent() -> None:
     files: dict[str, str | bytes] = {
-        "svc/requirements/base.txt": "", "svc/requirements/requirements-dev.txt": "",
+        "svc/requirements/base.txt": "",
+        "svc/requirements/requirements-dev.txt": "",
     }
     assert dirs(files) == {"pip": ["/svc"]}
 
@@ -164,9 +167,13 @@ def test_workspaces_yarn_form_and_cargo_members() -> None:
 
 def test_gradle_settings_and_dotnet_solution_cover_nested_projects() -> None:
     files: dict[str, str | bytes] = {
-        "settings.gradle.kts": 'include("app")\n', "build.gradle.kts": "", "app/build.gradle.kts": "",
+        "settings.gradle.kts": 'include("app")\n',
+        "build.gradle.kts": "",
+        "app/build.gradle.kts": "",
         "samples/build.gradle": "",  # below the root settings file: the root entry covers it
-        "dotnet/App.sln": "", "dotnet/src/App/App.csproj": "", "tools/Tool.csproj": "",
+        "dotnet/App.sln": "",
+        "dotnet/src/App/App.csproj": "",
+        "tools/Tool.csproj": "",
     }
     assert dirs(files) == {"gradle": ["/"], "nuget": ["/dotnet", "/tools"]}
 
@@ -226,7 +233,9 @@ def test_directory_matching_is_precise_and_normalised() -> None:
         "  - package-ecosystem: github-actions\n    directory: /.github/workflows\n"
     )
     files: dict[str, str | bytes] = {
-        DEPENDABOT: config, "frontend/package.json": "{}", "frontend/admin/package.json": "{}",
+        DEPENDABOT: config,
+        "frontend/package.json": "{}",
+        "frontend/admin/package.json": "{}",
         ".github/workflows/ci.yml": "on: push\n",
     }
     assert coverage_of(files) == {
@@ -249,7 +258,9 @@ def test_uv_and_bun_entries_count_for_their_ecosystems() -> None:
         "  - package-ecosystem: bun\n    directory: /web\n"
     )
     files: dict[str, str | bytes] = {
-        DEPENDABOT: config, "uv.lock": "", "web/package.json": "{}",
+        DEPENDABOT: config,
+        "uv.lock": "",
+        "web/package.json": "{}",
     }
     assert set(coverage_of(files).values()) == {Outcome.POSITIVE}
 
@@ -266,7 +277,10 @@ def test_renovate_in_package_json_and_submodules_default_off() -> None:
 def test_renovate_explicit_ignore_paths_and_disabled_manager() -> None:
     config = '{"ignorePaths": ["legacy/"], "docker-compose": {"enabled": false}}'
     files: dict[str, str | bytes] = {
-        "renovate.json": config, "legacy/go.mod": "", "go.mod": "", "compose.yml": "",
+        "renovate.json": config,
+        "legacy/go.mod": "",
+        "go.mod": "",
+        "compose.yml": "",
     }
     assert coverage_of(files) == {
         ("gomod", "/"): Outcome.POSITIVE,
@@ -288,7 +302,9 @@ def test_dependabot_yaml_extension_and_policy_excluded_actions() -> None:
 
 def test_renovate_first_config_file_wins() -> None:
     files: dict[str, str | bytes] = {
-        "renovate.json": '{"enabled": false}', ".github/renovate.json": "{}", "go.mod": "",
+        "renovate.json": '{"enabled": false}',
+        ".github/renovate.json": "{}",
+        "go.mod": "",
     }
     configs = facts_of(files).get(dependabot.collect)
     assert configs.renovate is not None and configs.renovate.path == "renovate.json"
@@ -298,7 +314,9 @@ def test_renovate_first_config_file_wins() -> None:
 def test_dependabot_and_renovate_either_covers() -> None:
     files: dict[str, str | bytes] = {
         DEPENDABOT: "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n",
-        ".renovaterc": "{enabledManagers: ['gomod']}", "package.json": "{}", "go.mod": "",
+        ".renovaterc": "{enabledManagers: ['gomod']}",
+        "package.json": "{}",
+        "go.mod": "",
     }
     assert set(coverage_of(files).values()) == {Outcome.POSITIVE}
 
@@ -311,7 +329,10 @@ def test_json5_conversion() -> None:
       "url": "https://example.org//x", $schema: 'a',
     }"""
     assert json.loads(dependabot.json5_to_json(text)) == {
-        "key": 'it\'s "quoted"', "list": [1, 2], "url": "https://example.org//x", "$schema": "a",
+        "key": 'it\'s "quoted"',
+        "list": [1, 2],
+        "url": "https://example.org//x",
+        "$schema": "a",
     }
 
 
@@ -355,9 +376,21 @@ def test_malformed_dependabot_is_a_negative_naming_the_problem() -> None:
 
 
 HOSTILE_JSON: list[str | bytes] = [
-    "{", "[1, 2]", "null", '"text"', '{"enabledManagers": 5, "ignorePaths": {"a": 1}}',
-    '{"enabled": "no", "extends": 7}', "{'unterminated: 1}", "/* never closed", "{a: b c}",
-    "[" * 100000, b"\xff\xfe{}", b"{\x00}", '{"renovate": []}', "{,}", '{"a": 1,,}',
+    "{",
+    "[1, 2]",
+    "null",
+    '"text"',
+    '{"enabledManagers": 5, "ignorePaths": {"a": 1}}',
+    '{"enabled": "no", "extends": 7}',
+    "{'unterminated: 1}",
+    "/* never closed",
+    "{a: b c}",
+    "[" * 100000,
+    b"\xff\xfe{}",
+    b"{\x00}",
+    '{"renovate": []}',
+    "{,}",
+    '{"a": 1,,}',
 ]
 
 
@@ -370,7 +403,8 @@ def test_hostile_renovate_and_package_json_never_raise(text: str | bytes) -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["[project\n", b"\xff", "project = 5\n", "[project]\ndependencies = 'x'\n", "x = [" * 3000]
+    "text",
+    ["[project\n", b"\xff", "project = 5\n", "[project]\ndependencies = 'x'\n", "x = [" * 3000],
 )
 def test_hostile_pyproject_and_cargo(text: str | bytes) -> None:
     files: dict[str, str | bytes] = {"pyproject.toml": text, "Cargo.toml": text, "a/Cargo.toml": ""}
@@ -383,15 +417,26 @@ def test_hostile_pyproject_and_cargo(text: str | bytes) -> None:
 FAST = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=15), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=15), children, max_size=5)
+    ),
     max_leaves=25,
 )
 dependabot_like = st.fixed_dictionaries(
-    {"version": st.sampled_from([2, 1, "2", None]),
-     "updates": st.lists(st.fixed_dictionaries(
-         {"package-ecosystem": st.sampled_from(["npm", "pip", "gomod", 3, None]),
-          "directory": st.sampled_from(["/", "/a", "a/*", "/**", "", 5]),
-          "directories": json_values}), max_size=4) | json_values},
+    {
+        "version": st.sampled_from([2, 1, "2", None]),
+        "updates": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "package-ecosystem": st.sampled_from(["npm", "pip", "gomod", 3, None]),
+                    "directory": st.sampled_from(["/", "/a", "a/*", "/**", "", 5]),
+                    "directories": json_values,
+                }
+            ),
+            max_size=4,
+        )
+        | json_values,
+    },
 )
 
 
@@ -421,14 +466,18 @@ path_segment = st.text(alphabet="ab*?[]/.-_", min_size=1, max_size=6)
 
 @FAST
 @given(st.lists(path_segment, max_size=8), st.lists(path_segment, max_size=8))
-def test_glob_matching_never_raises_and_double_star_matches_all(pattern: list[str], path: list[str]) -> None:
+def test_glob_matching_never_raises_and_double_star_matches_all(
+    pattern: list[str], path: list[str]
+) -> None:
     ecosystems.glob_matches(pattern, path)
     assert ecosystems.glob_matches(["**"], path)
 
 
 @FAST
-@given(st.lists(st.text(alphabet="abcp/.-_ACDGPRSmqjxtuolnkf", min_size=1, max_size=30), max_size=30),
-       st.text(max_size=200))
+@given(
+    st.lists(st.text(alphabet="abcp/.-_ACDGPRSmqjxtuolnkf", min_size=1, max_size=30), max_size=30),
+    st.text(max_size=200),
+)
 def test_ecosystem_facts_never_raise(paths: list[str], text: str) -> None:
     files: dict[str, str | bytes] = {p.strip("/") or "x": text for p in paths}
     files.update({"package.json": text, "pyproject.toml": text, "Cargo.toml": text})

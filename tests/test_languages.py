@@ -92,8 +92,9 @@ def test_workflow_shapes_are_parsed_with_lines(make_repo: MakeRepo) -> None:
 
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -125,7 +126,9 @@ def test_deeply_nested_yaml_is_refused_before_parsing() -> None:
     assert parse_yaml("a: [1, {b: [2]}]") == {"a": [1, {"b": [2]}]}
 
 
-def test_local_actions_in_build_folders_count_but_policy_excludes_do_not(make_repo: MakeRepo) -> None:
+def test_local_actions_in_build_folders_count_but_policy_excludes_do_not(
+    make_repo: MakeRepo,
+) -> None:
     action = "runs:\n  using: composite\n  steps:\n    - uses: actions/cache@v4\n"
     root = make_repo(
         files={

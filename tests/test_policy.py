@@ -22,7 +22,13 @@ from secposture.sources.local import LocalSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POLICY = (FIXTURES / "report-basic" / "secposture.toml").read_text("utf-8")
-BASIC_CONTROLS = {"ithc", "dependabot-security-updates", "pr-review-required", "secret-scanning", "security-policy"}
+BASIC_CONTROLS = {
+    "ithc",
+    "dependabot-security-updates",
+    "pr-review-required",
+    "secret-scanning",
+    "security-policy",
+}
 
 
 def apply(data: dict[str, Any]) -> Any:
@@ -101,7 +107,10 @@ def test_pyproject_tool_that_is_not_a_table_is_ignored(make_repo: MakeRepo) -> N
 
 
 def test_malformed_toml_names_the_line(make_repo: MakeRepo) -> None:
-    root = make_repo("report-basic", {"secposture.toml": 'fail_on = "required"\n[controls.ithc\nenabled = false\n'})
+    root = make_repo(
+        "report-basic",
+        {"secposture.toml": 'fail_on = "required"\n[controls.ithc\nenabled = false\n'},
+    )
     with pytest.raises(PolicyError, match=r"secposture.toml: not valid TOML: .*line 2"):
         scan_path(root, today=TODAY)
 
@@ -119,14 +128,29 @@ def test_binary_policy_file(make_repo: MakeRepo) -> None:
     ("data", "needle"),
     [
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
-        ({"controls": {"threat-model": {"interval_months": "six"}}}, "controls.threat-model.interval_months"),
-        ({"controls": {"threat-model": {"interval_months": True}}}, "controls.threat-model.interval_months"),
-        ({"controls": {"threat-model": {"interval_months": 0}}}, "controls.threat-model.interval_months"),
+        (
+            {"controls": {"threat-model": {"interval_months": "six"}}},
+            "controls.threat-model.interval_months",
+        ),
+        (
+            {"controls": {"threat-model": {"interval_months": True}}},
+            "controls.threat-model.interval_months",
+        ),
+        (
+            {"controls": {"threat-model": {"interval_months": 0}}},
+            "controls.threat-model.interval_months",
+        ),
         ({"controls": {"threat-model": {"cadence": 3}}}, "controls.threat-model.cadence"),
         ({"controls": {"threat-model": {"level": "mandatory"}}}, "controls.threat-model.level"),
         ({"controls": {"threat-model": "off"}}, "controls.threat-model"),
-        ({"controls": {"threat-modle": {"enabled": False}}}, "controls.threat-modle: unknown control"),
-        ({"controls": {"security-policy": {"interval_months": 6}}}, "controls.security-policy.interval_months"),
+        (
+            {"controls": {"threat-modle": {"enabled": False}}},
+            "controls.threat-modle: unknown control",
+        ),
+        (
+            {"controls": {"security-policy": {"interval_months": 6}}},
+            "controls.security-policy.interval_months",
+        ),
         ({"fail_on": "sometimes"}, "fail_on"),
         ({"exclude": "tests/**"}, "exclude"),
         ({"exclude": [1]}, "exclude[0]"),
@@ -137,12 +161,30 @@ def test_binary_policy_file(make_repo: MakeRepo) -> None:
         ({"tools": {"id": "x"}}, "tools"),
         ({"static_analysis": {"ignore_languages": "shell"}}, "static_analysis.ignore_languages"),
         ({"waivers": [{"control": "ithc", "reason": "r", "approver": "a"}]}, "waivers[0].expires"),
-        ({"waivers": [{"control": "ithc", "reason": "r", "approver": "a", "expires": "2027-01-01"}]},
-         "without quotes"),
-        ({"waivers": [{"control": "nope", "reason": "r", "approver": "a", "expires": date(2027, 1, 1)}]},
-         "waivers[0].control: unknown control 'nope'"),
-        ({"waivers": [{"control": "ithc", "reason": "", "approver": "a", "expires": date(2027, 1, 1)}]},
-         "waivers[0].reason"),
+        (
+            {
+                "waivers": [
+                    {"control": "ithc", "reason": "r", "approver": "a", "expires": "2027-01-01"}
+                ]
+            },
+            "without quotes",
+        ),
+        (
+            {
+                "waivers": [
+                    {"control": "nope", "reason": "r", "approver": "a", "expires": date(2027, 1, 1)}
+                ]
+            },
+            "waivers[0].control: unknown control 'nope'",
+        ),
+        (
+            {
+                "waivers": [
+                    {"control": "ithc", "reason": "", "approver": "a", "expires": date(2027, 1, 1)}
+                ]
+            },
+            "waivers[0].reason",
+        ),
     ],
 )
 def test_invalid_policy_names_the_key(data: dict[str, Any], needle: str) -> None:
@@ -153,17 +195,19 @@ def test_invalid_policy_names_the_key(data: dict[str, Any], needle: str) -> None
 
 
 def test_valid_policy_applies() -> None:
-    policy = apply({
-        "exclude": ["tests/fixtures/**"],
-        "fail_on": "never",
-        "limits": {"max_file_bytes": 2_097_152, "max_test_files_read": 0},
-        "controls": {
-            "threat-model": {"interval_months": 12},
-            "pr-template-security": {"level": "required"},
-            "secrets-in-tree": {"enabled": True},
-        },
-        "static_analysis": {"ignore_languages": ["shell"]},
-    })
+    policy = apply(
+        {
+            "exclude": ["tests/fixtures/**"],
+            "fail_on": "never",
+            "limits": {"max_file_bytes": 2_097_152, "max_test_files_read": 0},
+            "controls": {
+                "threat-model": {"interval_months": 12},
+                "pr-template-security": {"level": "required"},
+                "secrets-in-tree": {"enabled": True},
+            },
+            "static_analysis": {"ignore_languages": ["shell"]},
+        }
+    )
     assert policy.exclude == ("tests/fixtures/**",)
     assert policy.fail_on == "never"
     assert policy.max_file_bytes == 2_097_152
@@ -221,7 +265,9 @@ def test_waiver_on_an_unknown_control(make_repo: MakeRepo) -> None:
 
 
 def test_the_latest_live_waiver_is_the_one_shown(make_repo: MakeRepo) -> None:
-    root = make_repo("report-basic", {"secposture.toml": POLICY + _waiver("2026-01-01") + _waiver("2027-05-01")})
+    root = make_repo(
+        "report-basic", {"secposture.toml": POLICY + _waiver("2026-01-01") + _waiver("2027-05-01")}
+    )
     (root / "SECURITY.md").unlink()
     r = result(scan(root), "security-policy")
     assert r.status is Status.WAIVED and r.waiver is not None and r.waiver.expires == "2027-05-01"
@@ -229,21 +275,48 @@ def test_the_latest_live_waiver_is_the_one_shown(make_repo: MakeRepo) -> None:
 
 # --- properties: nothing but PolicyError ---------------------------------------------------------------
 
-_KEYS = ["exclude", "fail_on", "limits", "controls", "tools", "static_analysis", "waivers",
-         "enabled", "level", "interval_months", "id", "languages", "commands", "control", "reason",
-         "approver", "expires", "max_file_bytes", "max_test_files_read", "ignore_languages",
-         "threat-model", "ithc", "security-policy"]
+_KEYS = [
+    "exclude",
+    "fail_on",
+    "limits",
+    "controls",
+    "tools",
+    "static_analysis",
+    "waivers",
+    "enabled",
+    "level",
+    "interval_months",
+    "id",
+    "languages",
+    "commands",
+    "control",
+    "reason",
+    "approver",
+    "expires",
+    "max_file_bytes",
+    "max_test_files_read",
+    "ignore_languages",
+    "threat-model",
+    "ithc",
+    "security-policy",
+]
 _scalars = (
     st.none().map(lambda _: "")  # TOML has no null
-    | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1)
-    | st.floats(allow_nan=True) | st.text(max_size=10) | st.dates()
-    | st.datetimes() | st.times()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=10)
+    | st.dates()
+    | st.datetimes()
+    | st.times()
     | st.sampled_from(["required", "recommended", "extra", "never", "(", "python", "2027-01-01"])
 )
 _toml = st.recursive(
     _scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -260,19 +333,26 @@ def test_property_apply_policy_raises_only_policy_error(data: dict[str, Any]) ->
 
 
 _control_ids = st.sampled_from(sorted(default_policy().controls))
-_override = st.fixed_dictionaries({}, optional={
-    "enabled": st.booleans() | st.integers(0, 2),
-    "level": st.sampled_from(["required", "recommended", "extra", "bad"]),
-    "interval_months": st.integers(-2, 200) | st.text(max_size=3),
-})
+_override = st.fixed_dictionaries(
+    {},
+    optional={
+        "enabled": st.booleans() | st.integers(0, 2),
+        "level": st.sampled_from(["required", "recommended", "extra", "bad"]),
+        "interval_months": st.integers(-2, 200) | st.text(max_size=3),
+    },
+)
 
 
 @settings(max_examples=100, deadline=None)
-@given(controls=st.dictionaries(_control_ids, _override, max_size=5),
-       expires=st.dates() | st.datetimes() | st.text(max_size=12))
+@given(
+    controls=st.dictionaries(_control_ids, _override, max_size=5),
+    expires=st.dates() | st.datetimes() | st.text(max_size=12),
+)
 def test_property_near_valid_policies(controls: dict[str, Any], expires: Any) -> None:
-    data = {"controls": controls,
-            "waivers": [{"control": "ithc", "reason": "r", "approver": "a", "expires": expires}]}
+    data = {
+        "controls": controls,
+        "waivers": [{"control": "ithc", "reason": "r", "approver": "a", "expires": expires}],
+    }
     try:
         policy = apply(data)
     except PolicyError:

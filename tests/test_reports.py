@@ -54,7 +54,8 @@ _SARIF_CANDIDATES = (
 )
 SARIF_SCHEMA = next((p for p in _SARIF_CANDIDATES if p.exists()), _SARIF_CANDIDATES[-1])
 needs_sarif_schema = pytest.mark.skipif(
-    not SARIF_SCHEMA.exists(), reason="the OASIS SARIF 2.1.0 schema (shared/sarif/) is not beside the checkout"
+    not SARIF_SCHEMA.exists(),
+    reason="the OASIS SARIF 2.1.0 schema (shared/sarif/) is not beside the checkout",
 )
 REPORT_SCHEMA = ROOT / "docs" / "report.schema.json"
 
@@ -66,14 +67,21 @@ UNDECODABLE_PATH = "notes/caf\udce9.md"  # a Latin-1 file name, kept by surrogat
 ANSI_PATH = "scripts/\x1b[31mred\x1b[0m.sh"
 
 
-def _f(probe: str, outcome: Outcome, message: str, loc: Location | None = None,
-       **values: str) -> Finding:
+def _f(
+    probe: str, outcome: Outcome, message: str, loc: Location | None = None, **values: str
+) -> Finding:
     return Finding(probe, outcome, message, loc, values)
 
 
 def _matrix_findings() -> tuple[Finding, ...]:
     cells = [
-        ("python", "pre-commit", Outcome.POSITIVE, "ruff,bandit", Location(".pre-commit-config.yaml", 7)),
+        (
+            "python",
+            "pre-commit",
+            Outcome.POSITIVE,
+            "ruff,bandit",
+            Location(".pre-commit-config.yaml", 7),
+        ),
         ("python", "ci", Outcome.NEGATIVE, "", None),
         ("python", "ide", Outcome.POSITIVE, "ruff", Location(".vscode/extensions.json", 3)),
         ("javascript", "pre-commit", Outcome.NEGATIVE, "", None),
@@ -86,120 +94,248 @@ def _matrix_findings() -> tuple[Finding, ...]:
             message = f"{language}: {tools} runs in {stage}"
         else:
             message = f"{language}: no recognised analyser in {stage}"
-        out.append(_f(ANALYSIS_PROBE, outcome, message, loc, language=language, stage=stage, tools=tools))
+        out.append(
+            _f(ANALYSIS_PROBE, outcome, message, loc, language=language, stage=stage, tools=tools)
+        )
     return tuple(out)
 
 
 def sample_report() -> ScanReport:
     """Every status, findings with and without locations, waivers, problems and hostile text."""
-    live = WaiverRef("container-scanning", "images are scanned by the platform registry",
-                     "Jane Smith (Security)", "2027-03-31", False, "secposture.toml")
-    expired = WaiverRef("threat-model", "session booked for Q3", "Émile Zola | CISO", "2026-01-31",
-                        True, "secposture.toml")
+    live = WaiverRef(
+        "container-scanning",
+        "images are scanned by the platform registry",
+        "Jane Smith (Security)",
+        "2027-03-31",
+        False,
+        "secposture.toml",
+    )
+    expired = WaiverRef(
+        "threat-model",
+        "session booked for Q3",
+        "Émile Zola | CISO",
+        "2026-01-31",
+        True,
+        "secposture.toml",
+    )
     results = (
         ControlResult(
-            "ticket-security", "Security considered in ticket refinement (OWASP Top 10)",
-            Level.REQUIRED, "1. Security considered in ticket preparation and refinement.",
-            Status.FAIL, f"{HOSTILE_PATH} does not mention OWASP {XSS}",
+            "ticket-security",
+            "Security considered in ticket refinement (OWASP Top 10)",
+            Level.REQUIRED,
+            "1. Security considered in ticket preparation and refinement.",
+            Status.FAIL,
+            f"{HOSTILE_PATH} does not mention OWASP {XSS}",
             (
-                _f("ticket-template-asks-security", Outcome.NEGATIVE,
-                   f"{HOSTILE_PATH} asks nothing about security {XSS} | owner @org/security-team",
-                   Location(HOSTILE_PATH, 3)),
-                _f("ticket-template-asks-security", Outcome.NEGATIVE,
-                   "feature.yml asks nothing about security", Location(".github/ISSUE_TEMPLATE/feature.yml", 1)),
+                _f(
+                    "ticket-template-asks-security",
+                    Outcome.NEGATIVE,
+                    f"{HOSTILE_PATH} asks nothing about security {XSS} | owner @org/security-team",
+                    Location(HOSTILE_PATH, 3),
+                ),
+                _f(
+                    "ticket-template-asks-security",
+                    Outcome.NEGATIVE,
+                    "feature.yml asks nothing about security",
+                    Location(".github/ISSUE_TEMPLATE/feature.yml", 1),
+                ),
             ),
             "Add a security section to the issue templates that asks about the OWASP Top 10.",
         ),
         ControlResult(
-            "static-analysis", "Static analysis for every language in pre-commit, CI and the IDE",
-            Level.REQUIRED, "9. Static analysis in IDEs, pre-commit and pipelines.",
-            Status.PARTIAL, "python: no recognised analyser in ci; javascript: no recognised analyser in pre-commit",
+            "static-analysis",
+            "Static analysis for every language in pre-commit, CI and the IDE",
+            Level.REQUIRED,
+            "9. Static analysis in IDEs, pre-commit and pipelines.",
+            Status.PARTIAL,
+            "python: no recognised analyser in ci; javascript: no recognised analyser in pre-commit",
             _matrix_findings(),
             "For each language listed, run an analyser in pre-commit and in CI.",
         ),
         ControlResult(
-            "dependabot-security-updates", "Dependabot security updates enabled", Level.REQUIRED,
-            "5. Dependabot security updates enabled on all repositories.", Status.UNKNOWN,
+            "dependabot-security-updates",
+            "Dependabot security updates enabled",
+            Level.REQUIRED,
+            "5. Dependabot security updates enabled on all repositories.",
+            Status.UNKNOWN,
             "not observable: repository settings are not visible from a checkout",
-            (_f("dependabot-security-updates-enabled", Outcome.UNKNOWN,
-                "not observable: repository settings are not visible from a checkout"),),
+            (
+                _f(
+                    "dependabot-security-updates-enabled",
+                    Outcome.UNKNOWN,
+                    "not observable: repository settings are not visible from a checkout",
+                ),
+            ),
             "Enable Dependabot security updates.",
         ),
         ControlResult(
-            "container-scanning", "Container images scanned for vulnerabilities", Level.REQUIRED,
-            "6. Container vulnerability scanning.", Status.WAIVED,
+            "container-scanning",
+            "Container images scanned for vulnerabilities",
+            Level.REQUIRED,
+            "6. Container vulnerability scanning.",
+            Status.WAIVED,
             "waived until 2027-03-31 by Jane Smith (Security): images are scanned by the platform "
             "registry (underlying: Dockerfile builds an image that no CI job scans)",
-            (_f("container-images-scanned", Outcome.NEGATIVE, "Dockerfile builds an image that no CI job scans",
-                Location("Dockerfile", 1)),),
-            "Scan built images in CI.", live,
+            (
+                _f(
+                    "container-images-scanned",
+                    Outcome.NEGATIVE,
+                    "Dockerfile builds an image that no CI job scans",
+                    Location("Dockerfile", 1),
+                ),
+            ),
+            "Scan built images in CI.",
+            live,
         ),
         ControlResult(
-            "threat-model", "Threat model reviewed within the interval", Level.REQUIRED,
-            "3. Threat modelling of each product every 6 months.", Status.FAIL,
+            "threat-model",
+            "Threat model reviewed within the interval",
+            Level.REQUIRED,
+            "3. Threat modelling of each product every 6 months.",
+            Status.FAIL,
             "waiver expired on 2026-01-31 (approved by Émile Zola | CISO, secposture.toml): "
             "docs/threat-model/README.md last reviewed 2025-01-10, over 6 months ago",
-            (_f("threat-model-reviewed", Outcome.NEGATIVE,
-                "docs/threat-model/README.md last reviewed 2025-01-10, over 6 months ago",
-                Location("docs/threat-model/README.md", 2)),),
-            "Hold a threat-modelling session and record it.", expired,
+            (
+                _f(
+                    "threat-model-reviewed",
+                    Outcome.NEGATIVE,
+                    "docs/threat-model/README.md last reviewed 2025-01-10, over 6 months ago",
+                    Location("docs/threat-model/README.md", 2),
+                ),
+            ),
+            "Hold a threat-modelling session and record it.",
+            expired,
         ),
         ControlResult(
-            "security-adrs", "Security decisions recorded as ADRs", Level.REQUIRED,
-            "10. Architectural Decision Records of security-related decisions.", Status.PASS,
+            "security-adrs",
+            "Security decisions recorded as ADRs",
+            Level.REQUIRED,
+            "10. Architectural Decision Records of security-related decisions.",
+            Status.PASS,
             "docs/adr/0004-read-limits.md records a security decision",
-            (_f("security-adr-recorded", Outcome.POSITIVE, "docs/adr/0004-read-limits.md records a security decision",
-                Location("docs/adr/0004-read-limits.md", 4)),
-             _f("adr-log-present", Outcome.POSITIVE, f"ADR log in docs/adr with 2 records, one named {NEWLINE_PATH}",
-                Location(NEWLINE_PATH))),
+            (
+                _f(
+                    "security-adr-recorded",
+                    Outcome.POSITIVE,
+                    "docs/adr/0004-read-limits.md records a security decision",
+                    Location("docs/adr/0004-read-limits.md", 4),
+                ),
+                _f(
+                    "adr-log-present",
+                    Outcome.POSITIVE,
+                    f"ADR log in docs/adr with 2 records, one named {NEWLINE_PATH}",
+                    Location(NEWLINE_PATH),
+                ),
+            ),
         ),
         ControlResult(
-            "pr-template-security", "Pull request template with security checks", Level.RECOMMENDED,
-            "11. Recommended: a pull request template with security checks.", Status.PARTIAL,
+            "pr-template-security",
+            "Pull request template with security checks",
+            Level.RECOMMENDED,
+            "11. Recommended: a pull request template with security checks.",
+            Status.PARTIAL,
             "the PR template has no security checklist item",
-            (_f("pr-template-present", Outcome.POSITIVE, "PR template .github/pull_request_template.md",
-                Location(".github/pull_request_template.md", 1)),
-             _f("pr-template-security-checklist", Outcome.NEGATIVE, "the PR template has no security checklist item",
-                Location(".github/pull_request_template.md"))),
+            (
+                _f(
+                    "pr-template-present",
+                    Outcome.POSITIVE,
+                    "PR template .github/pull_request_template.md",
+                    Location(".github/pull_request_template.md", 1),
+                ),
+                _f(
+                    "pr-template-security-checklist",
+                    Outcome.NEGATIVE,
+                    "the PR template has no security checklist item",
+                    Location(".github/pull_request_template.md"),
+                ),
+            ),
             "Add a security checklist to .github/pull_request_template.md.",
         ),
         ControlResult(
-            "secret-scanning", "GitHub secret scanning and push protection", Level.EXTRA,
-            "Beyond the guidance: GitHub secret scanning and push protection.", Status.UNKNOWN,
+            "secret-scanning",
+            "GitHub secret scanning and push protection",
+            Level.EXTRA,
+            "Beyond the guidance: GitHub secret scanning and push protection.",
+            Status.UNKNOWN,
             "secret_scanning is not visible to this token",
-            (_f("secret-scanning-enabled", Outcome.UNKNOWN, "secret_scanning is not visible to this token",
-                Location(api_field="security_and_analysis.secret_scanning")),),
+            (
+                _f(
+                    "secret-scanning-enabled",
+                    Outcome.UNKNOWN,
+                    "secret_scanning is not visible to this token",
+                    Location(api_field="security_and_analysis.secret_scanning"),
+                ),
+            ),
             "Enable secret scanning and push protection.",
         ),
         ControlResult(
-            "security-policy", "Security policy (SECURITY.md)", Level.EXTRA,
-            "Beyond the guidance: a security policy.", Status.PASS, "security policy in SECURITY.md",
-            (_f("security-policy-present", Outcome.POSITIVE, "security policy in SECURITY.md", Location("SECURITY.md", 1)),),
+            "security-policy",
+            "Security policy (SECURITY.md)",
+            Level.EXTRA,
+            "Beyond the guidance: a security policy.",
+            Status.PASS,
+            "security policy in SECURITY.md",
+            (
+                _f(
+                    "security-policy-present",
+                    Outcome.POSITIVE,
+                    "security policy in SECURITY.md",
+                    Location("SECURITY.md", 1),
+                ),
+            ),
         ),
         ControlResult(
-            "container-extra", "Workflow-free repository check", Level.EXTRA,
-            "Beyond the guidance: applies only where there are workflows.", Status.NOT_APPLICABLE,
+            "container-extra",
+            "Workflow-free repository check",
+            Level.EXTRA,
+            "Beyond the guidance: applies only where there are workflows.",
+            Status.NOT_APPLICABLE,
             "no GitHub workflows",
             (_f("workflow-jobs-least-privilege", Outcome.NOT_APPLICABLE, "no GitHub workflows"),),
         ),
         ControlResult(
-            "workflow-permissions", "Workflow jobs have least-privilege permissions", Level.EXTRA,
-            "Beyond the guidance: GITHUB_TOKEN with least privilege.", Status.FAIL,
+            "workflow-permissions",
+            "Workflow jobs have least-privilege permissions",
+            Level.EXTRA,
+            "Beyond the guidance: GITHUB_TOKEN with least privilege.",
+            Status.FAIL,
             f"job build in {BIDI_PATH} has write-all; [bold]markup[/bold] stays text",
-            (_f("workflow-jobs-least-privilege", Outcome.NEGATIVE,
-                "job `build` has permissions: write-all " + "x" * 300, Location(".github/workflows/ci.yml", 12)),
-             _f("workflow-jobs-least-privilege", Outcome.NEGATIVE,
-                f"job release in {ANSI_PATH} has no permissions [red]block[/red]", Location(ANSI_PATH, 4)),
-             _f("workflow-jobs-least-privilege", Outcome.NEGATIVE,
-                f"job docs in {UNDECODABLE_PATH} has no permissions", Location(UNDECODABLE_PATH, 9)),
-             _f("workflow-jobs-least-privilege", Outcome.POSITIVE, "job lint reads only",
-                Location(".github/workflows/lint.yml", 8))),
+            (
+                _f(
+                    "workflow-jobs-least-privilege",
+                    Outcome.NEGATIVE,
+                    "job `build` has permissions: write-all " + "x" * 300,
+                    Location(".github/workflows/ci.yml", 12),
+                ),
+                _f(
+                    "workflow-jobs-least-privilege",
+                    Outcome.NEGATIVE,
+                    f"job release in {ANSI_PATH} has no permissions [red]block[/red]",
+                    Location(ANSI_PATH, 4),
+                ),
+                _f(
+                    "workflow-jobs-least-privilege",
+                    Outcome.NEGATIVE,
+                    f"job docs in {UNDECODABLE_PATH} has no permissions",
+                    Location(UNDECODABLE_PATH, 9),
+                ),
+                _f(
+                    "workflow-jobs-least-privilege",
+                    Outcome.POSITIVE,
+                    "job lint reads only",
+                    Location(".github/workflows/lint.yml", 8),
+                ),
+            ),
             "Set `permissions: contents: read` at the top of each workflow.",
         ),
     )
     problems = (
         Problem("SECURITY.pdf", "is binary, not text"),
-        Problem(".pre-commit-config.yaml", f"not valid YAML: mapping values are not allowed here {XSS}", 14),
+        Problem(
+            ".pre-commit-config.yaml",
+            f"not valid YAML: mapping values are not allowed here {XSS}",
+            14,
+        ),
         Problem(UNDECODABLE_PATH, "is not valid UTF-8 (byte 0xe9 at offset 3)"),
     )
     return ScanReport(
@@ -257,8 +393,12 @@ def test_json_validates_against_the_documented_schema() -> None:
     assert data["schema_version"] == "1.0"
     assert data["summary"]["fail"] == 3
     assert data["summary_by_level"]["required"]["waived"] == 1
-    paths = [f["location"]["path"] for c in data["controls"] for f in c["findings"] if "location" in f
-             and "path" in f["location"]]
+    paths = [
+        f["location"]["path"]
+        for c in data["controls"]
+        for f in c["findings"]
+        if "location" in f and "path" in f["location"]
+    ]
     assert "notes/caf\\xe9.md" in paths
     assert "docs/adr/evil\nname.md" in paths  # JSON escapes a newline itself: kept as it is
 
@@ -266,10 +406,13 @@ def test_json_validates_against_the_documented_schema() -> None:
 def test_real_reports_validate(make_repo: MakeRepo) -> None:
     """JSON and SARIF of real scans: passing, and with a binary SECURITY.md under a hostile name."""
     passing = make_repo("report-basic")
-    hostile = make_repo("report-basic", {
-        "SECURITY.md": b"\x00binary",
-        "docs/<script>alert(1)<|script>.md": "x\n",
-    })
+    hostile = make_repo(
+        "report-basic",
+        {
+            "SECURITY.md": b"\x00binary",
+            "docs/<script>alert(1)<|script>.md": "x\n",
+        },
+    )
     for repo in (passing, hostile):
         report = scan(repo)
         _report_validator().validate(json.loads(renderer("json")(report, RenderOptions())))
@@ -349,12 +492,21 @@ def test_sarif_rules_and_results() -> None:
     by_rule = {r["ruleId"]: r for r in run["results"]}
     # pass and not_applicable have no result; everything else has one.
     assert set(by_rule) == {
-        "ticket-security", "static-analysis", "dependabot-security-updates", "container-scanning",
-        "threat-model", "pr-template-security", "secret-scanning", "workflow-permissions",
+        "ticket-security",
+        "static-analysis",
+        "dependabot-security-updates",
+        "container-scanning",
+        "threat-model",
+        "pr-template-security",
+        "secret-scanning",
+        "workflow-permissions",
     }
     for result in run["results"]:
         assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
-    assert by_rule["ticket-security"]["level"] == "error" and by_rule["ticket-security"]["kind"] == "fail"
+    assert (
+        by_rule["ticket-security"]["level"] == "error"
+        and by_rule["ticket-security"]["kind"] == "fail"
+    )
     assert by_rule["pr-template-security"]["level"] == "warning"
     unknown = by_rule["dependabot-security-updates"]
     assert (unknown["kind"], unknown["level"]) == ("review", "none")
@@ -381,7 +533,10 @@ def test_sarif_locations() -> None:
     assert ticket["region"] == {"startLine": 3}
     assert len(by_rule["ticket-security"]["relatedLocations"]) == 1
     # No file in the findings: the file the remediation would create or change.
-    assert primary("dependabot-security-updates")["artifactLocation"]["uri"] == ".github/dependabot.yml"
+    assert (
+        primary("dependabot-security-updates")["artifactLocation"]["uri"]
+        == ".github/dependabot.yml"
+    )
     assert "region" not in primary("dependabot-security-updates")
     assert primary("secret-scanning")["artifactLocation"]["uri"] == "README.md"
     related = by_rule["workflow-permissions"]["relatedLocations"]
@@ -393,16 +548,35 @@ def test_sarif_fingerprints_are_stable_across_runs_and_lines() -> None:
     first = {r["ruleId"]: r["partialFingerprints"] for r in _sarif()["runs"][0]["results"]}
     report = sample_report()
     moved = tuple(
-        r if r.id != "ticket-security" else ControlResult(
-            r.id, r.title, r.level, r.guidance, r.status, "different wording",
-            tuple(Finding(f.probe, f.outcome, "reworded", Location(f.location.path, 40) if f.location else None)
-                  for f in r.findings),
+        r
+        if r.id != "ticket-security"
+        else ControlResult(
+            r.id,
+            r.title,
+            r.level,
+            r.guidance,
+            r.status,
+            "different wording",
+            tuple(
+                Finding(
+                    f.probe,
+                    f.outcome,
+                    "reworded",
+                    Location(f.location.path, 40) if f.location else None,
+                )
+                for f in r.findings
+            ),
             r.remediation,
         )
         for r in report.results
     )
-    moved_report = ScanReport(report.target, moved, report.problems, "2027-01-01T00:00:00+00:00", "0.2.0")
-    second = {r["ruleId"]: r["partialFingerprints"] for r in sarif_format.as_dict(moved_report)["runs"][0]["results"]}
+    moved_report = ScanReport(
+        report.target, moved, report.problems, "2027-01-01T00:00:00+00:00", "0.2.0"
+    )
+    second = {
+        r["ruleId"]: r["partialFingerprints"]
+        for r in sarif_format.as_dict(moved_report)["runs"][0]["results"]
+    }
     assert first == second
     assert len({fp["secposture/v1"] for fp in first.values()}) == len(first)
 
@@ -443,7 +617,10 @@ def test_markdown_headline_tables_and_details() -> None:
     assert "### Extra controls" in text
     assert "<details><summary>❌ <b>ticket-security</b>" in text
     assert "**Fix:**" in text
-    assert "**Waiver** (expired on 2026-01-31): session booked for Q3. Approved by Émile Zola \\| CISO" in text
+    assert (
+        "**Waiver** (expired on 2026-01-31): session booked for Q3. Approved by Émile Zola \\| CISO"
+        in text
+    )
     # The static-analysis matrix, rendered from the probe's values.
     assert "| python | ✅ ruff, bandit | ❌ none | ✅ ruff |" in text
     assert "| javascript | ❌ none | ✅ eslint | ❔ none |" in text
@@ -465,15 +642,23 @@ def test_markdown_escapes_repository_text() -> None:
 def test_markdown_stays_under_the_comment_limit() -> None:
     base = sample_report()
     many = tuple(
-        _f("workflow-jobs-least-privilege", Outcome.NEGATIVE, f"job j{i} writes " + "y" * 400,
-           Location(f".github/workflows/w{i}.yml", i + 1))
+        _f(
+            "workflow-jobs-least-privilege",
+            Outcome.NEGATIVE,
+            f"job j{i} writes " + "y" * 400,
+            Location(f".github/workflows/w{i}.yml", i + 1),
+        )
         for i in range(2000)
     )
     huge = tuple(
-        ControlResult(f"control-{n}", "Title " * 20, Level.REQUIRED, "g", Status.FAIL, "z" * 5000, many, "fix")
+        ControlResult(
+            f"control-{n}", "Title " * 20, Level.REQUIRED, "g", Status.FAIL, "z" * 5000, many, "fix"
+        )
         for n in range(40)
     )
-    report = ScanReport(base.target, base.results + huge, base.problems * 100, base.generated_at, "0.1.0")
+    report = ScanReport(
+        base.target, base.results + huge, base.problems * 100, base.generated_at, "0.1.0"
+    )
     text = markdown_format.render(report, RenderOptions())
     assert len(text) <= 65_536
     assert "left out to stay within GitHub's comment size limit" in text
@@ -482,8 +667,14 @@ def test_markdown_stays_under_the_comment_limit() -> None:
 def test_markdown_without_failures_or_matrix() -> None:
     report = ScanReport(
         Target("ok", "folder"),
-        (ControlResult("security-policy", "Security policy", Level.EXTRA, "g", Status.PASS, "SECURITY.md"),),
-        (), "2026-11-29T10:00:00+00:00", "0.1.0",
+        (
+            ControlResult(
+                "security-policy", "Security policy", Level.EXTRA, "g", Status.PASS, "SECURITY.md"
+            ),
+        ),
+        (),
+        "2026-11-29T10:00:00+00:00",
+        "0.1.0",
     )
     text = markdown_format.render(report, RenderOptions())
     assert "✅ **No required controls failing**" in text
@@ -534,7 +725,8 @@ def test_html_csp_allows_exactly_its_own_stylesheet() -> None:
     parser = _Tags()
     parser.feed(text)
     csp = next(
-        dict(attrs)["content"] for tag, attrs in parser.tags
+        dict(attrs)["content"]
+        for tag, attrs in parser.tags
         if tag == "meta" and dict(attrs).get("http-equiv") == "Content-Security-Policy"
     )
     assert csp is not None and "default-src 'none'" in csp and "script-src" not in csp
@@ -545,7 +737,9 @@ def test_html_csp_allows_exactly_its_own_stylesheet() -> None:
 
 
 def test_terminal_escapes_markup_and_controls_and_wraps() -> None:
-    text = terminal_format.render(sample_report(), RenderOptions(color=False, width=80, verbose=True))
+    text = terminal_format.render(
+        sample_report(), RenderOptions(color=False, width=80, verbose=True)
+    )
     assert "[bold]markup[/bold]" in text and "[red]block[/red]" in text
     assert "\\x1b[31mred" in text and "\x1b" not in text
     assert all(len(line) <= 80 for line in text.splitlines())
@@ -575,12 +769,32 @@ def test_terminal_colour_is_ansi_only_when_asked() -> None:
 def test_matrix_ignores_malformed_values() -> None:
     report = ScanReport(
         Target("t", "folder"),
-        (ControlResult("static-analysis", "t", Level.REQUIRED, "g", Status.FAIL, "s", (
-            _f(ANALYSIS_PROBE, Outcome.NEGATIVE, "no language"),
-            _f(ANALYSIS_PROBE, Outcome.NEGATIVE, "bad stage", language="go", stage="build"),
-            _f(ANALYSIS_PROBE, Outcome.POSITIVE, "ok", language="go", stage="ci", tools=" golangci-lint , ,gosec"),
-        ), "fix"),),
-        (), "2026-11-29T10:00:00+00:00", "0.1.0",
+        (
+            ControlResult(
+                "static-analysis",
+                "t",
+                Level.REQUIRED,
+                "g",
+                Status.FAIL,
+                "s",
+                (
+                    _f(ANALYSIS_PROBE, Outcome.NEGATIVE, "no language"),
+                    _f(ANALYSIS_PROBE, Outcome.NEGATIVE, "bad stage", language="go", stage="build"),
+                    _f(
+                        ANALYSIS_PROBE,
+                        Outcome.POSITIVE,
+                        "ok",
+                        language="go",
+                        stage="ci",
+                        tools=" golangci-lint , ,gosec",
+                    ),
+                ),
+                "fix",
+            ),
+        ),
+        (),
+        "2026-11-29T10:00:00+00:00",
+        "0.1.0",
     )
     matrix = analysis_matrix(report)
     assert matrix is not None and matrix.languages == ("go",)
@@ -590,7 +804,10 @@ def test_matrix_ignores_malformed_values() -> None:
 
 
 def test_headline_wording() -> None:
-    assert headline(sample_report()) == "3 required controls failing (1 recommended and 1 extra also failing)"
+    assert (
+        headline(sample_report())
+        == "3 required controls failing (1 recommended and 1 extra also failing)"
+    )
 
 
 def test_clean() -> None:

@@ -30,7 +30,10 @@ def test_gitleaks_on_commit_passes(make_repo: MakeRepo) -> None:
 
 def test_local_hook_whose_entry_runs_a_detector_passes(make_repo: MakeRepo) -> None:
     config = "repos:\n  - repo: local\n    hooks:\n      - id: secrets\n        name: secrets\n        entry: make secrets\n        language: system\n"
-    files = {".pre-commit-config.yaml": config, "Makefile": "secrets:\n\ttrufflehog git file://. --since-commit HEAD --fail\n"}
+    files = {
+        ".pre-commit-config.yaml": config,
+        "Makefile": "secrets:\n\ttrufflehog git file://. --since-commit HEAD --fail\n",
+    }
     got = result(scan(make_repo(None, files)), "secrets-pre-commit")
     assert got.status is Status.PASS
     assert "trufflehog" in got.findings[0].message
@@ -59,9 +62,15 @@ def test_manual_only_detector_fails(make_repo: MakeRepo) -> None:
 
 def test_no_detector_no_config_and_malformed_config_fail(make_repo: MakeRepo) -> None:
     got = secrets(make_repo, "repos:\n" + HOOKS_REPO)
-    assert got.status is Status.FAIL and "has 1 hooks but no secret detector" in got.findings[0].message
+    assert (
+        got.status is Status.FAIL
+        and "has 1 hooks but no secret detector" in got.findings[0].message
+    )
     got = secrets(make_repo, None)
-    assert got.status is Status.FAIL and "there is no .pre-commit-config.yaml" in got.findings[0].message
+    assert (
+        got.status is Status.FAIL
+        and "there is no .pre-commit-config.yaml" in got.findings[0].message
+    )
     report = scan(make_repo(None, {".pre-commit-config.yaml": "repos:\n  - repo: [unclosed\n"}))
     got = result(report, "secrets-pre-commit")
     assert got.status is Status.FAIL

@@ -30,8 +30,12 @@ def test_dast_in_ci_counts(make_repo: MakeRepo) -> None:
     got = result(scan(make_repo("gitlab-rails-app")), "security-tests")
     assert got.status is Status.PASS
     assert "a DAST scan runs in CI: gitlab-dast" in got.findings[0].message
-    zap = workflow("- uses: zaproxy/action-baseline@v0.14.0\n  with:\n    target: https://staging.example.org")
-    got = result(scan(make_repo("sa-go-bare", {".github/workflows/zap.yml": zap})), "security-tests")
+    zap = workflow(
+        "- uses: zaproxy/action-baseline@v0.14.0\n  with:\n    target: https://staging.example.org"
+    )
+    got = result(
+        scan(make_repo("sa-go-bare", {".github/workflows/zap.yml": zap})), "security-tests"
+    )
     assert got.status is Status.PASS and "zap" in got.findings[0].message
 
 
@@ -55,8 +59,15 @@ def test_reading_limit_is_honoured(make_repo: MakeRepo) -> None:
 
 
 def test_reading_stops_early_and_security_named_files_come_first() -> None:
-    files: dict[str, str | bytes] = {f"tests/test_m{i:03}.py": "def test_x():\n    assert 1\n" for i in range(200)}
-    files.update({f"tests/test_csrf_{i}.py": "def test_csrf():\n    assert 'csrf' in form\n" for i in range(5)})
+    files: dict[str, str | bytes] = {
+        f"tests/test_m{i:03}.py": "def test_x():\n    assert 1\n" for i in range(200)
+    }
+    files.update(
+        {
+            f"tests/test_csrf_{i}.py": "def test_csrf():\n    assert 'csrf' in form\n"
+            for i in range(5)
+        }
+    )
     facts = facts_of(files)
     evidence, read, total = tests_probe.find_evidence(facts)
     assert (len(evidence), read, total) == (3, 3, 205)
@@ -75,10 +86,20 @@ def test_infrastructure_statuses(make_repo: MakeRepo) -> None:
     files = {".github/workflows/iac.yml": ci, "k8s/deployment.yaml": "kind: Deployment\n"}
     got = result(scan(make_repo("sa-polyglot-partial", files)), "security-tests")
     infra_findings = [f for f in got.findings if f.probe == "infrastructure-security-tested"]
-    assert [(f.values["language"], f.outcome) for f in infra_findings] == [("terraform", Outcome.POSITIVE), ("kubernetes", Outcome.POSITIVE)]
+    assert [(f.values["language"], f.outcome) for f in infra_findings] == [
+        ("terraform", Outcome.POSITIVE),
+        ("kubernetes", Outcome.POSITIVE),
+    ]
     assert infra_findings[0].location.path == ".github/workflows/iac.yml"  # type: ignore[union-attr]
     # Nothing: negative, naming the code.
-    got = result(scan(make_repo(None, {"main.tf": 'resource "aws_s3_bucket" "b" {}\n', "tests/test_x.py": "csrf\n"})), "security-tests")
+    got = result(
+        scan(
+            make_repo(
+                None, {"main.tf": 'resource "aws_s3_bucket" "b" {}\n', "tests/test_x.py": "csrf\n"}
+            )
+        ),
+        "security-tests",
+    )
     assert got.status is Status.PARTIAL
     assert "terraform code (e.g. main.tf) is not security-tested" in got.summary
 
@@ -88,7 +109,13 @@ def test_tflint_counts_only_with_a_ruleset_plugin() -> None:
     plugin = 'plugin "aws" {\n  enabled = true\n  version = "0.34.0"\n  source  = "github.com/terraform-linters/tflint-ruleset-aws"\n}\n'
     with_rules = facts_of({"main.tf": "", ".github/workflows/ci.yml": ci, ".tflint.hcl": plugin})
     assert [f.outcome for f in infra.run(with_rules)] == [Outcome.POSITIVE]
-    without = facts_of({"main.tf": "", ".github/workflows/ci.yml": ci, ".tflint.hcl": 'plugin "terraform" {\n  enabled = true\n}\n'})
+    without = facts_of(
+        {
+            "main.tf": "",
+            ".github/workflows/ci.yml": ci,
+            ".tflint.hcl": 'plugin "terraform" {\n  enabled = true\n}\n',
+        }
+    )
     assert [f.outcome for f in infra.run(without)] == [Outcome.NEGATIVE]
 
 

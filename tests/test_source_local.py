@@ -64,15 +64,23 @@ needs_all_probes = pytest.mark.skipif(
 
 
 def test_plain_folder_is_walked_and_excluded_folders_pruned(make_repo: MakeRepo) -> None:
-    root = make_repo("report-basic", {
-        "node_modules/left-pad/index.js": "module.exports = 1\n",
-        "vendor/github.com/x/y.go": "package y\n",
-        "src/payments/build/out.txt": "generated\n",
-    }, use_git=False)
-    snapshot = LocalSource(root, excluded_dirs=frozenset({"node_modules", "vendor", "build"})).snapshot()
+    root = make_repo(
+        "report-basic",
+        {
+            "node_modules/left-pad/index.js": "module.exports = 1\n",
+            "vendor/github.com/x/y.go": "package y\n",
+            "src/payments/build/out.txt": "generated\n",
+        },
+        use_git=False,
+    )
+    snapshot = LocalSource(
+        root, excluded_dirs=frozenset({"node_modules", "vendor", "build"})
+    ).snapshot()
     assert snapshot.target.source == "folder" and snapshot.target.commit is None
     assert "SECURITY.md" in snapshot.paths and "src/payments/app.py" in snapshot.paths
-    assert not [p for p in snapshot.paths if p.startswith(("node_modules", "vendor")) or "/build/" in p]
+    assert not [
+        p for p in snapshot.paths if p.startswith(("node_modules", "vendor")) or "/build/" in p
+    ]
     report = scan(root)
     assert report.target.source == "folder"
     assert result(report, "security-policy").status is Status.PASS
@@ -102,7 +110,11 @@ def test_empty_repository_without_commits(make_repo: MakeRepo) -> None:
     report = scan(root)
     assert report.target.source == "git" and report.target.commit is None
     assert {r.id for r in report.results} == {
-        "ithc", "dependabot-security-updates", "pr-review-required", "secret-scanning", "security-policy",
+        "ithc",
+        "dependabot-security-updates",
+        "pr-review-required",
+        "secret-scanning",
+        "security-policy",
     }
     assert all(isinstance(r.status, Status) for r in report.results)
     assert result(report, "security-policy").status is Status.FAIL
@@ -138,7 +150,10 @@ def test_non_utf8_security_policy_is_a_problem(make_repo: MakeRepo) -> None:
 
 
 def test_utf8_bom_is_accepted(make_repo: MakeRepo) -> None:
-    root = make_repo("report-basic", {"SECURITY.md": "\ufeff# Security\nReport to security@example.org\n".encode()})
+    root = make_repo(
+        "report-basic",
+        {"SECURITY.md": "\ufeff# Security\nReport to security@example.org\n".encode()},
+    )
     report = scan(root)
     assert result(report, "security-policy").status is Status.PASS
 
@@ -151,14 +166,20 @@ def test_huge_file_over_the_limit_and_raising_it(make_repo: MakeRepo) -> None:
     assert "over the 1,048,576-byte limit" in message and "max_file_bytes" in message
     assert result(report, "security-policy").status is Status.FAIL
     # --max-file-size (max_file_bytes) raises it ...
-    assert result(scan(root, max_file_bytes=2 * 1024 * 1024), "security-policy").status is Status.PASS
+    assert (
+        result(scan(root, max_file_bytes=2 * 1024 * 1024), "security-policy").status is Status.PASS
+    )
     # ... and so does the policy's limits.max_file_bytes.
-    root = make_repo("report-basic", {"SECURITY.md": big, "secposture.toml": POLICY + "\n[limits]\nmax_file_bytes = 2097152\n"})
+    root = make_repo(
+        "report-basic",
+        {"SECURITY.md": big, "secposture.toml": POLICY + "\n[limits]\nmax_file_bytes = 2097152\n"},
+    )
     assert result(scan(root), "security-policy").status is Status.PASS
 
 
-def test_file_that_grows_past_the_limit_after_the_size_check(make_repo: MakeRepo,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_that_grows_past_the_limit_after_the_size_check(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_repo("report-basic")
     snapshot = LocalSource(root).snapshot()
     snapshot.max_file_bytes = 1024
@@ -187,7 +208,9 @@ def test_link_pointing_outside_is_not_followed(make_repo: MakeRepo, tmp_path: Pa
     (root / "SECURITY.md").symlink_to(secret)
     commit_all(root)
     report = scan(root)
-    assert problems_for(report, "SECURITY.md") == ["is a link that points outside the repository; not followed"]
+    assert problems_for(report, "SECURITY.md") == [
+        "is a link that points outside the repository; not followed"
+    ]
     assert result(report, "security-policy").status is Status.FAIL
     for fmt in FORMATS:
         assert "TOP-SECRET-VALUE" not in renderer(fmt)(report, RenderOptions(verbose=True))
@@ -216,7 +239,9 @@ def test_folder_link_on_the_way_out_is_not_followed(make_repo: MakeRepo, tmp_pat
 
 def test_link_inside_the_repository_is_followed(make_repo: MakeRepo) -> None:
     root = make_repo("report-basic")
-    (root / "docs" / "security-policy.md").write_text("# Security\n\nReport to security@example.org\n", "utf-8")
+    (root / "docs" / "security-policy.md").write_text(
+        "# Security\n\nReport to security@example.org\n", "utf-8"
+    )
     (root / "SECURITY.md").unlink()
     (root / "SECURITY.md").symlink_to("docs/security-policy.md")
     commit_all(root)
@@ -246,8 +271,10 @@ def test_link_loop_and_dangling_link(make_repo: MakeRepo) -> None:
 
 def test_unreadable_file_real_permissions(make_repo: MakeRepo) -> None:
     if os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root reading; "
-                    "test_unreadable_file_reported covers the error path")
+        pytest.skip(
+            "running as root: chmod 000 does not stop root reading; "
+            "test_unreadable_file_reported covers the error path"
+        )
     root = make_repo("report-basic")
     (root / "SECURITY.md").chmod(0)
     try:
@@ -276,7 +303,9 @@ def test_tracked_file_deleted_from_the_working_tree(make_repo: MakeRepo) -> None
     root = make_repo("report-basic")
     (root / "SECURITY.md").unlink()
     report = scan(root)
-    assert problems_for(report, "SECURITY.md") == ["is tracked by git but missing from the working tree"]
+    assert problems_for(report, "SECURITY.md") == [
+        "is tracked by git but missing from the working tree"
+    ]
     assert result(report, "security-policy").status is Status.FAIL
 
 
@@ -320,7 +349,9 @@ def test_path_is_a_file_or_missing(tmp_path: Path) -> None:
 # --- git must not run repository-controlled commands -------------------------------------------------
 
 
-def test_core_fsmonitor_in_repository_config_does_not_run(make_repo: MakeRepo, tmp_path: Path) -> None:
+def test_core_fsmonitor_in_repository_config_does_not_run(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
     root = make_repo("report-basic")
     marker = tmp_path / "fsmonitor-ran"
     git(root, "config", "core.fsmonitor", f"touch '{marker}'; false")
@@ -329,11 +360,14 @@ def test_core_fsmonitor_in_repository_config_does_not_run(make_repo: MakeRepo, t
     assert not marker.exists(), "core.fsmonitor from the repository's .git/config ran during a scan"
     # The trap is live: git without our overrides runs it.
     subprocess.run(["git", "-C", str(root), "ls-files"], capture_output=True, check=False)
-    assert marker.exists(), "the test's fsmonitor hook did not fire for plain git; the test proves nothing"
+    assert marker.exists(), (
+        "the test's fsmonitor hook did not fire for plain git; the test proves nothing"
+    )
 
 
-def test_git_location_variables_from_the_caller_are_ignored(make_repo: MakeRepo,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_location_variables_from_the_caller_are_ignored(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = make_repo(None, {"OTHER.md": "other\n"})
     root = make_repo("report-basic")
     monkeypatch.setenv("GIT_DIR", str(other / ".git"))

@@ -24,7 +24,11 @@ def matrix(report_result: object) -> dict[tuple[str, str], str]:
 def test_every_language_in_every_stage_passes(make_repo: MakeRepo) -> None:
     static = result(scan(make_repo("sa-python-complete")), "static-analysis")
     assert static.status is Status.PASS, static.summary
-    assert matrix(static) == {("python", "pre-commit"): "ruff,mypy", ("python", "ci"): "ruff,mypy", ("python", "ide"): "ruff,mypy"}
+    assert matrix(static) == {
+        ("python", "pre-commit"): "ruff,mypy",
+        ("python", "ci"): "ruff,mypy",
+        ("python", "ide"): "ruff,mypy",
+    }
     for f in static.findings:
         assert set(f.values) == {"language", "stage", "tools"}
         assert f.location is not None and f.location.path
@@ -44,16 +48,28 @@ def test_some_languages_and_stages_is_partial(make_repo: MakeRepo) -> None:
     got = matrix(static)
     assert got[("python", "pre-commit")] == "ruff" and got[("python", "ci")] == "ruff"
     assert got[("python", "ide")] == ""  # ms-python.python alone is not an analyser
-    assert got[("typescript", "ci")] == "eslint,tsc"  # make lint -> make -C web lint -> npm run lint
+    assert (
+        got[("typescript", "ci")] == "eslint,tsc"
+    )  # make lint -> make -C web lint -> npm run lint
     assert got[("terraform", "pre-commit")] == "checkov" and got[("terraform", "ci")] == ""
     assert got[("dockerfile", "pre-commit")] == ""  # terraform_checkov checks Terraform only
     assert got[("shell", "ci")] == ""
-    eslint = next(f for f in static.findings if f.values == {"language": "typescript", "stage": "ci", "tools": "eslint,tsc"})
+    eslint = next(
+        f
+        for f in static.findings
+        if f.values == {"language": "typescript", "stage": "ci", "tools": "eslint,tsc"}
+    )
     assert eslint.location is not None and eslint.location.path == "web/package.json"
     assert "via `make lint` at .github/workflows/ci.yml:15" in eslint.message
-    missing = next(f for f in static.findings if f.values["language"] == "shell" and f.values["stage"] == "pre-commit")
+    missing = next(
+        f
+        for f in static.findings
+        if f.values["language"] == "shell" and f.values["stage"] == "pre-commit"
+    )
     assert missing.outcome is Outcome.NEGATIVE
-    assert "scripts/deploy.sh" in missing.message and "shellcheck (hook shellcheck" in missing.message
+    assert (
+        "scripts/deploy.sh" in missing.message and "shellcheck (hook shellcheck" in missing.message
+    )
 
 
 def test_no_analysers_fail(make_repo: MakeRepo) -> None:
@@ -67,7 +83,10 @@ def test_no_analysers_fail(make_repo: MakeRepo) -> None:
 
 
 def test_no_language_is_not_applicable(make_repo: MakeRepo) -> None:
-    static = result(scan(make_repo(None, {"README.md": "# docs\n", "docs/index.md": "hello\n"})), "static-analysis")
+    static = result(
+        scan(make_repo(None, {"README.md": "# docs\n", "docs/index.md": "hello\n"})),
+        "static-analysis",
+    )
     assert static.status is Status.NOT_APPLICABLE
 
 
@@ -85,7 +104,26 @@ def test_ignored_languages_and_malformed_precommit(make_repo: MakeRepo) -> None:
 
 
 @PROPERTY
-@given(st.dictionaries(st.sampled_from(["a.py", "b.go", "c.tf", "Dockerfile", "d.sh", ".pre-commit-config.yaml", ".vscode/extensions.json", ".github/workflows/ci.yml", "Makefile", "package.json"]), st.text(max_size=200) | st.binary(max_size=50), max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "a.py",
+                "b.go",
+                "c.tf",
+                "Dockerfile",
+                "d.sh",
+                ".pre-commit-config.yaml",
+                ".vscode/extensions.json",
+                ".github/workflows/ci.yml",
+                "Makefile",
+                "package.json",
+            ]
+        ),
+        st.text(max_size=200) | st.binary(max_size=50),
+        max_size=8,
+    )
+)
 def test_probe_never_raises_on_arbitrary_files(files: dict[str, str | bytes]) -> None:
     findings = load_probe(PROBE).run(facts_of(files))
     assert findings

@@ -55,7 +55,10 @@ def test_issue_templates_that_only_redirect_vulnerability_reports_fail(make_repo
     report = scan_only(root, *BOTH)
     ticket = result(report, TICKET)
     assert ticket.status is Status.FAIL
-    assert "none of the issue templates (.github/ISSUE_TEMPLATE/bug_report.md) asks about security" in ticket.findings[0].message
+    assert (
+        "none of the issue templates (.github/ISSUE_TEMPLATE/bug_report.md) asks about security"
+        in ticket.findings[0].message
+    )
     pr = result(report, PR)
     assert pr.status is Status.FAIL
     assert pr.findings[0].message.startswith("no pull request template: looked for")
@@ -83,18 +86,25 @@ def test_pr_template_counts_when_there_are_no_issue_templates(make_repo: MakeRep
 
 def test_where_templates_are_found() -> None:
     files: dict[str, str | bytes] = {
-        ".github/PULL_REQUEST_TEMPLATE/feature.md": "x", ".github/PULL_REQUEST_TEMPLATE/hotfix.md": "x",
-        "docs/Pull_Request_Template.md": "x", "src/pull_request_template.md": "x",
+        ".github/PULL_REQUEST_TEMPLATE/feature.md": "x",
+        ".github/PULL_REQUEST_TEMPLATE/hotfix.md": "x",
+        "docs/Pull_Request_Template.md": "x",
+        "src/pull_request_template.md": "x",
         ".github/ISSUE_TEMPLATE/config.yml": "blank_issues_enabled: false\n",
-        ".github/ISSUE_TEMPLATE/bug.yaml": "name: Bug\n", ".github/issue_template.md": "x",
+        ".github/ISSUE_TEMPLATE/bug.yaml": "name: Bug\n",
+        ".github/issue_template.md": "x",
         ".github/ISSUE_TEMPLATE/notes.txt": "x",
     }
     found = facts_of(files).get(templates.collect)
     assert [t.path for t in found.pr] == [
-        ".github/PULL_REQUEST_TEMPLATE/feature.md", ".github/PULL_REQUEST_TEMPLATE/hotfix.md",
+        ".github/PULL_REQUEST_TEMPLATE/feature.md",
+        ".github/PULL_REQUEST_TEMPLATE/hotfix.md",
         "docs/Pull_Request_Template.md",
     ]
-    assert [t.path for t in found.issue] == [".github/ISSUE_TEMPLATE/bug.yaml", ".github/issue_template.md"]
+    assert [t.path for t in found.issue] == [
+        ".github/ISSUE_TEMPLATE/bug.yaml",
+        ".github/issue_template.md",
+    ]
 
 
 def test_form_texts_and_checkboxes() -> None:
@@ -107,9 +117,16 @@ def test_form_texts_and_checkboxes() -> None:
     )
     lines = templates.form_lines(doc)
     assert [(t.line, t.text, t.checkbox) for t in lines] == [
-        (1, "Story", False), (2, "d", False), (6, "Risk", False), (7, "Low", False), (7, "3", False),
-        (10, "Checks", False), (12, "No secrets in the change", True), (13, "Docs", True),
-        (17, "line one", False), (18, "line two", False),
+        (1, "Story", False),
+        (2, "d", False),
+        (6, "Risk", False),
+        (7, "Low", False),
+        (7, "3", False),
+        (10, "Checks", False),
+        (12, "No secrets in the change", True),
+        (13, "Docs", True),
+        (17, "line one", False),
+        (18, "line two", False),
     ]
 
 
@@ -136,7 +153,9 @@ def test_owasp_mentions() -> None:
 
 
 def test_owasp_without_top_10_is_partial() -> None:
-    files: dict[str, str | bytes] = {".github/ISSUE_TEMPLATE/story.md": "## Security\nWhich OWASP ASVS requirements apply?\n"}
+    files: dict[str, str | bytes] = {
+        ".github/ISSUE_TEMPLATE/story.md": "## Security\nWhich OWASP ASVS requirements apply?\n"
+    }
     (f,) = ticket_probe.run(facts_of(files))
     assert f.outcome is Outcome.PARTIAL
 
@@ -151,9 +170,17 @@ def test_security_question_prefers_the_line_naming_owasp() -> None:
 # --- hostile input -------------------------------------------------------------------------------
 
 HOSTILE: list[str | bytes] = [
-    b"\x00\x01", b"\xff\xfe- [ ] security", "", "[]", "body: 5", "body: [1, null, {attributes: []}]",
-    "body:\n  - attributes: {label: [security], options: {a: b}}\n", "name: [", "{{{",
-    "- [ ] " + "security " * 50_000, "body:\n" + "  - attributes: {label: x}\n" * 3000,
+    b"\x00\x01",
+    b"\xff\xfe- [ ] security",
+    "",
+    "[]",
+    "body: 5",
+    "body: [1, null, {attributes: []}]",
+    "body:\n  - attributes: {label: [security], options: {a: b}}\n",
+    "name: [",
+    "{{{",
+    "- [ ] " + "security " * 50_000,
+    "body:\n" + "  - attributes: {label: x}\n" * 3000,
     "name: &a [*a]\n",
 ]
 
@@ -161,7 +188,8 @@ HOSTILE: list[str | bytes] = [
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_templates_never_raise(text: str | bytes) -> None:
     files: dict[str, str | bytes] = {
-        ".github/ISSUE_TEMPLATE/a.yml": text, ".github/ISSUE_TEMPLATE/b.md": text,
+        ".github/ISSUE_TEMPLATE/a.yml": text,
+        ".github/ISSUE_TEMPLATE/b.md": text,
         ".github/pull_request_template.md": text,
     }
     facts = facts_of(files)
@@ -178,9 +206,16 @@ def test_unreadable_pr_template_names_the_problem() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(
-        st.sampled_from(["name", "body", "attributes", "label", "options", "type", "value", "x"]),
-        children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(
+                ["name", "body", "attributes", "label", "options", "type", "value", "x"]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
@@ -189,7 +224,9 @@ json_values = st.recursive(
 @given(json_values)
 def test_form_parsing_never_raises(doc: object) -> None:
     text = json.dumps(doc)
-    facts = facts_of({".github/ISSUE_TEMPLATE/a.yml": text, ".github/pull_request_template.md": text})
+    facts = facts_of(
+        {".github/ISSUE_TEMPLATE/a.yml": text, ".github/pull_request_template.md": text}
+    )
     assert ticket_probe.run(facts)
     assert templates.form_lines(doc) is not None
 

@@ -71,7 +71,15 @@ def test_tools_without_a_review_date_use_the_last_commit_date(make_repo: MakeRep
 def test_old_commit_date_fails(make_repo: MakeRepo) -> None:
     root = make_repo("threat-model-tools", commit=False)
     old = "2025-01-10T09:00:00+00:00"
-    git(root, "commit", "-q", "--no-verify", "-m", "old", env={"GIT_COMMITTER_DATE": old, "GIT_AUTHOR_DATE": old})
+    git(
+        root,
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "old",
+        env={"GIT_COMMITTER_DATE": old, "GIT_AUTHOR_DATE": old},
+    )
     r = result(scan_only(root, CONTROL), CONTROL)
     assert r.status is Status.FAIL
     assert "last reviewed on 2025-01-10" in r.findings[0].message
@@ -133,8 +141,12 @@ def test_recorded_date_wins_over_a_newer_commit() -> None:
 
 @pytest.mark.parametrize(
     ("value", "problem"),
-    [("2026-02-30", "is not a date"), ("soon", "is not a date"), ("2027-01-01", "is in the future"),
-     ("[2026-01-01]", "is not a date")],
+    [
+        ("2026-02-30", "is not a date"),
+        ("soon", "is not a date"),
+        ("2027-01-01", "is in the future"),
+        ("[2026-01-01]", "is not a date"),
+    ],
 )
 def test_bad_review_dates_are_problems_and_fall_back(value: str, problem: str) -> None:
     dates = {README: datetime(2026, 10, 1, tzinfo=UTC)}
@@ -156,18 +168,38 @@ def test_iso_datetime_string_and_yaml_date() -> None:
 # --- hostile input -------------------------------------------------------------------------------
 
 HOSTILE: list[str | bytes] = [
-    b"\x00binary", b"\xff\xfe not utf-8", "", "[]", "- a\n- b\n", "{", "key: [", "null",
-    "---\n- list\n---\n", "---\nlast_reviewed_on: {a: 1}\n---\n", "---\nlast_reviewed_on:\n---\n",
-    "threagile_version: 1\ndate: [1]\n", "threagile_version: 1\ndate: 99999-01-01\n",
-    '{"summary": 1, "detail": []}', '{"otmVersion": null}', "[" * 1000,
+    b"\x00binary",
+    b"\xff\xfe not utf-8",
+    "",
+    "[]",
+    "- a\n- b\n",
+    "{",
+    "key: [",
+    "null",
+    "---\n- list\n---\n",
+    "---\nlast_reviewed_on: {a: 1}\n---\n",
+    "---\nlast_reviewed_on:\n---\n",
+    "threagile_version: 1\ndate: [1]\n",
+    "threagile_version: 1\ndate: 99999-01-01\n",
+    '{"summary": 1, "detail": []}',
+    '{"otmVersion": null}',
+    "[" * 1000,
     "from pytm import *\n" * 10_000,
 ]
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_artefacts_never_raise(text: str | bytes) -> None:
-    names = [README, "docs/threat-model/m.yaml", "docs/threat-model/m.json", "docs/threat-model/m.py",
-             "threagile.yaml", "x.threatdragon.json", "y.otm.yml", "tm.py"]
+    names = [
+        README,
+        "docs/threat-model/m.yaml",
+        "docs/threat-model/m.json",
+        "docs/threat-model/m.py",
+        "threagile.yaml",
+        "x.threatdragon.json",
+        "y.otm.yml",
+        "tm.py",
+    ]
     (f,) = probe.run(facts_of(dict.fromkeys(names, text)))
     assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)
 
@@ -178,7 +210,9 @@ def test_threat_model_parsing_never_raises(text: str, day: date) -> None:
     files: dict[str, str | bytes] = {
         README: f"---\nlast_reviewed_on: {text[:20]}\n---\n{text}",
         "docs/threat-model/m.yaml": f"threagile_version: 1\ndate: {day.isoformat()}\n{text}",
-        "docs/threat-model/m.json": text, "z.otm.json": text, "threagile.yml": text,
+        "docs/threat-model/m.json": text,
+        "z.otm.json": text,
+        "threagile.yml": text,
     }
     (f,) = probe.run(facts_of(files))
     assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)

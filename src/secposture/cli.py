@@ -29,6 +29,7 @@ class InputError(click.ClickException):
     def show(self, file: object = None) -> None:
         _error(" ".join(self.format_message().split()))
 
+
 SCAN_HELP = """Scan a checkout (default: the current folder) against the security baseline.
 
 Reads only tracked files (git ls-files; a plain folder is walked), never runs repository content,
@@ -54,9 +55,7 @@ Exit codes:
 """
 
 
-@click.group(
-    context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="secposture")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -73,39 +72,51 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command(help=SCAN_HELP)
-@click.argument(
-    "path", default=".", type=click.Path(path_type=Path, file_okay=True, dir_okay=True)
-)
+@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=True, dir_okay=True))
 @click.option(
-    "--format", "fmt", default="terminal", show_default=True,
+    "--format",
+    "fmt",
+    default="terminal",
+    show_default=True,
     type=click.Choice(["terminal", "json", "sarif", "markdown", "html"]),
     help="Report format: a table for people, json for machines (docs/report-format.md), sarif "
     "for code scanning, markdown for a PR comment or $GITHUB_STEP_SUMMARY, html for one file.",
 )
 @click.option(
-    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to this file instead of standard output.",
 )
 @click.option(
-    "--fail-on", type=click.Choice(FAIL_ON), default=None,
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default=None,
     help="Exit 1 when a control at this level or stricter fails or is partial "
     "[default: the policy's fail_on, else required].",
 )
 @click.option(
-    "--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False),
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Policy file to use instead of the checkout's secposture.toml / pyproject.toml.",
 )
 @click.option("--deep", is_flag=True, help="Also run opt-in deep controls (secrets-in-tree).")
 @click.option(
-    "--max-file-size", type=click.IntRange(min=1024), metavar="BYTES",
+    "--max-file-size",
+    type=click.IntRange(min=1024),
+    metavar="BYTES",
     help="Do not read files larger than this [default: 1 MiB, or the policy's limits.max_file_bytes].",
 )
 @click.option(
-    "--verbose", "-v", is_flag=True,
+    "--verbose",
+    "-v",
+    is_flag=True,
     help="Show every finding with its file and line, and the static-analysis matrix.",
 )
 @click.option(
-    "--color/--no-color", default=None,
+    "--color/--no-color",
+    default=None,
     help="Colour the terminal report [default: when writing to a terminal and NO_COLOR is unset].",
 )
 def scan(
@@ -146,7 +157,9 @@ def _scan(
         raise SecpostureError(f"{policy_file}: policy file not found")
     if output is not None:
         _check_writable(output)
-    report, policy = scan_path(path, policy_file=policy_file, deep=deep, max_file_bytes=max_file_size)
+    report, policy = scan_path(
+        path, policy_file=policy_file, deep=deep, max_file_bytes=max_file_size
+    )
     use_color = _use_color(color, output)
     to_terminal = output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if to_terminal else None

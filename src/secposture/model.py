@@ -177,6 +177,4 @@ class ScanReport:
         """Controls that fail or are partial at `at_or_above` level or stricter (None: never)."""
         if at_or_above is None:
             return []
-        return [
-            r for r in self.results if r.status.failing and r.level.rank <= at_or_above.rank
-        ]
+        return [r for r in self.results if r.status.failing and r.level.rank <= at_or_above.rank]

@@ -37,7 +37,9 @@ class Tool:
     ide_extensions: tuple[str, ...] = ()  # VS Code extension ids
     config_files: tuple[str, ...] = ()  # globs of configuration files IDE integrations read
     # Optional, added for CI, IDE and scanner recognition (all default to "not used"):
-    config_keys: tuple[str, ...] = ()  # "FILE:dotted.key": pyproject.toml:tool.ruff, setup.cfg:flake8
+    config_keys: tuple[
+        str, ...
+    ] = ()  # "FILE:dotted.key": pyproject.toml:tool.ruff, setup.cfg:flake8
     ci_templates: tuple[str, ...] = ()  # GitLab include templates/components, CircleCI orbs
     action_inputs: tuple[str, ...] = ()  # "input=v1|v2" all must hold; "=" alone: unset; "=*": set
     ide_settings: tuple[str, ...] = ()  # VS Code settings keys, "key" (not false) or "key=value"

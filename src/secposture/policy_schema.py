@@ -46,7 +46,9 @@ class ToolEntry(_Strict):
             try:
                 re.compile(pattern)
             except (re.error, RecursionError, OverflowError) as exc:
-                raise ValueError(f"commands[{i}] is not a valid regular expression: {exc}") from None
+                raise ValueError(
+                    f"commands[{i}] is not a valid regular expression: {exc}"
+                ) from None
         return commands
 
 

@@ -25,7 +25,9 @@ _NUMBERED = re.compile(r"(?:adr[-_ ]?)?\d{3,}(?:[-_ .]|$)", re.IGNORECASE)
 _MD_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(\S.*)")
 _ADOC_HEADING = re.compile(r"(={1,6})[ \t]+(\S.*)")
 _UNDERLINE = re.compile(r"([=\-~^\"'`#*+])\1{2,}[ \t]*")
-_TAGS_LINE = re.compile(r"[\s*_>|-]{0,10}tags?[*_]{0,3}[ \t]*[:=][*_]{0,3}[ \t]*(\S.*)", re.IGNORECASE)
+_TAGS_LINE = re.compile(
+    r"[\s*_>|-]{0,10}tags?[*_]{0,3}[ \t]*[:=][*_]{0,3}[ \t]*(\S.*)", re.IGNORECASE
+)
 _FENCE = re.compile(r" {0,3}(```|~~~)")
 _NUMBER_PREFIX = re.compile(r"^\s*(?:\d+[.)]?\s+)?")
 
@@ -179,9 +181,7 @@ def _decision_reason(lines: list[str], headings: list[_Heading], offset: int) ->
         for i in range(heading.index + 1, end):
             word = first_keyword(lines[i][:_MAX_LINE])
             if word:
-                return Reason(
-                    f"its {heading.text} section mentions {word!r}", offset + i + 1
-                )
+                return Reason(f"its {heading.text} section mentions {word!r}", offset + i + 1)
     return None
 
 
@@ -198,7 +198,10 @@ def _tag_reasons(meta: dict[str, Any] | None, lines: list[str], offset: int) -> 
     if meta is not None:
         hit = next((t for t in _tags(meta.get("tags")) if t in security), None)
         if hit:
-            at = next((i + 1 for i, ln in enumerate(lines[:offset]) if ln.lstrip().startswith("tags")), None)
+            at = next(
+                (i + 1 for i, ln in enumerate(lines[:offset]) if ln.lstrip().startswith("tags")),
+                None,
+            )
             return [Reason(f"its front matter tags include {hit!r}", at)]
     for i, line in enumerate(lines[offset:], start=offset):
         match = _TAGS_LINE.fullmatch(line) if len(line) <= _MAX_LINE else None
@@ -209,7 +212,9 @@ def _tag_reasons(meta: dict[str, Any] | None, lines: list[str], offset: int) -> 
     return []
 
 
-def _title(meta: dict[str, Any] | None, path: str, headings: list[_Heading], offset: int) -> tuple[str, int | None]:
+def _title(
+    meta: dict[str, Any] | None, path: str, headings: list[_Heading], offset: int
+) -> tuple[str, int | None]:
     if headings:
         return headings[0].text, offset + headings[0].index + 1
     if meta is not None and isinstance(meta.get("title"), str):
@@ -219,7 +224,11 @@ def _title(meta: dict[str, Any] | None, path: str, headings: list[_Heading], off
 
 def _name_words(path: str) -> str:
     stem = path.rpartition("/")[2].rpartition(".")[0]
-    return re.sub(r"^(?:adr[-_ ]?)?\d+[-_ .]*", "", stem, flags=re.IGNORECASE).replace("-", " ").replace("_", " ")
+    return (
+        re.sub(r"^(?:adr[-_ ]?)?\d+[-_ .]*", "", stem, flags=re.IGNORECASE)
+        .replace("-", " ")
+        .replace("_", " ")
+    )
 
 
 def read_adr(facts: Facts, path: str, numbered: bool) -> Adr | None:
@@ -253,9 +262,7 @@ def collect(facts: Facts) -> AdrLog:
     log = AdrLog()
     by_folder = _files_by_folder(facts, log)
     log.folders = sorted(by_folder)
-    candidates = sorted(
-        p for paths in by_folder.values() for p in paths if _candidate(p)
-    )
+    candidates = sorted(p for paths in by_folder.values() for p in paths if _candidate(p))
     for path in candidates[:_MAX_ADRS_READ]:
         numbered = bool(_NUMBERED.match(path.rpartition("/")[2]))
         adr = read_adr(facts, path, numbered)

@@ -23,10 +23,21 @@ TEXT_FILES = (
     "Jenkinsfile", "azure-pipelines.yml", "azure-pipelines.yaml", "bitbucket-pipelines.yml",
     ".travis.yml", ".drone.yml", ".buildkite/pipeline.yml", ".buildkite/pipeline.yaml",
 )  # fmt: skip
-_GROOVY_SH = re.compile(r"""\b(?:sh|bat|powershell|pwsh)\s*\(?\s*(?:script\s*:\s*)?(['"])([^'"\n]{1,2000})\1""")
+_GROOVY_SH = re.compile(
+    r"""\b(?:sh|bat|powershell|pwsh)\s*\(?\s*(?:script\s*:\s*)?(['"])([^'"\n]{1,2000})\1"""
+)
 PRECOMMIT_ACTIONS = ("pre-commit/action", "pre-commit-ci/lite-action")
 _GITLAB_SCRIPT_KEYS = ("before_script", "script", "after_script")
-_GITLAB_NOT_JOBS = {"stages", "variables", "include", "workflow", "image", "services", "cache", "spec"}
+_GITLAB_NOT_JOBS = {
+    "stages",
+    "variables",
+    "include",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "spec",
+}
 _MAX_INCLUDES = 50
 _SEARCH_LINES = 80
 # Plain-text CI files: the YAML/Groovy wrapping around a command, removed before looking for
@@ -42,7 +53,9 @@ class ActionUse:
     GitLab include template or component, a CircleCI orb command or job."""
 
     kind: str  # "action" | "workflow" | "docker" | "template" | "orb"
-    name: str  # lower case, without @ref: "github/codeql-action/init", "security/sast.gitlab-ci.yml"
+    name: (
+        str  # lower case, without @ref: "github/codeql-action/init", "security/sast.gitlab-ci.yml"
+    )
     ref: str | None
     inputs: dict[str, str]  # `with:` and `env:` of the step
     path: str
@@ -82,7 +95,9 @@ def _github(facts: Facts, expander: Expander, ci: CiFacts) -> None:
         for job in workflow.jobs:
             if job.uses is not None and not job.uses.startswith("./"):
                 name, ref = _split_ref(job.uses)
-                ci.uses.append(ActionUse("workflow", name, ref, dict(job.with_), job.path, job.line))
+                ci.uses.append(
+                    ActionUse("workflow", name, ref, dict(job.with_), job.path, job.line)
+                )
             _github_steps(facts, expander, ci, job.steps, (), local)
 
 
@@ -106,13 +121,17 @@ def _github_steps(
             action = local.get(folder)
             hop = f"local action `{uses[:120]}` at {step.path}:{step.line}"
             if action is not None and not any(action.path in h for h in via) and len(via) < 8:
-                _github_steps(facts, expander, ci, action.steps, (*via, f"{hop} ({action.path})"), local)
+                _github_steps(
+                    facts, expander, ci, action.steps, (*via, f"{hop} ({action.path})"), local
+                )
             continue
         inputs = {**step.env, **step.with_}
         if uses.startswith("docker://"):
             image = uses[len("docker://") :]
             name = re.split(r"[@:]", image, maxsplit=1)[0].lower()
-            ci.uses.append(ActionUse("docker", f"docker://{name}", None, inputs, step.path, step.line, via))
+            ci.uses.append(
+                ActionUse("docker", f"docker://{name}", None, inputs, step.path, step.line, via)
+            )
             if "args" in step.with_:
                 ci.commands.extend(expander.expand(step.with_["args"], step.path, step.line, via))
             continue
@@ -173,7 +192,9 @@ def _gitlab(facts: Facts, expander: Expander, ci: CiFacts) -> None:
 
 def _gitlab_script(facts: Facts, expander: Expander, ci: CiFacts, path: str, node: Any) -> None:
     if isinstance(node, str):
-        ci.commands.extend(expander.expand(node, path, _first_line(facts, path, line_of(node) or 1, node)))
+        ci.commands.extend(
+            expander.expand(node, path, _first_line(facts, path, line_of(node) or 1, node))
+        )
         return
     if not isinstance(node, list):
         return
@@ -182,7 +203,9 @@ def _gitlab_script(facts: Facts, expander: Expander, ci: CiFacts, path: str, nod
             _gitlab_script(facts, expander, ci, path, item)
         elif isinstance(item, str | int | float):
             text = str(item)
-            ci.commands.extend(expander.expand(text, path, _first_line(facts, path, line_of(node, index), text)))
+            ci.commands.extend(
+                expander.expand(text, path, _first_line(facts, path, line_of(node, index), text))
+            )
 
 
 def _gitlab_includes(facts: Facts, path: str, doc: dict[Any, Any], ci: CiFacts) -> list[str]:
@@ -257,17 +280,36 @@ def _circleci(facts: Facts, expander: Expander, ci: CiFacts) -> None:
             jobs = flow.get("jobs") if isinstance(flow, dict) else None
             if isinstance(jobs, list):
                 for index, job in enumerate(jobs):
-                    name = job if isinstance(job, str) else next(iter(job), None) if isinstance(job, dict) and len(job) == 1 else None
-                    _orb_use(ci, orbs, str(name) if name is not None else "", path, line_of(jobs, index), job)
+                    name = (
+                        job
+                        if isinstance(job, str)
+                        else next(iter(job), None)
+                        if isinstance(job, dict) and len(job) == 1
+                        else None
+                    )
+                    _orb_use(
+                        ci,
+                        orbs,
+                        str(name) if name is not None else "",
+                        path,
+                        line_of(jobs, index),
+                        job,
+                    )
 
 
 def _orbs(node: Any) -> dict[str, str]:
     if not isinstance(node, dict):
         return {}
-    return {str(alias): str(ref).partition("@")[0].lower() for alias, ref in node.items() if isinstance(ref, str)}
+    return {
+        str(alias): str(ref).partition("@")[0].lower()
+        for alias, ref in node.items()
+        if isinstance(ref, str)
+    }
 
 
-def _circleci_steps(facts: Facts, expander: Expander, ci: CiFacts, path: str, steps: Any, orbs: dict[str, str]) -> None:
+def _circleci_steps(
+    facts: Facts, expander: Expander, ci: CiFacts, path: str, steps: Any, orbs: dict[str, str]
+) -> None:
     if not isinstance(steps, list):
         return
     for index, step in enumerate(steps):
@@ -281,17 +323,29 @@ def _circleci_steps(facts: Facts, expander: Expander, ci: CiFacts, path: str, st
         if key == "run":
             command = value.get("command") if isinstance(value, dict) else value
             if isinstance(command, str):
-                ci.commands.extend(expander.expand(command, path, _first_line(facts, path, line, command)))
+                ci.commands.extend(
+                    expander.expand(command, path, _first_line(facts, path, line, command))
+                )
         else:
             _orb_use(ci, orbs, str(key), path, line, value)
 
 
-def _orb_use(ci: CiFacts, orbs: dict[str, str], name: str, path: str, line: int | None, params: Any) -> None:
+def _orb_use(
+    ci: CiFacts, orbs: dict[str, str], name: str, path: str, line: int | None, params: Any
+) -> None:
     alias, slash, command = name.partition("/")
     if not slash or alias not in orbs:
         return
-    inputs = {str(k): str(v) for k, v in params.items() if not isinstance(v, dict | list)} if isinstance(params, dict) else {}
-    if isinstance(params, dict) and len(params) == 1 and isinstance(next(iter(params.values())), dict):
+    inputs = (
+        {str(k): str(v) for k, v in params.items() if not isinstance(v, dict | list)}
+        if isinstance(params, dict)
+        else {}
+    )
+    if (
+        isinstance(params, dict)
+        and len(params) == 1
+        and isinstance(next(iter(params.values())), dict)
+    ):
         inner = next(iter(params.values()))  # workflow jobs: `- snyk/scan: {params}`
         inputs = {str(k): str(v) for k, v in inner.items() if not isinstance(v, dict | list)}
     ci.uses.append(ActionUse("orb", f"{orbs[alias]}/{command.lower()}", None, inputs, path, line))
@@ -311,6 +365,10 @@ def _plain_text(facts: Facts, expander: Expander, ci: CiFacts) -> None:
         for number, raw in enumerate(text.splitlines(), 1):
             raw = raw[:4000]
             inline = _GROOVY_SH.search(raw)  # Jenkins: `steps { sh 'make lint' }`
-            line = inline.group(2) if inline else _TEXT_PREFIX.sub("", raw).rstrip().rstrip("'\")").strip()
+            line = (
+                inline.group(2)
+                if inline
+                else _TEXT_PREFIX.sub("", raw).rstrip().rstrip("'\")").strip()
+            )
             if line:
                 ci.commands.extend(expander.expand(line, path, number))

@@ -126,7 +126,9 @@ def _entries(facts: Facts, config: DependabotConfig, updates: list[Any]) -> list
         ecosystem = item.get("package-ecosystem")
         dirs = _entry_dirs(item)
         if not isinstance(ecosystem, str) or dirs is None:
-            report(f"updates[{i}] needs `package-ecosystem` and `directory` (or `directories`)", line)
+            report(
+                f"updates[{i}] needs `package-ecosystem` and `directory` (or `directories`)", line
+            )
             continue
         if ecosystem not in known:
             report(f"updates[{i}]: unknown package-ecosystem {ecosystem!r}", line)
@@ -141,12 +143,15 @@ def parse_dependabot(facts: Facts, path: str) -> DependabotConfig:
         config.problem = facts.problem_for(path) or facts.problem(path, "cannot be read")
         return config
     if not isinstance(doc, dict):
-        config.problem = facts.problem(path, "is not a mapping: expected `version: 2` and `updates:`")
+        config.problem = facts.problem(
+            path, "is not a mapping: expected `version: 2` and `updates:`"
+        )
         return config
     version = doc.get("version")
     if version != 2 or isinstance(version, bool):
         config.problem = facts.problem(
-            path, f"`version` must be 2 (found {version!r}): Dependabot ignores this file",
+            path,
+            f"`version` must be 2 (found {version!r}): Dependabot ignores this file",
             line_of(doc, "version") if "version" in doc else 1,
         )
         return config
@@ -282,7 +287,9 @@ def _renovate_from(config: RenovateConfig, data: dict[str, Any]) -> RenovateConf
         config.ignore_paths = tuple(_strings(data["ignorePaths"]))
         config.ignore_paths_origin = "ignorePaths"
     else:
-        preset = next((p for p in _strings(data.get("extends")) if p in rules["ignoring_presets"]), None)
+        preset = next(
+            (p for p in _strings(data.get("extends")) if p in rules["ignoring_presets"]), None
+        )
         if preset is not None:
             config.ignore_paths = tuple(rules["preset_ignore_paths"])
             config.ignore_paths_origin = f"the ignorePaths of preset {preset}"
@@ -362,23 +369,39 @@ def _entry_covers(entry: UpdateEntry, spec: EcosystemSpec, directory: str) -> bo
     return False
 
 
-def dependabot_coverage(config: DependabotConfig, spec: EcosystemSpec, location: ManifestDir) -> Coverage:
+def dependabot_coverage(
+    config: DependabotConfig, spec: EcosystemSpec, location: ManifestDir
+) -> Coverage:
     name = spec.dependabot[0]
-    fix = (f"add `- package-ecosystem: {name}` with `directory: {location.directory}` to "
-           f"{config.path} (or a `directories` glob that matches it)")
+    fix = (
+        f"add `- package-ecosystem: {name}` with `directory: {location.directory}` to "
+        f"{config.path} (or a `directories` glob that matches it)"
+    )
     if config.problem is not None:
-        return Coverage(False, config.path, config.problem.line, f"{config.problem}",
-                        f"fix {config.path} ({config.problem.message})")
+        return Coverage(
+            False,
+            config.path,
+            config.problem.line,
+            f"{config.problem}",
+            f"fix {config.path} ({config.problem.message})",
+        )
     for entry in config.entries:
         if _entry_covers(entry, spec, location.directory):
             return Coverage(
-                True, entry.path, entry.line,
+                True,
+                entry.path,
+                entry.line,
                 f"Dependabot entry `{entry.package_ecosystem}` for "
                 f"{', '.join(entry.directories)} at {entry.path}:{entry.line}",
             )
     also = f" ({'; '.join(config.entry_problems[:3])})" if config.entry_problems else ""
-    return Coverage(False, config.path, None,
-                    f"{config.path} has no `{name}` entry for {location.directory}{also}", fix)
+    return Coverage(
+        False,
+        config.path,
+        None,
+        f"{config.path} has no `{name}` entry for {location.directory}{also}",
+        fix,
+    )
 
 
 def _ignored(path: str, patterns: Iterable[str]) -> str | None:
@@ -400,22 +423,37 @@ def _active_managers(config: RenovateConfig, spec: EcosystemSpec) -> set[str]:
     return active - set(config.managers_off)
 
 
-def renovate_coverage(config: RenovateConfig, spec: EcosystemSpec, location: ManifestDir) -> Coverage:
+def renovate_coverage(
+    config: RenovateConfig, spec: EcosystemSpec, location: ManifestDir
+) -> Coverage:
     where = f"Renovate config {config.path}"
     if config.problem is not None:
-        return Coverage(False, config.path, config.problem.line, f"{config.problem}",
-                        f"fix {config.path} ({config.problem.message})")
+        return Coverage(
+            False,
+            config.path,
+            config.problem.line,
+            f"{config.problem}",
+            f"fix {config.path} ({config.problem.message})",
+        )
     if not config.enabled:
-        return Coverage(False, config.path, config.line_of("enabled"),
-                        f"{where} sets `enabled: false`", f"remove `enabled: false` from {config.path}")
+        return Coverage(
+            False,
+            config.path,
+            config.line_of("enabled"),
+            f"{where} sets `enabled: false`",
+            f"remove `enabled: false` from {config.path}",
+        )
     if not _active_managers(config, spec):
         return _managers_off(config, spec)
     manifests = [m.lstrip("/") for m in location.manifests]
     hits = [_ignored(m, config.ignore_paths) for m in manifests]
     if manifests and all(hits):
         return Coverage(
-            False, config.path,
-            config.line_of("ignorePaths" if config.ignore_paths_origin == "ignorePaths" else "extends"),
+            False,
+            config.path,
+            config.line_of(
+                "ignorePaths" if config.ignore_paths_origin == "ignorePaths" else "extends"
+            ),
             f"{where}: {config.ignore_paths_origin} ({hits[0]}) excludes {location.directory}",
             f"narrow ignorePaths in {config.path}, or, if {location.directory} holds no real "
             "dependencies, add it to the secposture policy's `exclude`",
@@ -428,14 +466,26 @@ def _managers_off(config: RenovateConfig, spec: EcosystemSpec) -> Coverage:
     names = sorted(spec.renovate)
     where = f"Renovate config {config.path}"
     if config.enabled_managers:
-        return Coverage(False, config.path, config.line_of("enabledManagers"),
-                        f"{where}: its enabledManagers leave out {', '.join(names)}",
-                        f"add `{names[0]}` to enabledManagers in {config.path}")
+        return Coverage(
+            False,
+            config.path,
+            config.line_of("enabledManagers"),
+            f"{where}: its enabledManagers leave out {', '.join(names)}",
+            f"add `{names[0]}` to enabledManagers in {config.path}",
+        )
     off = sorted(spec.renovate & config.managers_off)
-    detail = (f"{where} disables {', '.join(off)}" if off
-              else f"{where}: Renovate leaves {', '.join(names)} off unless enabled")
-    return Coverage(False, config.path, config.line, detail,
-                    f"set `\"{names[0]}\": {{\"enabled\": true}}` in {config.path}")
+    detail = (
+        f"{where} disables {', '.join(off)}"
+        if off
+        else f"{where}: Renovate leaves {', '.join(names)} off unless enabled"
+    )
+    return Coverage(
+        False,
+        config.path,
+        config.line,
+        detail,
+        f'set `"{names[0]}": {{"enabled": true}}` in {config.path}',
+    )
 
 
 def coverage(configs: UpdateConfigs, spec: EcosystemSpec, location: ManifestDir) -> list[Coverage]:

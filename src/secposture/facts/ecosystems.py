@@ -76,7 +76,9 @@ def _spec(name: str, raw: dict[str, Any]) -> EcosystemSpec:
 @cache
 def specs() -> dict[str, EcosystemSpec]:
     """The ecosystem catalogue, in catalogue order."""
-    return {name: _spec(name, raw) for name, raw in catalogue.load("ecosystems")["ecosystems"].items()}
+    return {
+        name: _spec(name, raw) for name, raw in catalogue.load("ecosystems")["ecosystems"].items()
+    }
 
 
 # --- directories and directory globs -------------------------------------------------------------
@@ -155,11 +157,17 @@ class _Index:
 @cache
 def _index() -> _Index:
     patterns = [
-        _Pattern(spec.name, tuple(glob.split("/")), tuple(re.compile(translate(s)) for s in glob.split("/")))
+        _Pattern(
+            spec.name,
+            tuple(glob.split("/")),
+            tuple(re.compile(translate(s)) for s in glob.split("/")),
+        )
         for spec in specs().values()
         for glob in spec.manifests
     ]
-    patterns.sort(key=lambda p: -len(p.segments))  # the most specific first: it decides the directory
+    patterns.sort(
+        key=lambda p: -len(p.segments)
+    )  # the most specific first: it decides the directory
     by_name: dict[str, list[_Pattern]] = {}
     for p in patterns:
         if not is_glob(p.segments[-1]):
@@ -251,7 +259,8 @@ def _external_use(uses: str | None) -> bool:
 def _collapse_ancestors(spec: EcosystemSpec, dirs: dict[str, list[str]]) -> None:
     """Fold folders below a directory whose manifest covers them (a parent pom, a .sln) into it."""
     roots = {
-        d for d, files in dirs.items()
+        d
+        for d, files in dirs.items()
         if any(fnmatchcase(f.rpartition("/")[2], g) for f in files for g in spec.ancestor_covers)
     }
     for directory in sorted(dirs):
@@ -310,7 +319,7 @@ def _collapse_workspaces(facts: Facts, spec: EcosystemSpec, dirs: dict[str, list
         globs = [dir_segments(normalise_dir(g)) for g in _members(facts, ws, manifest)]
         base = dir_segments(root)
         for directory in below:
-            rel = dir_segments(directory)[len(base):]
+            rel = dir_segments(directory)[len(base) :]
             if any(glob_matches(g, rel) for g in globs):
                 dirs[root].extend(dirs.pop(directory))
 

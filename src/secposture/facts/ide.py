@@ -16,7 +16,11 @@ from secposture.facts.interface import Facts
 
 EXTENSION_FILES = (".vscode/extensions.json",)
 SETTINGS_FILES = (".vscode/settings.json",)
-DEVCONTAINER_GLOBS = (".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json")
+DEVCONTAINER_GLOBS = (
+    ".devcontainer.json",
+    ".devcontainer/devcontainer.json",
+    ".devcontainer/*/devcontainer.json",
+)
 WORKSPACE_GLOB = "*.code-workspace"
 IDEA_GLOBS = (".idea/*.xml", ".idea/*/*.xml")
 MAX_IDEA_FILES = 40
@@ -163,7 +167,9 @@ def _add_extensions(ide: IdeFacts, path: str, text: str, ids: Any) -> None:
 def _add_settings(ide: IdeFacts, path: str, text: str, node: Any) -> None:
     for key, value in flatten_settings(node):
         leaf = key.rpartition(".")[2]
-        ide.settings.append(Setting(key, value, path, _line(text, f'"{leaf}"') or _line(text, f'"{key}"')))
+        ide.settings.append(
+            Setting(key, value, path, _line(text, f'"{leaf}"') or _line(text, f'"{key}"'))
+        )
 
 
 def _get(node: Any, *keys: str) -> Any:

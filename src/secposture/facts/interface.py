@@ -45,7 +45,9 @@ class Facts:
         """Tracked paths, less vendored/generated folders and the policy's `exclude` globs."""
         p = self.policy
         return tuple(
-            path for path in self.snapshot.paths if not is_excluded(path, p.excluded_dirs, p.exclude)
+            path
+            for path in self.snapshot.paths
+            if not is_excluded(path, p.excluded_dirs, p.exclude)
         )
 
     @cached_property
@@ -58,7 +60,11 @@ class Facts:
 
     def matching(self, *globs: str, among: Iterable[str] | None = None) -> list[str]:
         """Paths (not excluded) that match any of the globs; `*` crosses folders, as in fnmatch."""
-        return [p for p in (self.paths if among is None else among) if any(fnmatchcase(p, g) for g in globs)]
+        return [
+            p
+            for p in (self.paths if among is None else among)
+            if any(fnmatchcase(p, g) for g in globs)
+        ]
 
     def matching_re(self, pattern: str) -> list[str]:
         rx = re.compile(pattern)

@@ -161,7 +161,9 @@ def collect(facts: Facts) -> PreCommitConfig | None:
             return PreCommitConfig(path=path, valid=False)
         config = parse_config(path, doc)
         if config is None:
-            facts.problem(path, "is not a pre-commit config: expected a mapping with a `repos` list")
+            facts.problem(
+                path, "is not a pre-commit config: expected a mapping with a `repos` list"
+            )
             return PreCommitConfig(path=path, valid=False)
         return config
     return None

@@ -26,15 +26,51 @@ MAX_FALLBACK_FILES = 30  # other Makefiles/package.json files searched for a tar
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_WRAPPERS = {"sudo", "env", "time", "exec", "nice", "nohup", "command", "xargs", "npx", "bunx", "--yes", "-y"}
+_WRAPPERS = {
+    "sudo",
+    "env",
+    "time",
+    "exec",
+    "nice",
+    "nohup",
+    "command",
+    "xargs",
+    "npx",
+    "bunx",
+    "--yes",
+    "-y",
+}
 _RUNNERS = {
     ("poetry", "run"), ("uv", "run"), ("pipenv", "run"), ("hatch", "run"), ("pdm", "run"), ("rye", "run"),
     ("npm", "exec"), ("pnpm", "exec"), ("yarn", "exec"), ("pnpm", "dlx"), ("yarn", "dlx"), ("bundle", "exec"),
 }  # fmt: skip
 _MAKE_WORDS = {"make", "gmake", "$(MAKE)", "${MAKE}", "$MAKE"}
-_MAKE_ARG_OPTS = {"-C", "--directory", "-f", "--file", "--makefile", "-j", "--jobs", "-l", "--load-average", "-o", "--old-file", "-W", "--what-if", "-I", "--include-dir"}
+_MAKE_ARG_OPTS = {
+    "-C",
+    "--directory",
+    "-f",
+    "--file",
+    "--makefile",
+    "-j",
+    "--jobs",
+    "-l",
+    "--load-average",
+    "-o",
+    "--old-file",
+    "-W",
+    "--what-if",
+    "-I",
+    "--include-dir",
+}
 _NPM_RUN = {"run", "run-script", "rum", "urn"}
-_NPM_SHORT = {"test": "test", "t": "test", "tst": "test", "start": "start", "stop": "stop", "restart": "restart"}
+_NPM_SHORT = {
+    "test": "test",
+    "t": "test",
+    "tst": "test",
+    "start": "start",
+    "stop": "stop",
+    "restart": "restart",
+}
 _PKG_DIR_OPTS = {"--prefix", "-C", "--cwd", "--dir"}
 _PKG_ARG_OPTS = {"-w", "--workspace", "--filter", "-F"}
 _SHELLS = {"bash", "sh", "zsh", "dash", "ksh"}
@@ -151,7 +187,11 @@ def _rule(line: str) -> tuple[list[str], list[str], str] | None:
     if rest.startswith("=") or rest.startswith(":="):  # `X := y`, `X ::= y`
         return None
     head = line[:colon]
-    if "=" in head or head.lstrip() != head or head.startswith(("ifeq", "ifneq", "ifdef", "ifndef", "include", "-include", "export")):
+    if (
+        "=" in head
+        or head.lstrip() != head
+        or head.startswith(("ifeq", "ifneq", "ifdef", "ifndef", "include", "-include", "export"))
+    ):
         return None
     rest = rest.lstrip(":")  # double-colon rules
     prereq_text, _, inline = rest.partition(";")
@@ -215,7 +255,9 @@ def _factor_filter(lines: list[tuple[int, str]], env: str) -> list[tuple[int, st
             out.append((number, text))
             continue
         wanted = [c for cond in _brace_expand(match.group(1)) for c in cond.split(",")]
-        if any((w[1:] not in factors) if w.startswith("!") else (w in factors) for w in wanted if w):
+        if any(
+            (w[1:] not in factors) if w.startswith("!") else (w in factors) for w in wanted if w
+        ):
             out.append((number, match.group(2)))
     return out
 
@@ -235,7 +277,9 @@ class Expander:
 
     # -- entry point --
 
-    def expand(self, text: str, path: str, first_line: int | None, via: tuple[str, ...] = (), cwd: str = "") -> list[Command]:
+    def expand(
+        self, text: str, path: str, first_line: int | None, via: tuple[str, ...] = (), cwd: str = ""
+    ) -> list[Command]:
         """Every logical line of `text`, followed by what each line's invocations stand for."""
         out: list[Command] = []
         for offset, line in _logical_lines(text):
@@ -323,7 +367,9 @@ class Expander:
             out.extend(self._make_target(makefile, target, via, seen))
         return out
 
-    def _find_makefile(self, file: str | None, directory: str, targets: list[str]) -> Makefile | None:
+    def _find_makefile(
+        self, file: str | None, directory: str, targets: list[str]
+    ) -> Makefile | None:
         if file is not None:
             return self._makefile(file)
         for name in MAKEFILE_NAMES:
@@ -346,10 +392,18 @@ class Expander:
             self._makefiles[path] = parse_makefile(path, text) if text is not None else None
         return self._makefiles[path]
 
-    def _make_target(self, makefile: Makefile, name: str, via: tuple[str, ...], seen: set[str], depth: int = 0) -> list[Command]:
+    def _make_target(
+        self, makefile: Makefile, name: str, via: tuple[str, ...], seen: set[str], depth: int = 0
+    ) -> list[Command]:
         target = makefile.targets.get(name)
         marker = f"{makefile.path} target {name}"
-        if target is None or name in seen or marker in via or len(via) > MAX_DEPTH or depth > MAX_PREREQUISITE_DEPTH:
+        if (
+            target is None
+            or name in seen
+            or marker in via
+            or len(via) > MAX_DEPTH
+            or depth > MAX_PREREQUISITE_DEPTH
+        ):
             return []
         seen.add(name)  # cycle-safe: a target runs once per invocation, as in make
         out: list[Command] = []
@@ -357,12 +411,22 @@ class Expander:
             out.extend(self._make_target(makefile, prerequisite, via, seen, depth + 1))
         directory = makefile.path.rpartition("/")[0]
         for number, line in target.recipe:
-            out.extend(self.expand(line.lstrip().lstrip("@-+").strip(), makefile.path, number, (*via, marker), directory))
+            out.extend(
+                self.expand(
+                    line.lstrip().lstrip("@-+").strip(),
+                    makefile.path,
+                    number,
+                    (*via, marker),
+                    directory,
+                )
+            )
         return out
 
     # -- npm, yarn, pnpm, bun --
 
-    def _package_manager(self, tool: str, args: list[str], command: Command, cwd: str) -> list[Command]:
+    def _package_manager(
+        self, tool: str, args: list[str], command: Command, cwd: str
+    ) -> list[Command]:
         directory, names, workspace = cwd, [], False
         i = 0
         while i < len(args):
@@ -375,7 +439,9 @@ class Expander:
                 continue
             if arg.startswith(("--prefix=", "--cwd=", "--dir=")):
                 directory = _join(cwd, arg.partition("=")[2])
-            elif arg in ("-r", "--recursive", "--workspaces", "-ws") or arg.startswith(("--filter=", "--workspace=")):
+            elif arg in ("-r", "--recursive", "--workspaces", "-ws") or arg.startswith(
+                ("--filter=", "--workspace=")
+            ):
                 workspace = True
             elif arg == "--":
                 break
@@ -403,14 +469,22 @@ class Expander:
             doc = load_json(self.facts, path) if self.facts.exists(path) else None
             scripts = doc.get("scripts") if isinstance(doc, dict) else None
             self._scripts[path] = (
-                {str(k): v for k, v in scripts.items() if isinstance(v, str)} if isinstance(scripts, dict) else None
+                {str(k): v for k, v in scripts.items() if isinstance(v, str)}
+                if isinstance(scripts, dict)
+                else None
             )
         return self._scripts[path]
 
-    def _script(self, name: str, command: Command, directory: str, search_all: bool) -> list[Command]:
+    def _script(
+        self, name: str, command: Command, directory: str, search_all: bool
+    ) -> list[Command]:
         paths = [_join(directory, "package.json")]
         if search_all:
-            others = [p for p in self.facts.paths if p.rpartition("/")[2] == "package.json" and p not in paths]
+            others = [
+                p
+                for p in self.facts.paths
+                if p.rpartition("/")[2] == "package.json" and p not in paths
+            ]
             paths.extend(others[:MAX_FALLBACK_FILES])
         for path in paths:
             scripts = self._package_scripts(path)
@@ -419,7 +493,9 @@ class Expander:
             return self._run_script(path, scripts, name, self._hop(command))
         return []
 
-    def _run_script(self, path: str, scripts: dict[str, str], name: str, via: tuple[str, ...]) -> list[Command]:
+    def _run_script(
+        self, path: str, scripts: dict[str, str], name: str, via: tuple[str, ...]
+    ) -> list[Command]:
         text = self.facts.read(path) or ""
         after = text.find('"scripts"')
         directory = path.rpartition("/")[0]
@@ -427,7 +503,15 @@ class Expander:
         for each in (f"pre{name}", name, f"post{name}"):
             if each in scripts and not any(f"{path} script {each}" in hop for hop in via):
                 hop = (*via, f"{path} script {each}")
-                out.extend(self.expand(scripts[each], path, _json_key_line(text, each, max(after, 0)), hop, directory))
+                out.extend(
+                    self.expand(
+                        scripts[each],
+                        path,
+                        _json_key_line(text, each, max(after, 0)),
+                        hop,
+                        directory,
+                    )
+                )
         return out
 
     def _scripts_matching(self, patterns: list[str], command: Command, cwd: str) -> list[Command]:
@@ -459,7 +543,11 @@ class Expander:
             return self._tox_toml("tox.toml", load_toml(self.facts, "tox.toml"), envs, via)
         if self.facts.exists("pyproject.toml"):
             data = load_toml(self.facts, "pyproject.toml")
-            tox = data.get("tool", {}).get("tox") if isinstance(data, dict) and isinstance(data.get("tool"), dict) else None
+            tox = (
+                data.get("tool", {}).get("tox")
+                if isinstance(data, dict) and isinstance(data.get("tool"), dict)
+                else None
+            )
             if isinstance(tox, dict) and isinstance(tox.get("legacy_tox_ini"), str):
                 text = self.facts.read("pyproject.toml") or ""
                 offset = text[: max(text.find("legacy_tox_ini"), 0)].count("\n") + 1
@@ -468,12 +556,22 @@ class Expander:
                 return self._tox_toml("pyproject.toml", tox, envs, via)
         return []
 
-    def _tox_ini(self, path: str, text: str, envs: list[str], via: tuple[str, ...], offset: int) -> list[Command]:
+    def _tox_ini(
+        self, path: str, text: str, envs: list[str], via: tuple[str, ...], offset: int
+    ) -> list[Command]:
         sections = parse_ini(text)
         base = sections.get("testenv", {})
         if not envs:
-            listed = sections.get("tox", {}).get("envlist") or sections.get("tox", {}).get("env_list")
-            names = [n for _, v in (listed[1] if listed else []) for part in v.split(",") for n in _brace_expand(part.strip()) if n]
+            listed = sections.get("tox", {}).get("envlist") or sections.get("tox", {}).get(
+                "env_list"
+            )
+            names = [
+                n
+                for _, v in (listed[1] if listed else [])
+                for part in v.split(",")
+                for n in _brace_expand(part.strip())
+                if n
+            ]
             envs = names or [s.partition(":")[2] for s in sections if s.startswith("testenv:")]
         out: list[Command] = []
         for env in envs[:50]:
@@ -481,13 +579,18 @@ class Expander:
             entry = section.get("commands") or base.get("commands")
             if entry is None:
                 continue
-            lines = [(n, "\n".join(_tox_commands_base(base) if "{[testenv]commands}" in t else [t])) for n, t in entry[1]]
+            lines = [
+                (n, "\n".join(_tox_commands_base(base) if "{[testenv]commands}" in t else [t]))
+                for n, t in entry[1]
+            ]
             hop = (*via, f"{path} env {env}")
             for number, line in _factor_filter(lines, env):
                 out.extend(self.expand(line, path, number + offset, hop))
         return out
 
-    def _tox_toml(self, path: str, data: Any, envs: list[str], via: tuple[str, ...]) -> list[Command]:
+    def _tox_toml(
+        self, path: str, data: Any, envs: list[str], via: tuple[str, ...]
+    ) -> list[Command]:
         if not isinstance(data, dict):
             return []
         env = data.get("env")
@@ -498,7 +601,9 @@ class Expander:
         text = self.facts.read(path) or ""
         out: list[Command] = []
         for env in envs[:50]:
-            env_table = table.get(env) if isinstance(table.get(env), dict) else data.get("env_run_base")
+            env_table = (
+                table.get(env) if isinstance(table.get(env), dict) else data.get("env_run_base")
+            )
             commands = env_table.get("commands") if isinstance(env_table, dict) else None
             if not isinstance(commands, list):
                 continue
@@ -529,7 +634,14 @@ class Expander:
                 if ".run" in line or "run_always" in line:
                     words = _STRING_LITERAL.findall(line)
                     if words:
-                        out.extend(self.expand(" ".join(words), path, number + offset, (*via, f"{path} session {name}")))
+                        out.extend(
+                            self.expand(
+                                " ".join(words),
+                                path,
+                                number + offset,
+                                (*via, f"{path} session {name}"),
+                            )
+                        )
         return out
 
     # -- pre-commit and shell scripts --
@@ -542,7 +654,18 @@ class Expander:
         i = 0
         while i < len(rest):
             arg = rest[i]
-            if arg in ("--hook-stage", "--config", "-c", "--from-ref", "--to-ref", "-s", "-o", "--source", "--origin", "--color"):
+            if arg in (
+                "--hook-stage",
+                "--config",
+                "-c",
+                "--from-ref",
+                "--to-ref",
+                "-s",
+                "-o",
+                "--source",
+                "--origin",
+                "--color",
+            ):
                 if arg == "--hook-stage" and i + 1 < len(rest):
                     stage = rest[i + 1]
                 i += 2
@@ -630,7 +753,9 @@ def unwrap(words: list[str]) -> list[str]:
         word = words[i]
         if _ASSIGNMENT.match(word) or word in _WRAPPERS:
             i += 1
-        elif tuple(words[i : i + 2]) in _RUNNERS or (word in ("python", "python3") and words[i + 1 : i + 2] == ["-m"]):
+        elif tuple(words[i : i + 2]) in _RUNNERS or (
+            word in ("python", "python3") and words[i + 1 : i + 2] == ["-m"]
+        ):
             i += 2
         else:
             break

@@ -160,7 +160,9 @@ def _read(facts: Facts, path: str, kind: str) -> Template:
 def _is_pr(lower: str) -> bool:
     data = _data()
     folder, _, name = lower.rpartition("/")
-    return lower in data["pr_templates"] or (folder in data["pr_template_folders"] and name.endswith(".md"))
+    return lower in data["pr_templates"] or (
+        folder in data["pr_template_folders"] and name.endswith(".md")
+    )
 
 
 def _is_issue(lower: str) -> bool:
@@ -168,8 +170,11 @@ def _is_issue(lower: str) -> bool:
     folder, _, name = lower.rpartition("/")
     if lower in data["issue_templates"]:
         return True
-    return (folder in data["issue_template_folders"] and name not in data["not_templates"]
-            and name.endswith((".md", ".yml", ".yaml")))
+    return (
+        folder in data["issue_template_folders"]
+        and name not in data["not_templates"]
+        and name.endswith((".md", ".yml", ".yaml"))
+    )
 
 
 def collect(facts: Facts) -> Templates:
@@ -190,7 +195,9 @@ def collect(facts: Facts) -> Templates:
 def security_question(template: Template) -> Match | None:
     """The template's line asking about security: one naming the OWASP Top 10, else a question."""
     # A question ("...?") is better evidence than a heading that merely says "Security".
-    asking = sorted((t for t in template.lines if asks_security(t.text)), key=lambda t: "?" not in t.text)
+    asking = sorted(
+        (t for t in template.lines if asks_security(t.text)), key=lambda t: "?" not in t.text
+    )
     if not asking:
         return None
     owasp = [t for t in template.lines if names_owasp_top10(t.text)]

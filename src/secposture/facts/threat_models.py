@@ -85,9 +85,15 @@ def _recorded_date(facts: Facts, artefact: Artefact, value: Any, source: str) ->
     """Set the artefact's review date from a recorded value; a bad one is a Problem and a note."""
     day = as_date(value)
     if day is None:
-        problem = facts.problem(artefact.path, f"{source} {_shown(value)} is not a date (write YYYY-MM-DD)", artefact.line)
+        problem = facts.problem(
+            artefact.path,
+            f"{source} {_shown(value)} is not a date (write YYYY-MM-DD)",
+            artefact.line,
+        )
     elif day > facts.today:
-        problem = facts.problem(artefact.path, f"{source} {day.isoformat()} is in the future", artefact.line)
+        problem = facts.problem(
+            artefact.path, f"{source} {day.isoformat()} is in the future", artefact.line
+        )
     else:
         artefact.review_date, artefact.date_source = day, source
         return
@@ -138,7 +144,9 @@ def _structured(facts: Facts, path: str, in_location: bool) -> Artefact | None:
     doc = load_json(facts, path) if lower.endswith(".json") else load_yaml(facts, path)
     if not isinstance(doc, dict):
         return None
-    if "threagile_version" in doc or (not in_location and _matches(path, _data()["threagile_names"])):
+    if "threagile_version" in doc or (
+        not in_location and _matches(path, _data()["threagile_names"])
+    ):
         artefact = Artefact(path, THREAGILE)
         if "date" in doc:
             artefact.line = line_of(doc, "date")
@@ -211,5 +219,6 @@ def latest_review(facts: Facts, models: ThreatModels) -> Review | None:
     if not dated:
         return None
     day, path = max(dated)
-    return Review(day, path, None, f"last commit date of {path}, no review date recorded",
-                  recorded=False)
+    return Review(
+        day, path, None, f"last commit date of {path}, no review date recorded", recorded=False
+    )

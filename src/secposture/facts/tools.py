@@ -88,7 +88,10 @@ def compile_catalogue(facts: Facts) -> Catalogue:
             try:
                 patterns.append(re.compile(pattern))
             except (re.error, RecursionError, OverflowError) as exc:
-                facts.problem(facts.policy.origin or "tools", f"tool {tool.id}: command pattern {pattern!r} is not a regular expression: {exc}")
+                facts.problem(
+                    facts.policy.origin or "tools",
+                    f"tool {tool.id}: command pattern {pattern!r} is not a regular expression: {exc}",
+                )
         out.tools.append(
             _Compiled(
                 tool=tool,
@@ -168,7 +171,11 @@ def match_hook(
     """Tools a hook runs; `where` overrides the location (the CI line that runs the hook)."""
     catalogue_ = facts.get(compile_catalogue)
     where = where or Location(config_path, hook.line)
-    label = f"hook `{hook.id}` ({hook.repo})" + (f" at {config_path}:{hook.line}" if hook.line else "") + context
+    label = (
+        f"hook `{hook.id}` ({hook.repo})"
+        + (f" at {config_path}:{hook.line}" if hook.line else "")
+        + context
+    )
     out: list[ToolUse] = []
     matched: set[str] = set()
     for compiled in catalogue_.tools:
@@ -184,7 +191,9 @@ def match_hook(
             for use in match_command(catalogue_, command, stage):
                 if use.tool.id not in matched:
                     matched.add(use.tool.id)
-                    out.append(ToolUse(use.tool, stage, use.languages, where, f"{label}: {use.evidence}"))
+                    out.append(
+                        ToolUse(use.tool, stage, use.languages, where, f"{label}: {use.evidence}")
+                    )
     return out
 
 
@@ -232,7 +241,9 @@ def match_use(facts: Facts, use: ci_facts.ActionUse) -> list[ToolUse]:
         if not _action_matches(wanted, use.name) or not _inputs_hold(compiled, use.inputs):
             continue
         languages, note = _runner_languages(facts, compiled.tool, use)
-        out.append(ToolUse(compiled.tool, CI, languages, Location(use.path, use.line), label + note))
+        out.append(
+            ToolUse(compiled.tool, CI, languages, Location(use.path, use.line), label + note)
+        )
     return out
 
 
@@ -283,7 +294,9 @@ def precommit_runs_in_ci(facts: Facts) -> list[str]:
 # --- runners whose languages depend on their inputs ----------------------------------------------
 
 
-def _runner_languages(facts: Facts, tool: Tool, use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+def _runner_languages(
+    facts: Facts, tool: Tool, use: ci_facts.ActionUse
+) -> tuple[frozenset[str], str]:
     runners = catalogue.load("runners")
     spec = runners.get("runners", {}).get(tool.id)
     if not isinstance(spec, dict):
@@ -307,7 +320,9 @@ def _mapped(names: Iterable[str], mapping: dict[str, Any]) -> set[str]:
     return out
 
 
-def _codeql(facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+def _codeql(
+    facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse
+) -> tuple[frozenset[str], str]:
     mapping: dict[str, Any] = spec.get("languages", {})
     every = {lang for langs in mapping.values() for lang in langs}
     raw = use.inputs.get("languages", "")
@@ -318,7 +333,9 @@ def _codeql(facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse) -> tupl
     if "${{" in raw:
         text = facts.read(use.path) or ""
         # The matrix is usually in the same workflow: `language: [ 'python', 'javascript' ]`.
-        found = re.findall(r"\blanguage:\s*\[([^\]\n]{0,300})\]", text) + re.findall(r"-\s*language:\s*['\"]?([\w-]{1,40})", text)
+        found = re.findall(r"\blanguage:\s*\[([^\]\n]{0,300})\]", text) + re.findall(
+            r"-\s*language:\s*['\"]?([\w-]{1,40})", text
+        )
         names = [n for chunk in found for n in re.split(r"[,\s]+", chunk) if n]
         languages = _mapped(names, mapping)
         if languages:
@@ -344,10 +361,14 @@ def _super_linter(spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozen
     else:
         names = [v for v in validators if v not in disabled]
         note = f" ({', '.join(sorted(disabled))} disabled)" if disabled else ""
-    return frozenset(_mapped([n.lower() for n in names], {k.lower(): v for k, v in validators.items()})), note
+    return frozenset(
+        _mapped([n.lower() for n in names], {k.lower(): v for k, v in validators.items()})
+    ), note
 
 
-def _megalinter(facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozenset[str], str]:
+def _megalinter(
+    facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse
+) -> tuple[frozenset[str], str]:
     descriptors: dict[str, list[str]] = spec.get("descriptors", {})
     flavors: dict[str, list[str]] = spec.get("flavors", {})
     settings = dict(_megalinter_config(facts))
@@ -358,13 +379,19 @@ def _megalinter(facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse) -> 
     if flavor and flavor in flavors:
         languages &= set(flavors[flavor])
         notes.append(f"flavor {flavor}")
-    enable = _names(settings.get("ENABLE")) | {n.partition("_")[0] for n in _names(settings.get("ENABLE_LINTERS"))}
+    enable = _names(settings.get("ENABLE")) | {
+        n.partition("_")[0] for n in _names(settings.get("ENABLE_LINTERS"))
+    }
     if enable:
-        languages &= _mapped([n.lower() for n in enable], {k.lower(): v for k, v in descriptors.items()})
+        languages &= _mapped(
+            [n.lower() for n in enable], {k.lower(): v for k, v in descriptors.items()}
+        )
         notes.append(f"enabled {', '.join(sorted(enable))}")
     disable = _names(settings.get("DISABLE"))
     if disable:
-        languages -= _mapped([n.lower() for n in disable], {k.lower(): v for k, v in descriptors.items()})
+        languages -= _mapped(
+            [n.lower() for n in disable], {k.lower(): v for k, v in descriptors.items()}
+        )
         notes.append(f"disabled {', '.join(sorted(disable))}")
     return frozenset(languages), f" ({'; '.join(notes)})" if notes else ""
 
@@ -397,7 +424,9 @@ def _setting_matches(rule: str, key: str, value: str) -> bool:
     return value.lower() not in _OFF
 
 
-def _glob_index(catalogue_: Catalogue) -> tuple[dict[str, list[_Compiled]], list[tuple[str, _Compiled]]]:
+def _glob_index(
+    catalogue_: Catalogue,
+) -> tuple[dict[str, list[_Compiled]], list[tuple[str, _Compiled]]]:
     literal: dict[str, list[_Compiled]] = {}
     wild: list[tuple[str, _Compiled]] = []
     for compiled in catalogue_.tools:
@@ -422,7 +451,13 @@ def _config_file_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
                 continue
             seen.add((compiled.tool.id, name))
             out.append(
-                ToolUse(compiled.tool, IDE, _languages(compiled.tool), Location(path), f"configuration file {path} (editor integrations read it)")
+                ToolUse(
+                    compiled.tool,
+                    IDE,
+                    _languages(compiled.tool),
+                    Location(path),
+                    f"configuration file {path} (editor integrations read it)",
+                )
             )
     return out
 
@@ -436,13 +471,24 @@ def _config_key_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
                 wanted.setdefault(file, []).append((key, compiled))
     out: list[ToolUse] = []
     for file, keys in wanted.items():
-        paths = sorted((p for p in facts.paths if p.rpartition("/")[2] == file), key=lambda p: (p.count("/"), p))
+        paths = sorted(
+            (p for p in facts.paths if p.rpartition("/")[2] == file),
+            key=lambda p: (p.count("/"), p),
+        )
         for path in paths[:_MAX_CONFIG_FILES]:
             present = _present_keys(facts, path, [k for k, _ in keys])
             for key, compiled in keys:
                 if key in present:
                     where = Location(path, present[key])
-                    out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), where, f"`{key}` settings in {path} (editor integrations read them)"))
+                    out.append(
+                        ToolUse(
+                            compiled.tool,
+                            IDE,
+                            _languages(compiled.tool),
+                            where,
+                            f"`{key}` settings in {path} (editor integrations read them)",
+                        )
+                    )
     return out
 
 
@@ -459,7 +505,9 @@ def _present_keys(facts: Facts, path: str, keys: list[str]) -> dict[str, int | N
             for part in key.split("."):
                 node = node.get(part) if isinstance(node, dict) else None
             if node is not None:
-                found[key] = _line_of_text(text, f"[{key}") or _line_of_text(text, f'"{key.rpartition(".")[2]}"')
+                found[key] = _line_of_text(text, f"[{key}") or _line_of_text(
+                    text, f'"{key.rpartition(".")[2]}"'
+                )
         return found
     sections = parse_ini(text)
     for key in keys:
@@ -481,20 +529,45 @@ def ide_uses(facts: Facts) -> list[ToolUse]:
     for ext in ide.extensions:
         for compiled in catalogue_.tools:
             if ext.id in compiled.extensions:
-                out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), Location(ext.path, ext.line), f"VS Code extension `{ext.id}` recommended in {ext.path}"))
+                out.append(
+                    ToolUse(
+                        compiled.tool,
+                        IDE,
+                        _languages(compiled.tool),
+                        Location(ext.path, ext.line),
+                        f"VS Code extension `{ext.id}` recommended in {ext.path}",
+                    )
+                )
     for setting in ide.settings:
         for compiled in catalogue_.tools:
-            if any(_setting_matches(rule, setting.key, setting.value) for rule in compiled.tool.ide_settings) or (
-                setting.value.lower() in compiled.extensions
-            ):
-                out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), Location(setting.path, setting.line), f"VS Code setting `{setting.key}` in {setting.path}"))
+            if any(
+                _setting_matches(rule, setting.key, setting.value)
+                for rule in compiled.tool.ide_settings
+            ) or (setting.value.lower() in compiled.extensions):
+                out.append(
+                    ToolUse(
+                        compiled.tool,
+                        IDE,
+                        _languages(compiled.tool),
+                        Location(setting.path, setting.line),
+                        f"VS Code setting `{setting.key}` in {setting.path}",
+                    )
+                )
     for path in ide.idea_files:
         text = facts.read(path) or ""
         for compiled in catalogue_.tools:
             name = next((n for n in compiled.tool.jetbrains if n in text), None)
             if name is not None:
                 where = Location(path, _line_of_text(text, name))
-                out.append(ToolUse(compiled.tool, IDE, _languages(compiled.tool), where, f"JetBrains IDE configuration {path} names `{name}`"))
+                out.append(
+                    ToolUse(
+                        compiled.tool,
+                        IDE,
+                        _languages(compiled.tool),
+                        where,
+                        f"JetBrains IDE configuration {path} names `{name}`",
+                    )
+                )
     out.extend(_config_file_uses(facts, catalogue_))
     out.extend(_config_key_uses(facts, catalogue_))
     return out
@@ -504,4 +577,15 @@ def uses_by_stage(facts: Facts) -> dict[str, list[ToolUse]]:
     return {PRE_COMMIT: facts.get(precommit_uses), CI: facts.get(ci_uses), IDE: facts.get(ide_uses)}
 
 
-__all__ = ["ALL", "CI", "IDE", "PRE_COMMIT", "STAGES", "PreCommitRun", "ToolUse", "ci_uses", "ide_uses", "precommit_uses"]
+__all__ = [
+    "ALL",
+    "CI",
+    "IDE",
+    "PRE_COMMIT",
+    "STAGES",
+    "PreCommitRun",
+    "ToolUse",
+    "ci_uses",
+    "ide_uses",
+    "precommit_uses",
+]

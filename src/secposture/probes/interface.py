@@ -58,7 +58,8 @@ def load_probe(probe_id: str) -> Probe:
     return Probe(definition=definition, run=impl.run)
 
 
-def finding(probe_id: str, outcome: Outcome, message: str, location: Location | None = None,
-            **values: str) -> Finding:
+def finding(
+    probe_id: str, outcome: Outcome, message: str, location: Location | None = None, **values: str
+) -> Finding:
     """Shorthand for a probe's impl.py: `finding(PROBE, Outcome.POSITIVE, "...", loc)`."""
     return Finding(probe_id, outcome, message, location, values)

@@ -11,7 +11,9 @@ def settings_finding(facts: Facts, probe: str, setting: str, decided_by: str) ->
     settings = facts.snapshot.settings
     values = settings.values or {}
     if not settings.observed or setting not in values:
-        return finding(probe, Outcome.UNKNOWN, f"not observable: {settings.reason}; decided by {decided_by}")
+        return finding(
+            probe, Outcome.UNKNOWN, f"not observable: {settings.reason}; decided by {decided_by}"
+        )
     value = values[setting]
     where = Location(api_field=setting)
     if value is True:

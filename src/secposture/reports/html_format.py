@@ -90,17 +90,20 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     else:
         headline_class = "pass"
     template = _environment().get_template("report.html.j2")
-    return template.render(
-        report=report,
-        css=Markup(css),  # noqa: S704 - our own stylesheet from the package, not repository text
-        csp=content_security_policy(css),
-        headline=headline(report),
-        headline_class=headline_class,
-        counts=counts,
-        labels=LABELS,
-        outcome_labels=OUTCOME_LABELS,
-        groups=by_level(report),
-        matrix=analysis_matrix(report),
-        stages=STAGES,
-        stage_titles=STAGE_TITLES,
-    ) + "\n"
+    return (
+        template.render(
+            report=report,
+            css=Markup(css),  # noqa: S704 - our own stylesheet from the package, not repository text
+            csp=content_security_policy(css),
+            headline=headline(report),
+            headline_class=headline_class,
+            counts=counts,
+            labels=LABELS,
+            outcome_labels=OUTCOME_LABELS,
+            groups=by_level(report),
+            matrix=analysis_matrix(report),
+            stages=STAGES,
+            stage_titles=STAGE_TITLES,
+        )
+        + "\n"
+    )

@@ -137,7 +137,6 @@ def _details(r: ControlResult) -> str:
     return "\n".join(lines)
 
 
-
 def _matrix(matrix: Matrix) -> str:
     parts = [
         "\n### Static analysis: language × stage\n\n",

@@ -29,7 +29,9 @@ from secposture.reports.interface import (
     truncate,
 )
 
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 INFORMATION_URI = "https://github.com/secposture/secposture"
 FINGERPRINT_KEY = "secposture/v1"
 MAX_RELATED = 100  # GitHub keeps only 100 locations per result
@@ -147,7 +149,11 @@ def _result(result: ControlResult, index: int, settings: dict[str, Any]) -> dict
         out["kind"] = "fail"
         out["level"] = settings["result_level"][result.level.value]
     related = [
-        {"id": i, "message": {"text": _text(f.message)}, "physicalLocation": _physical(loc.path or "", loc.line)}
+        {
+            "id": i,
+            "message": {"text": _text(f.message)},
+            "physicalLocation": _physical(loc.path or "", loc.line),
+        }
         for i, (f, loc) in enumerate(evidence[1 : MAX_RELATED + 1], start=1)
     ]
     if related:
@@ -188,9 +194,7 @@ def as_dict(report: ScanReport) -> dict[str, Any]:
     settings = _settings()
     ordered = [r for _level, rows in by_level(report) for r in rows]
     rules = [_rule(r, settings) for r in ordered]
-    results = [
-        _result(r, i, settings) for i, r in enumerate(ordered) if r.status in _REPORTED
-    ]
+    results = [_result(r, i, settings) for i, r in enumerate(ordered) if r.status in _REPORTED]
     invocation: dict[str, Any] = {"executionSuccessful": True}
     notifications = _notifications(report)
     if notifications:
@@ -214,9 +218,7 @@ def as_dict(report: ScanReport) -> dict[str, Any]:
         "columnKind": "unicodeCodePoints",
         "properties": _run_properties(report),
     }
-    sarif: dict[str, Any] = clean_tree(
-        {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    )
+    sarif: dict[str, Any] = clean_tree({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
     return sarif
 
 

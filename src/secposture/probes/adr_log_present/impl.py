@@ -25,13 +25,24 @@ def run(facts: Facts) -> list[Finding]:
             folder = next((f for f in log.folders if adr.path.startswith(f + "/")), "")
             counts[folder] = counts.get(folder, 0) + 1
         where = ", ".join(f"{f}/ ({n} ADR{'s' if n != 1 else ''})" for f, n in counts.items())
-        return [finding(PROBE, Outcome.POSITIVE, f"ADR log in {where}{note}",
-                        Location(log.adrs[0].path, 1), adrs=str(len(log.adrs)))]
+        return [
+            finding(
+                PROBE,
+                Outcome.POSITIVE,
+                f"ADR log in {where}{note}",
+                Location(log.adrs[0].path, 1),
+                adrs=str(len(log.adrs)),
+            )
+        ]
     if log.folders:
         return [
-            finding(PROBE, Outcome.NEGATIVE,
-                    f"{folder}/ holds no ADRs: name each record NNNN-title.md (3 or more digits) or "
-                    f"give it MADR front matter (status, date){note}", Location(folder))
+            finding(
+                PROBE,
+                Outcome.NEGATIVE,
+                f"{folder}/ holds no ADRs: name each record NNNN-title.md (3 or more digits) or "
+                f"give it MADR front matter (status, date){note}",
+                Location(folder),
+            )
             for folder in log.folders
         ]
     return [finding(PROBE, Outcome.NEGATIVE, f"no ADR log: looked for {looked_in()}{note}")]

@@ -57,34 +57,73 @@ def builds(facts: Facts) -> list[Build]:
     ci = facts.get(ci_facts.collect)
     for command in ci.commands:
         if any(rx.search(t) for t in runnable_text(command.text) for rx in _build_patterns()):
-            found.append(Build(f"CI builds an image: `{command.text[:100]}` at {command.where()}", Location(command.path, command.line)))
+            found.append(
+                Build(
+                    f"CI builds an image: `{command.text[:100]}` at {command.where()}",
+                    Location(command.path, command.line),
+                )
+            )
     for use in ci.uses:
-        names = spec["build_actions"] if use.kind in ("action", "workflow") else spec["build_templates"]
+        names = (
+            spec["build_actions"] if use.kind in ("action", "workflow") else spec["build_templates"]
+        )
         if any(use.name == n or use.name.startswith(n + "/") for n in names):
-            found.append(Build(f"CI builds an image: `{use.name}` at {use.where()}", Location(use.path, use.line)))
+            found.append(
+                Build(
+                    f"CI builds an image: `{use.name}` at {use.where()}",
+                    Location(use.path, use.line),
+                )
+            )
     return found
 
 
 def run(facts: Facts) -> list[Finding]:
     built = builds(facts)
     if not built:
-        return [finding(PROBE, Outcome.NOT_APPLICABLE, "no container images are built (no Dockerfile or Containerfile, no image build in CI)")]
+        return [
+            finding(
+                PROBE,
+                Outcome.NOT_APPLICABLE,
+                "no container images are built (no Dockerfile or Containerfile, no image build in CI)",
+            )
+        ]
     ci = facts.get(tools.ci_uses)
     scans = _first_per_tool([u for u in ci if u.has_purpose("image-scan")])
-    out = [finding(PROBE, Outcome.POSITIVE, f"built images are scanned in CI: {u.describe()}", u.location) for u in scans]
+    out = [
+        finding(
+            PROBE, Outcome.POSITIVE, f"built images are scanned in CI: {u.describe()}", u.location
+        )
+        for u in scans
+    ]
     ecr = ecr_blocks(facts)
     out += [finding(PROBE, Outcome.POSITIVE, b.detail, b.location) for b in ecr if b.scans]
     if out:
         return out
     # No scan of images: ECR repositories without scan-on-push are the gaps to name.
     out += [finding(PROBE, Outcome.NEGATIVE, b.detail, b.location) for b in ecr]
-    partial = _first_per_tool([u for u in ci if any(u.has_purpose(p) for p in _config()["partial_purposes"])])
+    partial = _first_per_tool(
+        [u for u in ci if any(u.has_purpose(p) for p in _config()["partial_purposes"])]
+    )
     if partial:
         shown = "; ".join(u.describe() for u in partial[:3])
-        out.append(finding(PROBE, Outcome.PARTIAL, f"only a filesystem or configuration scan runs in CI ({shown}); it does not scan the built image's OS packages and layers", partial[0].location))
+        out.append(
+            finding(
+                PROBE,
+                Outcome.PARTIAL,
+                f"only a filesystem or configuration scan runs in CI ({shown}); it does not scan the built image's OS packages and layers",
+                partial[0].location,
+            )
+        )
         return out
     what = "; ".join(b.what for b in built[:3])
-    out.append(finding(PROBE, Outcome.NEGATIVE, f"container images are built ({what}) but no image scan runs in CI (Trivy, Grype, Snyk container, Docker Scout, ...) and Terraform does not turn on ECR scan-on-push", built[0].location))
+    out.append(
+        finding(
+            PROBE,
+            Outcome.NEGATIVE,
+            f"container images are built ({what}) but no image scan runs in CI (Trivy, Grype, Snyk container, Docker Scout, ...) and Terraform does not turn on ECR scan-on-push",
+            built[0].location,
+        )
+    )
     return out
 
 
@@ -126,7 +165,15 @@ def _blocks(text: str) -> list[tuple[str, str, str, int, str]]:
             body.append(lines[j])
             if depth <= 0:
                 break
-        out.append((match.group(1), match.group(2), match.group(3) or match.group(2), i + 1, "\n".join(body)))
+        out.append(
+            (
+                match.group(1),
+                match.group(2),
+                match.group(3) or match.group(2),
+                i + 1,
+                "\n".join(body),
+            )
+        )
         i += max(len(body), 1)
     return out
 
@@ -137,13 +184,25 @@ def parse_ecr(path: str, text: str) -> list[EcrBlock]:
     for keyword, kind, name, line, body in _blocks(text):
         where = Location(path, line)
         if keyword == "resource" and kind == spec["registry_scanning_resource"]:
-            out.append(EcrBlock("registry", name, where, True, f"ECR registry scanning is configured ({kind}.{name}) at {path}:{line}"))
+            out.append(
+                EcrBlock(
+                    "registry",
+                    name,
+                    where,
+                    True,
+                    f"ECR registry scanning is configured ({kind}.{name}) at {path}:{line}",
+                )
+            )
         elif keyword == "resource" and kind == spec["repository_resource"]:
             out.append(_repository(path, name, line, body, where))
         elif keyword == "module" and re.search(spec["module_source"], body):
             off = re.search(spec["module_scan_off"], body) is not None
             state = "turns scan on push off" if off else "scans on push (the module's default)"
-            out.append(EcrBlock("module", name, where, not off, f"ECR module `{name}` at {path}:{line} {state}"))
+            out.append(
+                EcrBlock(
+                    "module", name, where, not off, f"ECR module `{name}` at {path}:{line} {state}"
+                )
+            )
     return out
 
 
@@ -151,12 +210,32 @@ def _repository(path: str, name: str, line: int, body: str, where: Location) -> 
     label = f"aws_ecr_repository.{name} at {path}:{line}"
     index = body.find("image_scanning_configuration")
     if index < 0:
-        return EcrBlock("repository", name, where, False, f"{label} has no image_scanning_configuration: images pushed to it are not scanned")
+        return EcrBlock(
+            "repository",
+            name,
+            where,
+            False,
+            f"{label} has no image_scanning_configuration: images pushed to it are not scanned",
+        )
     match = _SCAN_ON_PUSH.search(body, index)
     value = match.group(1).strip().lower() if match else ""
     at = Location(path, line + body.count("\n", 0, match.start())) if match else where
     if value == "true":
-        return EcrBlock("repository", name, at, True, f"{label} scans images on push (scan_on_push = true)")
+        return EcrBlock(
+            "repository", name, at, True, f"{label} scans images on push (scan_on_push = true)"
+        )
     if value in ("", "false"):
-        return EcrBlock("repository", name, at, False, f"{label} does not scan on push (scan_on_push = {value or 'unset'})")
-    return EcrBlock("repository", name, at, False, f"{label} sets scan_on_push from `{value}`, which a scan cannot evaluate; set it to true")
+        return EcrBlock(
+            "repository",
+            name,
+            at,
+            False,
+            f"{label} does not scan on push (scan_on_push = {value or 'unset'})",
+        )
+    return EcrBlock(
+        "repository",
+        name,
+        at,
+        False,
+        f"{label} sets scan_on_push from `{value}`, which a scan cannot evaluate; set it to true",
+    )

@@ -29,7 +29,13 @@ def _plugin_pattern() -> re.Pattern[str]:
 def run(facts: Facts) -> list[Finding]:
     infra = [lang for lang in facts.get(languages.collect).values() if lang.infrastructure]
     if not infra:
-        return [finding(PROBE, Outcome.NOT_APPLICABLE, "no infrastructure code (Terraform, Kubernetes manifests) is present")]
+        return [
+            finding(
+                PROBE,
+                Outcome.NOT_APPLICABLE,
+                "no infrastructure code (Terraform, Kubernetes manifests) is present",
+            )
+        ]
     ci = [u for u in facts.get(tools.ci_uses) if u.has_purpose(PURPOSE)]
     ci += _tflint_with_rules(facts)
     local = [u for u in facts.get(tools.precommit_uses) if u.has_purpose(PURPOSE)]
@@ -40,10 +46,26 @@ def run(facts: Facts) -> list[Finding]:
         in_ci = [u for u in ci if u.covers(lang.name)]
         if in_ci:
             shown = "; ".join(u.describe() for u in _first_per_tool(in_ci)[:3])
-            out.append(finding(PROBE, Outcome.POSITIVE, f"{lang.name} security is checked in CI: {shown}", in_ci[0].location, **values))
+            out.append(
+                finding(
+                    PROBE,
+                    Outcome.POSITIVE,
+                    f"{lang.name} security is checked in CI: {shown}",
+                    in_ci[0].location,
+                    **values,
+                )
+            )
         elif policy_tests:
             listed = ", ".join(policy_tests[:3])
-            out.append(finding(PROBE, Outcome.POSITIVE, f"{lang.name}: policy tests exist ({listed})", Location(policy_tests[0], 1), **values))
+            out.append(
+                finding(
+                    PROBE,
+                    Outcome.POSITIVE,
+                    f"{lang.name}: policy tests exist ({listed})",
+                    Location(policy_tests[0], 1),
+                    **values,
+                )
+            )
         elif any(u.covers(lang.name) for u in local):
             use = next(u for u in local if u.covers(lang.name))
             message = f"{lang.name} security is checked only in pre-commit ({use.describe()}), which a commit can skip; run it in CI too (or run pre-commit in CI)"
@@ -51,7 +73,15 @@ def run(facts: Facts) -> list[Finding]:
         else:
             example = f" (e.g. {lang.examples[0]})" if lang.examples else ""
             message = f"{lang.name} code{example} is not security-tested: no IaC scanner (checkov, tfsec, trivy config, terrascan, kics, conftest) runs in CI and there are no policy tests (*_test.rego)"
-            out.append(finding(PROBE, Outcome.NEGATIVE, message, Location(lang.examples[0]) if lang.examples else None, **values))
+            out.append(
+                finding(
+                    PROBE,
+                    Outcome.NEGATIVE,
+                    message,
+                    Location(lang.examples[0]) if lang.examples else None,
+                    **values,
+                )
+            )
     return out
 
 

@@ -17,4 +17,6 @@ def run(facts: Facts) -> list[Finding]:
     if not found:
         return [finding(PROBE, Outcome.NEGATIVE, NONE_FOUND)]
     names = ", ".join(t.path for t in found)
-    return [finding(PROBE, Outcome.POSITIVE, f"pull request template: {names}", Location(found[0].path))]
+    return [
+        finding(PROBE, Outcome.POSITIVE, f"pull request template: {names}", Location(found[0].path))
+    ]

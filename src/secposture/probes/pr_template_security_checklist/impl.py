@@ -21,16 +21,22 @@ def run(facts: Facts) -> list[Finding]:
     for template in found:
         item = templates.security_checklist_item(template)
         if item is not None:
-            return [finding(
-                PROBE, Outcome.POSITIVE,
-                f"{template.path} has a security checklist item: \"{item.text.strip()[:120]}\"",
-                Location(template.path, item.line),
-            )]
+            return [
+                finding(
+                    PROBE,
+                    Outcome.POSITIVE,
+                    f'{template.path} has a security checklist item: "{item.text.strip()[:120]}"',
+                    Location(template.path, item.line),
+                )
+            ]
     problems = "".join(_unreadable(facts, t) for t in found if not t.readable)
     names = ", ".join(t.path for t in found)
-    return [finding(
-        PROBE, Outcome.NEGATIVE,
-        f"the pull request template ({names}) has no security checklist item{problems}: add a "
-        "`- [ ]` line about security, for example the OWASP Top 10 risks the change touches",
-        Location(found[0].path),
-    )]
+    return [
+        finding(
+            PROBE,
+            Outcome.NEGATIVE,
+            f"the pull request template ({names}) has no security checklist item{problems}: add a "
+            "`- [ ]` line about security, for example the OWASP Top 10 risks the change touches",
+            Location(found[0].path),
+        )
+    ]

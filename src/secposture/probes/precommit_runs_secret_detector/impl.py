@@ -14,28 +14,65 @@ PURPOSE = "secret-detection"
 def run(facts: Facts) -> list[Finding]:
     config = facts.get(precommit.collect)
     if config is None:
-        return [finding(PROBE, Outcome.NEGATIVE, "there is no .pre-commit-config.yaml, so no pre-commit hook stops secrets being committed")]
+        return [
+            finding(
+                PROBE,
+                Outcome.NEGATIVE,
+                "there is no .pre-commit-config.yaml, so no pre-commit hook stops secrets being committed",
+            )
+        ]
     if not config.valid:
         problem = facts.problem_for(config.path)
         reason = problem.message if problem else "is malformed"
         where = Location(config.path, problem.line if problem else None)
-        return [finding(PROBE, Outcome.NEGATIVE, f"{config.path} {reason}; pre-commit cannot run any hook, secret detectors included", where)]
+        return [
+            finding(
+                PROBE,
+                Outcome.NEGATIVE,
+                f"{config.path} {reason}; pre-commit cannot run any hook, secret detectors included",
+                where,
+            )
+        ]
     detectors = _detectors(facts, config)
     on_commit = [(h, u) for h, u in detectors if h.runs_on_commit]
     strong = [(h, u) for h, u in on_commit if not u.tool.weak]
     if strong:
         use = strong[0][1]
         names = ", ".join(dict.fromkeys(f"{u.tool.id} ({_hook_label(h)})" for h, u in strong))
-        return [finding(PROBE, Outcome.POSITIVE, f"secret detection runs on commit: {names}", use.location)]
-    later = [(h, u) for h, u in detectors if not u.tool.weak and not h.runs_on_commit and h.runs_on_push]
+        return [
+            finding(
+                PROBE, Outcome.POSITIVE, f"secret detection runs on commit: {names}", use.location
+            )
+        ]
+    later = [
+        (h, u) for h, u in detectors if not u.tool.weak and not h.runs_on_commit and h.runs_on_push
+    ]
     if on_commit or later:
         use = (on_commit or later)[0][1]
-        return [finding(PROBE, Outcome.PARTIAL, _partial_message(config, on_commit, later), use.location)]
+        return [
+            finding(
+                PROBE, Outcome.PARTIAL, _partial_message(config, on_commit, later), use.location
+            )
+        ]
     manual = [h for h, _ in detectors]
     if manual:
         listed = ", ".join(_hook_label(h) for h in manual)
-        return [finding(PROBE, Outcome.NEGATIVE, f"the secret detector hooks in {config.path} run only when asked ({listed}: stages {manual[0].stages_text()}), not on commit; remove `stages: [manual]`", Location(config.path, manual[0].line))]
-    return [finding(PROBE, Outcome.NEGATIVE, f"{config.path} has {len(config.hooks)} hooks but no secret detector (gitleaks, detect-secrets, trufflehog, git-secrets, ggshield, talisman, ...)", Location(config.path, 1))]
+        return [
+            finding(
+                PROBE,
+                Outcome.NEGATIVE,
+                f"the secret detector hooks in {config.path} run only when asked ({listed}: stages {manual[0].stages_text()}), not on commit; remove `stages: [manual]`",
+                Location(config.path, manual[0].line),
+            )
+        ]
+    return [
+        finding(
+            PROBE,
+            Outcome.NEGATIVE,
+            f"{config.path} has {len(config.hooks)} hooks but no secret detector (gitleaks, detect-secrets, trufflehog, git-secrets, ggshield, talisman, ...)",
+            Location(config.path, 1),
+        )
+    ]
 
 
 def _detectors(facts: Facts, config: PreCommitConfig) -> list[tuple[Hook, ToolUse]]:
@@ -52,12 +89,26 @@ def _hook_label(hook: Hook) -> str:
     return f"hook `{hook.id}`{where}"
 
 
-def _partial_message(config: PreCommitConfig, weak: list[tuple[Hook, ToolUse]], later: list[tuple[Hook, ToolUse]]) -> str:
+def _partial_message(
+    config: PreCommitConfig, weak: list[tuple[Hook, ToolUse]], later: list[tuple[Hook, ToolUse]]
+) -> str:
     parts: list[str] = []
     if weak:
         names = ", ".join(dict.fromkeys(f"`{h.id}`" for h, _ in weak))
-        parts.append(f"only {names} runs on commit, which finds private keys or AWS keys but not tokens and passwords")
+        parts.append(
+            f"only {names} runs on commit, which finds private keys or AWS keys but not tokens and passwords"
+        )
     if later:
-        names = ", ".join(dict.fromkeys(f"{u.tool.id} ({_hook_label(h)}, stages {h.stages_text()})" for h, u in later))
-        parts.append(f"a full secret detector runs only on push, after the secret is committed: {names}")
-    return f"{config.path}: " + "; ".join(parts) + "; add gitleaks or detect-secrets at the commit stage"
+        names = ", ".join(
+            dict.fromkeys(
+                f"{u.tool.id} ({_hook_label(h)}, stages {h.stages_text()})" for h, u in later
+            )
+        )
+        parts.append(
+            f"a full secret detector runs only on push, after the secret is committed: {names}"
+        )
+    return (
+        f"{config.path}: "
+        + "; ".join(parts)
+        + "; add gitleaks or detect-secrets at the commit stage"
+    )

@@ -18,7 +18,14 @@ def run(facts: Facts) -> list[Finding]:
         text = facts.read(path)
         if text is None:
             problem = facts.problem_for(path)
-            return [finding(PROBE, Outcome.NEGATIVE, f"{path} {problem.message if problem else 'cannot be read'}", Location(path))]
+            return [
+                finding(
+                    PROBE,
+                    Outcome.NEGATIVE,
+                    f"{path} {problem.message if problem else 'cannot be read'}",
+                    Location(path),
+                )
+            ]
         if not text.strip():
             return [finding(PROBE, Outcome.NEGATIVE, f"{path} is empty", Location(path))]
         return [finding(PROBE, Outcome.POSITIVE, f"security policy in {path}", Location(path, 1))]

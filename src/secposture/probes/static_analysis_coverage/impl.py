@@ -18,12 +18,20 @@ _SUGGESTIONS = 3
 def run(facts: Facts) -> list[Finding]:
     present = facts.get(languages.collect)
     if not present:
-        return [finding(PROBE, Outcome.NOT_APPLICABLE, "no language that the tool catalogue covers is present")]
+        return [
+            finding(
+                PROBE,
+                Outcome.NOT_APPLICABLE,
+                "no language that the tool catalogue covers is present",
+            )
+        ]
     by_stage = tools.uses_by_stage(facts)
     out: list[Finding] = []
     for language in present.values():
         for stage in STAGES:
-            found = [u for u in by_stage[stage] if u.has_purpose(PURPOSE) and u.covers(language.name)]
+            found = [
+                u for u in by_stage[stage] if u.has_purpose(PURPOSE) and u.covers(language.name)
+            ]
             out.append(_finding(facts, language, stage, found))
     return out
 
@@ -35,19 +43,25 @@ def _first_per_tool(uses: list[ToolUse]) -> list[ToolUse]:
     return list(seen.values())
 
 
-def _finding(facts: Facts, language: languages.Language, stage: str, found: list[ToolUse]) -> Finding:
+def _finding(
+    facts: Facts, language: languages.Language, stage: str, found: list[ToolUse]
+) -> Finding:
     firsts = _first_per_tool(found)
     tool_ids = ",".join(u.tool.id for u in firsts)
     values = {"language": language.name, "stage": stage, "tools": tool_ids}
     if firsts:
         shown = "; ".join(u.describe() for u in firsts[:_EVIDENCE_SHOWN])
-        more = f"; and {len(firsts) - _EVIDENCE_SHOWN} more" if len(firsts) > _EVIDENCE_SHOWN else ""
+        more = (
+            f"; and {len(firsts) - _EVIDENCE_SHOWN} more" if len(firsts) > _EVIDENCE_SHOWN else ""
+        )
         message = f"{language.name} is analysed in {_STAGE_LABEL[stage]}: {shown}{more}"
         return finding(PROBE, Outcome.POSITIVE, message, firsts[0].location, **values)
     example = f" ({language.files} files, e.g. {language.examples[0]})" if language.examples else ""
     why, where = _missing(facts, stage)
     hint = _suggest(facts, language.name, stage)
-    message = f"no static analyser for {language.name}{example} in {_STAGE_LABEL[stage]}: {why}{hint}"
+    message = (
+        f"no static analyser for {language.name}{example} in {_STAGE_LABEL[stage]}: {why}{hint}"
+    )
     return finding(PROBE, Outcome.NEGATIVE, message, where, **values)
 
 
@@ -59,20 +73,30 @@ def _missing(facts: Facts, stage: str) -> tuple[str, Location | None]:
             return "there is no .pre-commit-config.yaml", None
         if not config.valid:
             problem = facts.problem_for(config.path)
-            return f"{config.path} cannot be used ({problem.message if problem else 'malformed'})", Location(config.path, problem.line if problem else None)
+            return (
+                f"{config.path} cannot be used ({problem.message if problem else 'malformed'})",
+                Location(config.path, problem.line if problem else None),
+            )
         return f"no hook in {config.path} covers it", Location(config.path)
     if stage == CI:
         files = facts.get(ci_facts.collect).files
         if not files:
-            return "no CI configuration was found (GitHub workflows, GitLab CI, CircleCI, Jenkinsfile, Azure, Bitbucket)", None
+            return (
+                "no CI configuration was found (GitHub workflows, GitLab CI, CircleCI, Jenkinsfile, Azure, Bitbucket)",
+                None,
+            )
         listed = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         return f"none of the CI configuration ({listed}) runs one", Location(files[0])
-    return "no editor extension is recommended (.vscode/extensions.json, devcontainer), no editor setting enables one and no analyser configuration file is committed", None
+    return (
+        "no editor extension is recommended (.vscode/extensions.json, devcontainer), no editor setting enables one and no analyser configuration file is committed",
+        None,
+    )
 
 
 def _suggest(facts: Facts, language: str, stage: str) -> str:
     candidates = [
-        t for t in facts.policy.tools
+        t
+        for t in facts.policy.tools
         if PURPOSE in t.purposes and language in t.languages and _usable(t, stage)
     ]
     if not candidates:

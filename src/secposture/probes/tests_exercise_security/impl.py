@@ -40,7 +40,9 @@ def test_files(facts: Facts) -> list[str]:
     suffixes = tuple(spec["code_suffixes"])
     globs = spec["test_globs"]
     words = spec["priority_words"]
-    found = [p for p in facts.paths if p.endswith(suffixes) and any(fnmatchcase(p, g) for g in globs)]
+    found = [
+        p for p in facts.paths if p.endswith(suffixes) and any(fnmatchcase(p, g) for g in globs)
+    ]
     return sorted(found, key=lambda p: (not any(w in p.lower() for w in words), p))
 
 
@@ -82,14 +84,26 @@ def find_evidence(facts: Facts) -> tuple[list[Evidence], int, int]:
 
 def run(facts: Facts) -> list[Finding]:
     if not facts.get(languages.collect):
-        return [finding(PROBE, Outcome.NOT_APPLICABLE, "the repository has no code in a language secposture knows")]
+        return [
+            finding(
+                PROBE,
+                Outcome.NOT_APPLICABLE,
+                "the repository has no code in a language secposture knows",
+            )
+        ]
     out: list[Finding] = []
     dast = [u for u in facts.get(tools.ci_uses) if u.has_purpose("dast")]
     for use in list({u.tool.id: u for u in dast}.values()):
-        out.append(finding(PROBE, Outcome.POSITIVE, f"a DAST scan runs in CI: {use.describe()}", use.location))
+        out.append(
+            finding(
+                PROBE, Outcome.POSITIVE, f"a DAST scan runs in CI: {use.describe()}", use.location
+            )
+        )
     evidence, read, total = find_evidence(facts)
     for item in evidence:
-        message = f"tests exercise security ({item.category}): {item.path}:{item.line} `{item.snippet}`"
+        message = (
+            f"tests exercise security ({item.category}): {item.path}:{item.line} `{item.snippet}`"
+        )
         out.append(finding(PROBE, Outcome.POSITIVE, message, Location(item.path, item.line)))
     if out:
         return out

@@ -32,31 +32,51 @@ def _notes(models: threat_models.ThreatModels) -> str:
 def run(facts: Facts) -> list[Finding]:
     models = facts.get(threat_models.collect)
     if not models.artefacts:
-        return [finding(
-            PROBE, Outcome.NEGATIVE,
-            f"no threat model found: looked in {threat_models.looked_in()} and for pytm "
-            "(tm.py, threat_model.py), Threagile (threagile.yaml), Threat Dragon "
-            "(*.threatdragon.json) and Open Threat Model (*.otm.json/yaml) files; a register "
-            "record of a threat-modelling session will also count once the register exists",
-        )]
+        return [
+            finding(
+                PROBE,
+                Outcome.NEGATIVE,
+                f"no threat model found: looked in {threat_models.looked_in()} and for pytm "
+                "(tm.py, threat_model.py), Threagile (threagile.yaml), Threat Dragon "
+                "(*.threatdragon.json) and Open Threat Model (*.otm.json/yaml) files; a register "
+                "record of a threat-modelling session will also count once the register exists",
+            )
+        ]
     review = threat_models.latest_review(facts, models)
     if review is None:
-        return [finding(
-            PROBE, Outcome.UNKNOWN,
-            f"threat model found ({_artefact_list(models)}) but no review date can be known: it "
-            "records none and there is no git history to date it; add `last_reviewed_on: "
-            f"YYYY-MM-DD` front matter, or scan a git checkout{_notes(models)}",
-            Location(models.artefacts[0].path),
-        )]
+        return [
+            finding(
+                PROBE,
+                Outcome.UNKNOWN,
+                f"threat model found ({_artefact_list(models)}) but no review date can be known: it "
+                "records none and there is no git history to date it; add `last_reviewed_on: "
+                f"YYYY-MM-DD` front matter, or scan a git checkout{_notes(models)}",
+                Location(models.artefacts[0].path),
+            )
+        ]
     months = interval_months(facts)
     due = add_months(review.day, months)
     where = Location(review.path, review.line)
     said = f"threat model last reviewed on {review.day.isoformat()} ({review.source})"
     values = {"reviewed": review.day.isoformat(), "due": due.isoformat(), "source": review.source}
     if due >= facts.today:
-        return [finding(PROBE, Outcome.POSITIVE,
-                        f"{said}; next review due by {due.isoformat()} (every {months} months)"
-                        f"{_notes(models)}", where, **values)]
-    return [finding(PROBE, Outcome.NEGATIVE,
-                    f"{said}; review overdue since {due.isoformat()} (every {months} months)"
-                    f"{_notes(models)}", where, **values)]
+        return [
+            finding(
+                PROBE,
+                Outcome.POSITIVE,
+                f"{said}; next review due by {due.isoformat()} (every {months} months)"
+                f"{_notes(models)}",
+                where,
+                **values,
+            )
+        ]
+    return [
+        finding(
+            PROBE,
+            Outcome.NEGATIVE,
+            f"{said}; review overdue since {due.isoformat()} (every {months} months)"
+            f"{_notes(models)}",
+            where,
+            **values,
+        )
+    ]

@@ -31,9 +31,10 @@ def _positive(match: templates.Match, note: str) -> Finding:
     owasp = match.owasp
     at = f"line {owasp.line}" if owasp is not None and owasp.line else "the template"
     return finding(
-        PROBE, Outcome.POSITIVE,
+        PROBE,
+        Outcome.POSITIVE,
         f"the {match.template.kind} template {match.template.path} asks about security "
-        f"(\"{match.line.text.strip()[:100]}\") and refers to the OWASP Top 10 ({at}){note}",
+        f'("{match.line.text.strip()[:100]}") and refers to the OWASP Top 10 ({at}){note}',
         _where(match),
     )
 
@@ -49,25 +50,34 @@ def run(facts: Facts) -> list[Finding]:
         return [_positive(pr, note)]
     chosen = issue or pr
     if chosen is not None:
-        return [finding(
-            PROBE, Outcome.PARTIAL,
-            f"the {chosen.template.kind} template {chosen.template.path} asks about security "
-            f"(\"{chosen.line.text.strip()[:100]}\") but does not refer to the OWASP Top 10: ask "
-            "which OWASP Top 10 risks the change touches",
-            _where(chosen),
-        )]
-    pr_note = (f"; nor does the pull request template ({_names(found.pr)})" if found.pr else "")
+        return [
+            finding(
+                PROBE,
+                Outcome.PARTIAL,
+                f"the {chosen.template.kind} template {chosen.template.path} asks about security "
+                f'("{chosen.line.text.strip()[:100]}") but does not refer to the OWASP Top 10: ask '
+                "which OWASP Top 10 risks the change touches",
+                _where(chosen),
+            )
+        ]
+    pr_note = f"; nor does the pull request template ({_names(found.pr)})" if found.pr else ""
     if found.issue:
-        return [finding(
-            PROBE, Outcome.NEGATIVE,
-            f"none of the issue templates ({_names(found.issue)}) asks about security{pr_note}: "
-            "add a security question that refers to the OWASP Top 10",
-            Location(found.issue[0].path),
-        )]
-    return [finding(
-        PROBE, Outcome.UNKNOWN,
-        f"no issue templates (.github/ISSUE_TEMPLATE/){pr_note}: tickets may be refined "
-        "elsewhere (Jira, Azure Boards, ...); decided by that tracker's ticket template or "
-        "definition of ready asking about security and the OWASP Top 10, or by adding an issue "
-        "template here that asks",
-    )]
+        return [
+            finding(
+                PROBE,
+                Outcome.NEGATIVE,
+                f"none of the issue templates ({_names(found.issue)}) asks about security{pr_note}: "
+                "add a security question that refers to the OWASP Top 10",
+                Location(found.issue[0].path),
+            )
+        ]
+    return [
+        finding(
+            PROBE,
+            Outcome.UNKNOWN,
+            f"no issue templates (.github/ISSUE_TEMPLATE/){pr_note}: tickets may be refined "
+            "elsewhere (Jira, Azure Boards, ...); decided by that tracker's ticket template or "
+            "definition of ready asking about security and the OWASP Top 10, or by adding an issue "
+            "template here that asks",
+        )
+    ]
