@@ -22,7 +22,7 @@ class Level(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
-    PASS = "pass"  # noqa: S105 - a status name, not a password
+    PASS = "pass"  # noqa: S105  # nosec B105 - a status name, not a password
     PARTIAL = "partial"
     FAIL = "fail"
     NOT_APPLICABLE = "not_applicable"

@@ -93,7 +93,7 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     return (
         template.render(
             report=report,
-            css=Markup(css),  # noqa: S704 - our own stylesheet from the package, not repository text
+            css=Markup(css),  # noqa: S704  # nosec B704 - our own stylesheet from the package, not repository text
             csp=content_security_policy(css),
             headline=headline(report),
             headline_class=headline_class,

@@ -241,7 +241,10 @@ class Scanner:
             if self._secret_filtered(path, line, plugin, value):
                 continue
             # sha1 because that is the hash detect-secrets writes in a baseline.
-            key = (secret.type, hashlib.sha1(value.encode("utf-8")).hexdigest())  # noqa: S324
+            key = (
+                secret.type,
+                hashlib.sha1(value.encode("utf-8"), usedforsecurity=False).hexdigest(),
+            )
             if key not in seen:
                 seen.add(key)
                 yield Hit(number, key[0], key[1])
