@@ -133,7 +133,11 @@ def _files_by_folder(facts: Facts, log: AdrLog) -> dict[str, list[str]]:
     folders = frozenset(listed)
     nested = tuple(f for f in listed if "/" in f)
     found: dict[str, list[str]] = {}
+    # A path can only lie in an ADR folder if one of its folders has an ADR folder's name.
+    last_names = frozenset(f.rpartition("/")[2] for f in listed)
     for path in facts.paths:
+        if last_names.isdisjoint(path.lower().split("/")[:-1]):
+            continue
         folder = _folder_of(path, folders, nested)
         if folder is not None:
             found.setdefault(folder, []).append(path)

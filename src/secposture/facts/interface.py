@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
-from fnmatch import fnmatchcase
-from functools import cached_property
+from fnmatch import translate
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 from secposture.model import Problem
@@ -21,6 +21,15 @@ from secposture.sources.interface import Snapshot, UnreadableFile
 from secposture.sources.local import is_excluded
 
 T = TypeVar("T")
+
+
+@cache
+def glob_matcher(globs: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One compiled test for "matches any of these fnmatch globs": a scan tests thousands of
+    paths against dozens of globs, and one regex is many times faster than a loop of fnmatch."""
+    if not globs:
+        return lambda _path: None
+    return re.compile("|".join(f"(?:{translate(g)})" for g in globs)).match
 
 
 class Facts:
@@ -60,11 +69,8 @@ class Facts:
 
     def matching(self, *globs: str, among: Iterable[str] | None = None) -> list[str]:
         """Paths (not excluded) that match any of the globs; `*` crosses folders, as in fnmatch."""
-        return [
-            p
-            for p in (self.paths if among is None else among)
-            if any(fnmatchcase(p, g) for g in globs)
-        ]
+        match = glob_matcher(globs)
+        return [p for p in (self.paths if among is None else among) if match(p)]
 
     def matching_re(self, pattern: str) -> list[str]:
         rx = re.compile(pattern)

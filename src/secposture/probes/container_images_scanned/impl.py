@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
 from secposture import catalogue
 from secposture.facts import ci as ci_facts
 from secposture.facts import tools
-from secposture.facts.interface import Facts
+from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.tools import ToolUse, runnable_text
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
@@ -49,10 +48,11 @@ def _build_patterns() -> tuple[re.Pattern[str], ...]:
 def builds(facts: Facts) -> list[Build]:
     """Evidence that container images are built: Dockerfiles, and image builds in CI."""
     spec = _config()
+    is_build_file = glob_matcher(tuple(spec["build_files"]))
     found = [
         Build(f"{p} is a container build file", Location(p, 1))
         for p in facts.paths
-        if any(fnmatchcase(p.rpartition("/")[2], g) for g in spec["build_files"])
+        if is_build_file(p.rpartition("/")[2])
     ]
     ci = facts.get(ci_facts.collect)
     for command in ci.commands:

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
 from secposture import catalogue
 from secposture.facts import languages, tools
-from secposture.facts.interface import Facts
+from secposture.facts.interface import Facts, glob_matcher
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
 
@@ -40,9 +39,8 @@ def test_files(facts: Facts) -> list[str]:
     suffixes = tuple(spec["code_suffixes"])
     globs = spec["test_globs"]
     words = spec["priority_words"]
-    found = [
-        p for p in facts.paths if p.endswith(suffixes) and any(fnmatchcase(p, g) for g in globs)
-    ]
+    is_test = glob_matcher(tuple(globs))
+    found = [p for p in facts.paths if p.endswith(suffixes) and is_test(p)]
     return sorted(found, key=lambda p: (not any(w in p.lower() for w in words), p))
 
 
