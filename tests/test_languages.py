@@ -138,3 +138,30 @@ def test_local_actions_in_build_folders_count_but_policy_excludes_do_not(
         }
     )
     assert set(facts_for(root).get(workflows.collect_local_actions)) == {".github/actions/build"}
+
+
+def test_yaml_aliases_are_shared_merges_applied_and_recursion_refused() -> None:
+    import pytest
+
+    from secposture.facts.parsing import line_of, parse_yaml
+
+    lol = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for i in range(9):  # a "billion laughs": 9**10 leaves if expanded
+        prev, name = chr(97 + i), chr(98 + i)
+        lol += f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    doc = parse_yaml(lol)
+    assert doc["j"][0] is doc["j"][1]  # shared, not copied
+
+    gitlab = ".defaults: &defaults\n  image: python\n  script: [ruff check .]\nlint:\n  <<: *defaults\n  image: python:3.12\n"
+    job = parse_yaml(gitlab)["lint"]
+    assert job == {"image": "python:3.12", "script": ["ruff check ."]}
+    assert line_of(parse_yaml(gitlab), "lint") == 4
+
+    with pytest.raises(ValueError, match="recursive alias"):
+        parse_yaml("a: &x [*x]\n")
+    with pytest.raises(ValueError, match="duplicate key"):
+        parse_yaml("a: 1\na: 2\n")
+    # libyaml rejects this flow mapping; the YAML 1.2 parser accepts it, and decides.
+    assert parse_yaml("docker: [{image: cimg/python:3.12}]\n") == {
+        "docker": [{"image": "cimg/python:3.12"}]
+    }

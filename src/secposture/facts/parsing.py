@@ -28,20 +28,116 @@ def _flow_depth_exceeds(text: str, limit: int) -> bool:
     return False
 
 
+# A document with more distinct nodes than this is refused (aliases are shared, not expanded).
+_MAX_YAML_NODES = 200_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _yaml() -> Any:
-    # Imported on first use: a scan that reads no YAML does not pay for ruamel.
+    # Imported on first use: a scan that reads no YAML does not pay for ruamel. The safe loader
+    # composes with libyaml (ruamel.yaml.clib) where installed, ten times faster than the
+    # round-trip parser; the nodes are then built into round-trip containers that keep lines.
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
-    return yaml
+    return YAML(typ="safe"), YAML(typ="safe", pure=True)
 
 
 _YAML: Any = None
 
 
+def _compose(text: str) -> tuple[Any, Any]:
+    """The document's root node and the loader that composed it.
+
+    libyaml is stricter than the YAML 1.2 spec in a few corners (`{image: a:b}` in flow
+    context); what it rejects is tried again with the pure-Python parser, which is what decides.
+    """
+    from ruamel.yaml.error import MarkedYAMLError
+
+    fast, pure = _YAML
+    try:
+        return fast.compose(text), fast
+    except MarkedYAMLError:
+        if fast.Parser is pure.Parser:
+            raise
+        return pure.compose(text), pure
+
+
+class _Builder:
+    """Round-trip containers (CommentedMap/Seq, with `.lc` lines) from composed YAML nodes.
+
+    Aliases are built once and shared, so a "billion laughs" document costs its size, not its
+    expansion; a recursive alias and an oversized document are refused.
+    """
+
+    def __init__(self, constructor: Any) -> None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        self.constructor = constructor
+        self.map_type, self.seq_type = CommentedMap, CommentedSeq
+        self.mapping_node, self.sequence_node = MappingNode, SequenceNode
+        self.built: dict[int, Any] = {}
+        self.in_progress: set[int] = set()
+
+    def build(self, node: Any) -> Any:
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.in_progress:
+            raise ValueError(f"recursive alias (line {node.start_mark.line + 1})")
+        if len(self.built) > _MAX_YAML_NODES:
+            raise ValueError(f"more than {_MAX_YAML_NODES:,} nodes")
+        self.in_progress.add(key)
+        if isinstance(node, self.mapping_node):
+            value: Any = self._mapping(node)
+        elif isinstance(node, self.sequence_node):
+            value = self.seq_type()
+            value._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+            for i, item in enumerate(node.value):
+                value.append(self.build(item))
+                value._yaml_set_idx_line_col(i, [item.start_mark.line, item.start_mark.column])
+        else:
+            value = self._scalar(node)
+        self.in_progress.discard(key)
+        self.built[key] = value
+        return value
+
+    def _mapping(self, node: Any) -> Any:
+        out = self.map_type()
+        out._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+        merged: list[Any] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.append(self.build(value_node))
+                continue
+            key = self.build(key_node)
+            if not isinstance(key, str | int | float | bool | None):
+                key = str(key)  # a mapping used as a key: kept, as text, rather than crashing
+            if key in out:
+                raise ValueError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
+            out[key] = self.build(value_node)
+            marks = (key_node.start_mark, value_node.start_mark)
+            out._yaml_set_kv_line_col(
+                key, [marks[0].line, marks[0].column, marks[1].line, marks[1].column]
+            )
+        # `<<: *defaults` (GitLab CI, compose files): explicit keys win over merged ones.
+        for source in merged:
+            for item in source if isinstance(source, list) else [source]:
+                if isinstance(item, dict):
+                    for k, v in item.items():
+                        if k not in out:
+                            out[k] = v
+        return out
+
+    def _scalar(self, node: Any) -> Any:
+        tag = node.tag or ""
+        if tag.startswith("tag:yaml.org,2002:") and not tag.endswith((":str", ":binary")):
+            return self.constructor.construct_object(node)
+        return str(node.value)  # strings, and custom tags such as GitLab's !reference
+
+
 def parse_yaml(text: str) -> Any:
-    """Parse YAML with line information (ruamel round-trip nodes). Raises ValueError with a reason."""
+    """Parse YAML into containers with line information. Raises ValueError with a reason."""
     global _YAML
     if _flow_depth_exceeds(text, _MAX_FLOW_DEPTH):
         raise ValueError(f"flow collections nested deeper than {_MAX_FLOW_DEPTH} levels")
@@ -49,15 +145,21 @@ def parse_yaml(text: str) -> Any:
         _YAML = _yaml()
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    loader = _YAML[1]
     try:
-        return _YAML.load(text)
+        node, loader = _compose(text)
+        if node is None:
+            return None
+        return _Builder(loader.constructor).build(node)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f" (line {mark.line + 1})" if mark is not None else ""
         raise ValueError(f"{exc.problem or exc.context or 'invalid YAML'}{line}") from None
-    except (YAMLError, RecursionError, ValueError, TypeError, AttributeError) as exc:
-        # ruamel raises a few plain errors on odd input (tags, merge keys): all are "invalid".
+    except (YAMLError, RecursionError, ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # The loader raises a few plain errors on odd input (dates, numbers): all are "invalid".
         raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    finally:
+        loader.constructor.constructed_objects.clear()
 
 
 def load_yaml(facts: Facts, path: str) -> Any | None:
