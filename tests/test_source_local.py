@@ -285,15 +285,16 @@ def test_unreadable_file_real_permissions(make_repo: MakeRepo) -> None:
 
 
 def test_unreadable_file_reported(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root reads any file whatever its mode (CI runs as root), so the OS's refusal is simulated.
     root = make_repo("report-basic")
-    real_open = open
+    real_open = os.open
 
-    def denying_open(file: object, *args: object, **kwargs: object) -> object:
+    def denying_open(file: str, *args: int, **kwargs: int) -> int:
         if str(file).endswith("SECURITY.md"):
             raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(local, "open", denying_open, raising=False)
+    monkeypatch.setattr(local.os, "open", denying_open)
     report = scan(root)
     assert problems_for(report, "SECURITY.md") == ["cannot be read: Permission denied"]
     assert result(report, "security-policy").status is Status.FAIL

@@ -33,33 +33,58 @@ _MAX_YAML_NODES = 200_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _yaml() -> Any:
-    # Imported on first use: a scan that reads no YAML does not pay for ruamel. The safe loader
-    # composes with libyaml (ruamel.yaml.clib) where installed, ten times faster than the
-    # round-trip parser; the nodes are then built into round-trip containers that keep lines.
+def _yaml() -> tuple[Any, Any]:
+    """(libyaml loader class or None, pure-Python loader). Imported on first use: a scan that
+    reads no YAML does not pay for ruamel.
+
+    The libyaml composer (ruamel.yaml.clib) is ten times faster than ruamel's round-trip parser,
+    and a loader class built once is faster again than `YAML.compose`, which builds one per call.
+    The composed nodes are turned into round-trip containers that keep lines (_Builder).
+    """
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe"), YAML(typ="safe", pure=True)
+    pure = YAML(typ="safe", pure=True)
+    try:
+        from ruamel.yaml.constructor import SafeConstructor
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+        from ruamel.yaml.resolver import Resolver
+    except ImportError:
+        return None, pure
+
+    class FastLoader(CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            self._parser = self._composer = self
+            SafeConstructor.__init__(self, loader=self)
+            Resolver.__init__(self, self)
+
+    return FastLoader, pure
 
 
-_YAML: Any = None
+_YAML: tuple[Any, Any] | None = None
 
 
-def _compose(text: str) -> tuple[Any, Any]:
-    """The document's root node and the loader that composed it.
+def _compose(text: str, loaders: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The document's root node and a constructor for its scalars.
 
     libyaml is stricter than the YAML 1.2 spec in a few corners (`{image: a:b}` in flow
-    context); what it rejects is tried again with the pure-Python parser, which is what decides.
+    context); what it rejects is tried again with the pure-Python parser, which decides.
     """
     from ruamel.yaml.error import MarkedYAMLError
 
-    fast, pure = _YAML
+    fast, pure = loaders
+    if fast is not None:
+        loader = fast(text)
+        try:
+            return loader.get_single_node(), loader
+        except MarkedYAMLError:
+            pass
+        finally:
+            loader.dispose()
     try:
-        return fast.compose(text), fast
-    except MarkedYAMLError:
-        if fast.Parser is pure.Parser:
-            raise
-        return pure.compose(text), pure
+        return pure.compose(text), pure.constructor
+    finally:
+        pure.constructor.constructed_objects.clear()
 
 
 class _Builder:
@@ -145,12 +170,11 @@ def parse_yaml(text: str) -> Any:
         _YAML = _yaml()
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    loader = _YAML[1]
     try:
-        node, loader = _compose(text)
+        node, constructor = _compose(text, _YAML)
         if node is None:
             return None
-        return _Builder(loader.constructor).build(node)
+        return _Builder(constructor).build(node)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f" (line {mark.line + 1})" if mark is not None else ""
@@ -158,8 +182,6 @@ def parse_yaml(text: str) -> Any:
     except (YAMLError, RecursionError, ValueError, TypeError, AttributeError, OverflowError) as exc:
         # The loader raises a few plain errors on odd input (dates, numbers): all are "invalid".
         raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    finally:
-        loader.constructor.constructed_objects.clear()
 
 
 def load_yaml(facts: Facts, path: str) -> Any | None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from secposture import catalogue
@@ -80,17 +81,26 @@ def _conditions(raw: Iterable[str]) -> list[tuple[str, frozenset[str] | None]]:
 
 
 def compile_catalogue(facts: Facts) -> Catalogue:
-    """The policy's tools with their patterns compiled, once per scan."""
+    """The policy's tools with their patterns compiled (once per process and tool set)."""
+    compiled, errors = _compile_tools(facts.policy.tools)
+    for message in errors:
+        facts.problem(facts.policy.origin or "tools", message)
+    return compiled
+
+
+@lru_cache(maxsize=8)
+def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]:
+    # An estate scan uses one policy for thousands of repositories: compile its tools once.
     out = Catalogue()
-    for tool in facts.policy.tools:
+    errors: list[str] = []
+    for tool in tools:
         patterns: list[re.Pattern[str]] = []
         for pattern in tool.commands:
             try:
                 patterns.append(re.compile(pattern))
             except (re.error, RecursionError, OverflowError) as exc:
-                facts.problem(
-                    facts.policy.origin or "tools",
-                    f"tool {tool.id}: command pattern {pattern!r} is not a regular expression: {exc}",
+                errors.append(
+                    f"tool {tool.id}: command pattern {pattern!r} is not a regular expression: {exc}"
                 )
         out.tools.append(
             _Compiled(
@@ -104,7 +114,7 @@ def compile_catalogue(facts: Facts) -> Catalogue:
                 conditions=_conditions(tool.action_inputs),
             )
         )
-    return out
+    return out, tuple(errors)
 
 
 def _languages(tool: Tool) -> frozenset[str]:

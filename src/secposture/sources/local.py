@@ -50,18 +50,30 @@ def _git_env() -> dict[str, str]:
     return env
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _git_start(root: Path, *args: str) -> subprocess.Popen[bytes]:
     git = shutil.which("git")
     if git is None:
         raise FileNotFoundError("git")
-    return subprocess.run(
+    return subprocess.Popen(
         [git, *_GIT_SAFE_CONFIG, "-C", str(root), *args],
-        capture_output=True,
-        env=_git_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
+        env=_git_env(),
     )
+
+
+def _git_finish(proc: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[bytes]:
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return _git_finish(_git_start(root, *args))
 
 
 def _inside(real: str, root: str) -> bool:
@@ -94,40 +106,55 @@ class LocalSnapshot(Snapshot):
         self.max_file_bytes = max_file_bytes
         self._has_history = has_history
         self._real_root = os.path.realpath(root)
+        self._folder_inside: dict[str, bool] = {}
 
     def read_text(self, path: str) -> str:
         return decode_text(self._read_bytes(path))
 
     def _read_bytes(self, path: str) -> bytes:
         full = os.path.join(self.root, path)
-        # The real path is checked for every file, not only links: a folder on the way can be a
-        # link out of the repository too (a plain folder's walk can list one).
-        real = os.path.realpath(full)
-        if not _inside(real, self._real_root):
-            raise UnreadableFile("is a link that points outside the repository; not followed")
+        self._refuse_outside(full)
         try:
-            st = os.stat(full)
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+            fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             if os.path.islink(full):
                 raise UnreadableFile("is a link to nothing (dangling link)") from None
             raise UnreadableFile("is tracked by git but missing from the working tree") from None
+        except IsADirectoryError:
+            raise UnreadableFile("is a folder, not a file") from None
         except OSError as exc:
             raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
-        if stat.S_ISDIR(st.st_mode):
-            raise UnreadableFile("is a folder, not a file")
-        if not stat.S_ISREG(st.st_mode):
-            # A FIFO or device would block or never end: never opened.
-            raise UnreadableFile("is not a regular file; not read")
-        if st.st_size > self.max_file_bytes:
-            raise UnreadableFile(self._too_large(st.st_size))
-        try:
-            with open(full, "rb") as fh:
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise UnreadableFile("is a folder, not a file")
+            if not stat.S_ISREG(st.st_mode):
+                # A FIFO or device would block or never end: never read.
+                raise UnreadableFile("is not a regular file; not read")
+            if st.st_size > self.max_file_bytes:
+                raise UnreadableFile(self._too_large(st.st_size))
+            try:
                 data = fh.read(self.max_file_bytes + 1)
-        except OSError as exc:
-            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+            except OSError as exc:
+                raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
         if len(data) > self.max_file_bytes:  # it grew after the size check
             raise UnreadableFile(self._too_large(len(data)))
         return data
+
+    def _refuse_outside(self, full: str) -> None:
+        """Refuse a path whose real location is outside the root: through the file itself being
+        a link, or a folder on the way being one (a plain folder's walk can list one). Folders
+        are resolved once each; most scans read many files from few folders."""
+        parent = os.path.dirname(full)
+        inside = self._folder_inside.get(parent)
+        if inside is None:
+            inside = _inside(os.path.realpath(parent), self._real_root)
+            self._folder_inside[parent] = inside
+        if not inside or (
+            os.path.islink(full) and not _inside(os.path.realpath(full), self._real_root)
+        ):
+            raise UnreadableFile("is a link that points outside the repository; not followed")
 
     def _too_large(self, size: int) -> str:
         return (
@@ -190,14 +217,16 @@ class LocalSource(Source):
     def _git_paths(self) -> tuple[list[str], str | None] | None:
         """Tracked paths and HEAD's commit, or None when this is not a git work tree."""
         try:
-            proc = _git(self.root, "ls-files", "-z", "--cached", ".")
-        except (OSError, subprocess.SubprocessError):
+            # Both at once: a scan of a small repository is mostly these two processes.
+            listing = _git_start(self.root, "ls-files", "-z", "--cached", ".")
+            head_proc = _git_start(self.root, "rev-parse", "-q", "--verify", "HEAD")
+        except OSError:
             return None  # no git on this machine: walk the folder instead
+        proc, head = _git_finish(listing), _git_finish(head_proc)
         if proc.returncode != 0:
             return None  # not a git work tree
         if not proc.stdout.strip(b"\0") and self._below_top_level():
             return None  # an untracked folder inside some other repository: walk it
-        head = _git(self.root, "rev-parse", "-q", "--verify", "HEAD")
         commit = head.stdout.decode().strip() if head.returncode == 0 else None
         paths = []
         for raw in proc.stdout.split(b"\0"):
