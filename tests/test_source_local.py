@@ -411,3 +411,27 @@ def test_property_any_plain_folder_reads_or_reports(files: dict[str, bytes]) -> 
             else:
                 assert isinstance(text, str)
         json.dumps([p.encode("utf-8", "surrogateescape").hex() for p in snapshot.paths])
+
+
+def test_head_commit_matches_git_in_every_layout(make_repo: MakeRepo) -> None:
+    """HEAD is read from .git as data where it can be; it must agree with git in every layout."""
+    from conftest import git
+
+    from secposture.sources.local import LocalSource
+
+    root = make_repo(files={"a.txt": "a\n"})
+    expected = git(root, "rev-parse", "HEAD").strip()
+    assert LocalSource(root).snapshot().target.commit == expected  # loose ref
+    git(root, "pack-refs", "--all")
+    assert LocalSource(root).snapshot().target.commit == expected  # packed ref
+    git(root, "checkout", "-q", "--detach")
+    assert LocalSource(root).snapshot().target.commit == expected  # detached HEAD
+    unborn = make_repo(commit=False)
+    assert LocalSource(unborn).snapshot().target.commit is None  # no commit yet
+    (root / "sub").mkdir()
+    (root / "sub" / "b.txt").write_text("b\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "sub")
+    assert (
+        LocalSource(root / "sub").snapshot().target.commit == git(root, "rev-parse", "HEAD").strip()
+    )

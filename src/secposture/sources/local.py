@@ -8,6 +8,7 @@ through a link that leads out of it, and never beyond the size limit.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -74,6 +75,57 @@ def _git_finish(proc: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[by
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return _git_finish(_git_start(root, *args))
+
+
+_SHA = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
+_SMALL = 4096
+
+
+def _small_file(path: Path) -> bytes | None:
+    """A short regular file's bytes, never through a link; None where that is not what it is."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        with path.open("rb") as fh:
+            return fh.read(_SMALL)
+    except OSError:
+        return None
+
+
+def _head_from_git_dir(root: Path) -> str | None:
+    """HEAD's commit read from `.git` as data (the common layouts only), or None to ask git.
+
+    Reading two small files saves a process per repository; anything unusual (a worktree's
+    `.git` file, the reftable backend, a ref in neither place) is left to `git rev-parse`.
+    """
+    git_dir = root / ".git"
+    if git_dir.is_symlink() or not git_dir.is_dir() or (git_dir / "reftable").exists():
+        return None
+    head = _small_file(git_dir / "HEAD")
+    if head is None:
+        return None
+    head = head.strip()
+    if _SHA.fullmatch(head):
+        return head.decode()
+    if not head.startswith(b"ref: refs/"):
+        return None
+    ref = head[5:]
+    if b".." in ref or b"\0" in ref:
+        return None
+    loose = _small_file(git_dir / ref.decode("utf-8", "replace"))
+    if loose is not None and _SHA.fullmatch(loose.strip()):
+        return loose.strip().decode()
+    packed = git_dir / "packed-refs"
+    try:
+        if packed.is_symlink() or not packed.is_file() or packed.stat().st_size > 8 * 1024 * 1024:
+            return None
+        for line in packed.read_bytes().splitlines():
+            sha, _, name = line.partition(b" ")
+            if name == ref and _SHA.fullmatch(sha):
+                return sha.decode()
+    except OSError:
+        return None
+    return None
 
 
 def _inside(real: str, root: str) -> bool:
@@ -216,18 +268,25 @@ class LocalSource(Source):
 
     def _git_paths(self) -> tuple[list[str], str | None] | None:
         """Tracked paths and HEAD's commit, or None when this is not a git work tree."""
+        commit = _head_from_git_dir(self.root)
         try:
-            # Both at once: a scan of a small repository is mostly these two processes.
             listing = _git_start(self.root, "ls-files", "-z", "--cached", ".")
-            head_proc = _git_start(self.root, "rev-parse", "-q", "--verify", "HEAD")
+            # Only when .git cannot answer: a scan of a small repository is mostly processes.
+            head_proc = (
+                _git_start(self.root, "rev-parse", "-q", "--verify", "HEAD")
+                if commit is None
+                else None
+            )
         except OSError:
             return None  # no git on this machine: walk the folder instead
-        proc, head = _git_finish(listing), _git_finish(head_proc)
+        proc = _git_finish(listing)
+        if head_proc is not None:
+            head = _git_finish(head_proc)
+            commit = head.stdout.decode().strip() if head.returncode == 0 else None
         if proc.returncode != 0:
             return None  # not a git work tree
         if not proc.stdout.strip(b"\0") and self._below_top_level():
             return None  # an untracked folder inside some other repository: walk it
-        commit = head.stdout.decode().strip() if head.returncode == 0 else None
         paths = []
         for raw in proc.stdout.split(b"\0"):
             if not raw:
