@@ -4,7 +4,6 @@ from secposture.facts import templates
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
-from secposture.probes.pr_template_present.impl import NONE_FOUND
 
 PROBE = "pr-template-security-checklist"
 
@@ -17,7 +16,8 @@ def _unreadable(facts: Facts, template: templates.Template) -> str:
 def run(facts: Facts) -> list[Finding]:
     found = facts.get(templates.collect).pr
     if not found:
-        return [finding(PROBE, Outcome.NEGATIVE, f"{NONE_FOUND}, so no security checklist")]
+        # pr-template-present already fails the control; saying it twice adds nothing.
+        return [finding(PROBE, Outcome.NOT_APPLICABLE, "no pull request template to check")]
     for template in found:
         item = templates.security_checklist_item(template)
         if item is not None:
