@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from secposture import catalogue
@@ -97,6 +98,21 @@ def _tool_from_dict(d: dict[str, Any]) -> Tool:
 
 def default_policy() -> Policy:
     """The baseline as shipped: every control at its catalogue level, no waivers."""
+    controls, tools = _baseline()
+    defaults = catalogue.load("defaults")
+    return Policy(
+        controls=dict(controls),
+        tools=tools,
+        excluded_dirs=frozenset(defaults["excluded_dirs"]),
+        max_file_bytes=defaults["max_file_bytes"],
+        max_test_files_read=defaults["max_test_files_read"],
+    )
+
+
+@cache
+def _baseline() -> tuple[dict[str, ControlSettings], tuple[Tool, ...]]:
+    # Built once per process: an estate scan loads the baseline for every repository, and the same
+    # tools tuple (the same object) lets per-tool-set caches answer without hashing 80 tools.
     controls = {
         cid: ControlSettings(
             id=cid,
@@ -112,14 +128,7 @@ def default_policy() -> Policy:
         for cid, c in catalogue.load("controls")["controls"].items()
     }
     tools = tuple(_tool_from_dict(t) for t in catalogue.load("tools")["tools"])
-    defaults = catalogue.load("defaults")
-    return Policy(
-        controls=controls,
-        tools=tools,
-        excluded_dirs=frozenset(defaults["excluded_dirs"]),
-        max_file_bytes=defaults["max_file_bytes"],
-        max_test_files_read=defaults["max_test_files_read"],
-    )
+    return controls, tools
 
 
 def find_policy_text(snapshot: Snapshot) -> tuple[str, dict[str, Any]] | None:

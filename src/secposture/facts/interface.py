@@ -9,6 +9,7 @@ and that the probes relying on it cite as evidence; it never stops the scan.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import date
 from fnmatch import translate
@@ -23,13 +24,65 @@ from secposture.sources.local import is_excluded
 T = TypeVar("T")
 
 
+_WILD = frozenset("*?[")
+
+
+def _literal(text: str) -> bool:
+    return _WILD.isdisjoint(text)
+
+
 @cache
-def glob_matcher(globs: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
-    """One compiled test for "matches any of these fnmatch globs": a scan tests thousands of
-    paths against dozens of globs, and one regex is many times faster than a loop of fnmatch."""
-    if not globs:
-        return lambda _path: None
-    return re.compile("|".join(f"(?:{translate(g)})" for g in globs)).match
+def glob_matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """One test for "matches any of these fnmatch globs" (`*` crosses folders, as in fnmatch):
+    a scan tests thousands of paths against dozens of globs. The usual shapes (`name`, `dir/*`,
+    `*.ext`, `*/dir/*`) are string tests; the rest are one compiled regex."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    inner: list[str] = []
+    rest: list[str] = []
+    for glob in globs:
+        core = glob.strip("*")
+        if not _literal(core):
+            rest.append(glob)
+        elif not core and glob:
+            return lambda _path: True  # `*` (or `**`) matches every path
+        else:
+            head, tail = glob.startswith("*"), glob.endswith("*")
+            if head and tail:
+                inner.append(core)
+            elif head:
+                suffixes.append(core)
+            elif tail:
+                prefixes.append(core)
+            else:
+                exact.add(core)
+    starts, ends = tuple(prefixes), tuple(suffixes)
+    contains = re.compile("|".join(re.escape(c) for c in inner)).search if inner else None
+    regex = re.compile("|".join(f"(?:{translate(g)})" for g in rest)).match if rest else None
+
+    def match(path: str) -> bool:
+        return (
+            path in exact
+            or (bool(starts) and path.startswith(starts))
+            or (bool(ends) and path.endswith(ends))
+            or (contains is not None and contains(path) is not None)
+            or (regex is not None and regex(path) is not None)
+        )
+
+    return match
+
+
+@cache
+def _literal_prefixes(globs: tuple[str, ...]) -> tuple[str, ...]:
+    """The globs' literal beginnings (before any wildcard), or () when one has none."""
+    out: list[str] = []
+    for glob in globs:
+        end = min((glob.find(c) for c in "*?[" if c in glob), default=len(glob))
+        if end == 0:
+            return ()
+        out.append(glob[:end])
+    return tuple(out)
 
 
 class Facts:
@@ -53,11 +106,25 @@ class Facts:
     def paths(self) -> tuple[str, ...]:
         """Tracked paths, less vendored/generated folders and the policy's `exclude` globs."""
         p = self.policy
+        excluded_dirs = p.excluded_dirs
+        if p.exclude:
+            return tuple(
+                path
+                for path in self.snapshot.paths
+                if not is_excluded(path, excluded_dirs, p.exclude)
+            )
+        # No policy globs: the folder names alone decide (as is_excluded would).
         return tuple(
-            path
-            for path in self.snapshot.paths
-            if not is_excluded(path, p.excluded_dirs, p.exclude)
+            path for path in self.snapshot.paths if excluded_dirs.isdisjoint(path.split("/")[:-1])
         )
+
+    @cached_property
+    def by_name(self) -> dict[str, list[str]]:
+        """Paths (not excluded) by file name, each list in path order."""
+        index: dict[str, list[str]] = {}
+        for path in self.paths:
+            index.setdefault(path.rpartition("/")[2], []).append(path)
+        return index
 
     @cached_property
     def all_paths(self) -> frozenset[str]:
@@ -68,9 +135,29 @@ class Facts:
         return path in self.all_paths
 
     def matching(self, *globs: str, among: Iterable[str] | None = None) -> list[str]:
-        """Paths (not excluded) that match any of the globs; `*` crosses folders, as in fnmatch."""
+        """Paths (not excluded) that match any of the globs; `*` crosses folders, as in fnmatch.
+
+        Among all tracked paths, the result is in path order."""
         match = glob_matcher(globs)
+        prefixes = _literal_prefixes(globs)
+        if among is self.all_paths and prefixes:
+            # Globs that start with a literal folder or name (`.github/workflows/*.yml`): only
+            # the paths sorted under those prefixes can match.
+            ordered = self._sorted_all_paths
+            found: set[int] = set()
+            for prefix in prefixes:
+                i = bisect_left(ordered, prefix)
+                while i < len(ordered) and ordered[i].startswith(prefix):
+                    found.add(i)
+                    i += 1
+            return [ordered[i] for i in sorted(found) if match(ordered[i])]
+        if among is self.all_paths:
+            among = self._sorted_all_paths
         return [p for p in (self.paths if among is None else among) if match(p)]
+
+    @cached_property
+    def _sorted_all_paths(self) -> list[str]:
+        return sorted(self.all_paths)
 
     def matching_re(self, pattern: str) -> list[str]:
         rx = re.compile(pattern)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from typing import Any
 
 from identify import identify
 
@@ -25,10 +27,18 @@ class Language:
     examples: list[str] = field(default_factory=list)
 
 
-def collect(facts: Facts) -> dict[str, Language]:
-    """Languages by name, in catalogue order, less the policy's `static_analysis.ignore_languages`."""
+@dataclass(frozen=True)
+class _Spec:
+    spec: dict[str, Any]
+    by_tag: dict[str, str]
+    patterns: tuple[tuple[re.Pattern[str], str], ...]
+    any_pattern: re.Pattern[str] | None  # every path pattern in one: most paths match none
+
+
+@cache
+def _compiled(ignored: frozenset[str]) -> _Spec:
+    """The catalogue less the ignored languages, compiled once per process and ignore list."""
     spec = catalogue.load("languages")["languages"]
-    ignored = facts.policy.ignore_languages
     by_tag: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
     for name, entry in spec.items():
@@ -37,6 +47,23 @@ def collect(facts: Facts) -> dict[str, Language]:
         for tag in entry.get("tags", ()):
             by_tag.setdefault(tag, name)
         patterns.extend((re.compile(p), name) for p in entry.get("path_patterns", ()))
+    joined = "|".join(f"(?:{rx.pattern})" for rx, _ in patterns)
+    return _Spec(spec, by_tag, tuple(patterns), re.compile(joined) if patterns else None)
+
+
+@lru_cache(maxsize=16384)
+def _tag_names(ignored: frozenset[str], basename: str) -> frozenset[str]:
+    """Languages a file name's identify tags give: many names recur (`__init__.py`, `index.ts`)."""
+    by_tag = _compiled(ignored).by_tag
+    return frozenset(by_tag[t] for t in identify.tags_from_filename(basename) if t in by_tag)
+
+
+def collect(facts: Facts) -> dict[str, Language]:
+    """Languages by name, in catalogue order, less the policy's `static_analysis.ignore_languages`."""
+    ignored = facts.policy.ignore_languages
+    compiled = _compiled(ignored)
+    spec = compiled.spec
+    any_pattern = compiled.any_pattern
     found: dict[str, Language] = {}
 
     def add(name: str, path: str) -> None:
@@ -48,9 +75,9 @@ def collect(facts: Facts) -> dict[str, Language]:
             lang.examples.append(path)
 
     for path in facts.paths:
-        basename = path.rpartition("/")[2]
-        names = {by_tag[t] for t in identify.tags_from_filename(basename) if t in by_tag}
-        names.update(name for rx, name in patterns if rx.search(path))
+        names = _tag_names(ignored, path.rpartition("/")[2])
+        if any_pattern is not None and any_pattern.search(path):
+            names = names | {name for rx, name in compiled.patterns if rx.search(path)}
         for name in names:
             add(name, path)
     return {name: found[name] for name in spec if name in found}

@@ -9,15 +9,15 @@ of an artefact stands in for it, and says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from fnmatch import translate
 from functools import cache
 from typing import Any
 
 from secposture import catalogue
 from secposture.dates import as_date
-from secposture.facts.interface import Facts
+from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.parsing import front_matter, line_of, load_json, load_yaml
 
 DOCUMENT = "document"
@@ -71,14 +71,23 @@ def looked_in() -> str:
     return f"{shown} (and {more} more)" if more > 0 else shown
 
 
-@cache
-def _globs_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{translate(g)})" for g in globs))
-
-
 def _matches(path: str, globs: list[str]) -> bool:
-    """Whether the lower-cased path matches a glob (`*` crosses folders), one regex per list."""
-    return bool(_globs_regex(tuple(globs)).match(path.lower()))
+    """Whether the lower-cased path matches a glob (`*` crosses folders)."""
+    return glob_matcher(tuple(globs))(path.lower())
+
+
+@cache
+def _matchers() -> tuple[Callable[[str], bool], ...]:
+    """(any of the three below: most paths are none, in a threat-model location, a pytm
+    script's name, a structured model's name)."""
+    data = _data()
+    structured = data["threagile_names"] + data["threat_dragon_names"] + data["otm_names"]
+    return (
+        glob_matcher(tuple(data["locations"] + data["pytm_names"] + structured)),
+        glob_matcher(tuple(data["locations"])),
+        glob_matcher(tuple(data["pytm_names"])),
+        glob_matcher(tuple(structured)),
+    )
 
 
 def _recorded_date(facts: Facts, artefact: Artefact, value: Any, source: str) -> None:
@@ -167,12 +176,12 @@ def _pytm(facts: Facts, path: str) -> Artefact | None:
     return Artefact(path, PYTM)
 
 
-def _named(facts: Facts, path: str) -> Artefact | None:
+def _named(facts: Facts, path: str, lower: str) -> Artefact | None:
     """A named artefact outside the threat-model folders (pytm script, Threagile, Dragon, OTM)."""
-    data = _data()
-    if _matches(path, data["pytm_names"]):
+    _, _, pytm_name, structured_name = _matchers()
+    if pytm_name(lower):
         return _pytm(facts, path)
-    if _matches(path, data["threagile_names"] + data["threat_dragon_names"] + data["otm_names"]):
+    if structured_name(lower):
         return _structured(facts, path, in_location=False)
     return None
 
@@ -190,15 +199,19 @@ def collect(facts: Facts) -> ThreatModels:
     data = _data()
     models = ThreatModels()
     reads = 0
+    candidate, in_location = _matchers()[:2]
     for path in facts.paths:
-        if _matches(path, data["locations"]):
+        lower = path.lower()
+        if not candidate(lower):
+            continue
+        if in_location(lower):
             if reads >= data["max_files_read"]:
                 models.artefacts.append(Artefact(path, DOCUMENT))
                 continue
             reads += 1
             models.artefacts.append(_in_location(facts, path))
             continue
-        artefact = _named(facts, path)
+        artefact = _named(facts, path, lower)
         if artefact is not None:
             models.artefacts.append(artefact)
     return models

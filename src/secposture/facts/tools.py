@@ -9,17 +9,17 @@ data/runners.toml.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from secposture import catalogue
 from secposture.facts import ci as ci_facts
 from secposture.facts import ide as ide_facts
 from secposture.facts import precommit
-from secposture.facts.interface import Facts
+from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.parsing import load_json, load_toml, load_yaml
 from secposture.facts.scripts import Command, Expander, PreCommitRun, parse_ini, segments, unwrap
 from secposture.model import Location
@@ -66,6 +66,11 @@ class _Compiled:
 @dataclass
 class Catalogue:
     tools: list[_Compiled] = field(default_factory=list)
+    config_index: _ConfigIndex | None = field(default=None, repr=False, compare=False)
+    # Every tool's command patterns in one: most commands match none (None: cannot be joined).
+    any_command: Callable[[str], re.Match[str] | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def by_purpose(self, purpose: str) -> list[Tool]:
         return [c.tool for c in self.tools if purpose in c.tool.purposes]
@@ -82,10 +87,20 @@ def _conditions(raw: Iterable[str]) -> list[tuple[str, frozenset[str] | None]]:
 
 def compile_catalogue(facts: Facts) -> Catalogue:
     """The policy's tools with their patterns compiled (once per process and tool set)."""
-    compiled, errors = _compile_tools(facts.policy.tools)
+    global _last_compiled
+    tools = facts.policy.tools
+    last = _last_compiled
+    if last is not None and last[0] is tools:
+        compiled, errors = last[1]  # the same tools object: skip hashing every tool
+    else:
+        compiled, errors = _compile_tools(tools)
+        _last_compiled = (tools, (compiled, errors))
     for message in errors:
         facts.problem(facts.policy.origin or "tools", message)
     return compiled
+
+
+_last_compiled: tuple[tuple[Tool, ...], tuple[Catalogue, tuple[str, ...]]] | None = None
 
 
 @lru_cache(maxsize=8)
@@ -114,7 +129,20 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
                 conditions=_conditions(tool.action_inputs),
             )
         )
+    out.any_command = _joined([p for c in out.tools for p in c.commands])
     return out, tuple(errors)
+
+
+def _joined(patterns: list[re.Pattern[str]]) -> Callable[[str], re.Match[str] | None] | None:
+    """One search for "any of these patterns", where joining cannot change what they match:
+    not for patterns with groups, which a backreference or a conditional could refer to (global
+    flags, which would apply to them all, fail to compile joined)."""
+    if not patterns or any(p.groups for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns)).search
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 def _languages(tool: Tool) -> frozenset[str]:
@@ -133,25 +161,35 @@ def _via(command: Command) -> str:
 # --- commands ----------------------------------------------------------------------------------
 
 
+@cache
 def _ignored_prefixes() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(p.split()) for p in catalogue.load("runners")["commands"]["ignore"])
 
 
 def runnable_text(text: str) -> list[str]:
     """The command segments of a line that run something (not `pip install ruff`, not `echo`)."""
+    return list(_runnable(text))
+
+
+@lru_cache(maxsize=4096)
+def _runnable(text: str) -> tuple[str, ...]:
+    # Split once per text: the tool catalogue and the container probe both ask, and CI lines
+    # (`pip install -e .`, `make lint`) recur across an estate's repositories.
     ignored = _ignored_prefixes()
     out: list[str] = []
     for words in segments(text):
         words = unwrap(words)
         if words and not any(tuple(words[: len(p)]) == p for p in ignored):
             out.append(" ".join(words))
-    return out
+    return tuple(out)
 
 
 def match_command(catalogue_: Catalogue, command: Command, stage: str) -> list[ToolUse]:
     out: list[ToolUse] = []
     texts = runnable_text(command.text)
     if not texts:
+        return out
+    if catalogue_.any_command is not None and not any(catalogue_.any_command(t) for t in texts):
         return out
     for compiled in catalogue_.tools:
         if any(p.search(t) for p in compiled.commands for t in texts):
@@ -434,28 +472,61 @@ def _setting_matches(rule: str, key: str, value: str) -> bool:
     return value.lower() not in _OFF
 
 
-def _glob_index(
-    catalogue_: Catalogue,
-) -> tuple[dict[str, list[_Compiled]], list[tuple[str, _Compiled]]]:
+@dataclass
+class _ConfigIndex:
+    """The catalogue's configuration files and keys, indexed once per catalogue."""
+
+    literal: dict[str, list[_Compiled]]  # file name or path -> tools
+    wild: list[tuple[str, _Compiled]]  # globs, in catalogue order
+    # Whether any wild glob over the file name / over the whole path can match: most paths
+    # match none, and one regex says so faster than a loop of fnmatch.
+    any_name: Callable[[str], bool]
+    any_path: Callable[[str], bool]
+    keys: dict[str, list[tuple[str, _Compiled]]]  # file name -> (dotted key, tool)
+
+
+def _config_index(catalogue_: Catalogue) -> _ConfigIndex:
+    if catalogue_.config_index is not None:
+        return catalogue_.config_index
     literal: dict[str, list[_Compiled]] = {}
     wild: list[tuple[str, _Compiled]] = []
+    keys: dict[str, list[tuple[str, _Compiled]]] = {}
     for compiled in catalogue_.tools:
         for glob in compiled.tool.config_files:
             if any(c in glob for c in "*?["):
                 wild.append((glob, compiled))
             else:
                 literal.setdefault(glob, []).append(compiled)
-    return literal, wild
+        for entry in compiled.tool.config_keys:
+            file, _, key = entry.partition(":")
+            if key:
+                keys.setdefault(file, []).append((key, compiled))
+    index = _ConfigIndex(
+        literal=literal,
+        wild=wild,
+        any_name=glob_matcher(tuple(g for g, _ in wild if "/" not in g)),
+        any_path=glob_matcher(tuple(g for g, _ in wild if "/" in g)),
+        keys=keys,
+    )
+    catalogue_.config_index = index
+    return index
 
 
 def _config_file_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
-    literal, wild = _glob_index(catalogue_)
+    index = _config_index(catalogue_)
+    literal, wild = index.literal, index.wild
+    any_name, any_path = index.any_name, index.any_path
     seen: set[tuple[str, str]] = set()
     out: list[ToolUse] = []
     for path in facts.paths:
         name = path.rpartition("/")[2]
-        hits = list(literal.get(name, ())) + list(literal.get(path, ()))
-        hits += [c for glob, c in wild if fnmatchcase(path if "/" in glob else name, glob)]
+        by_name, by_path = literal.get(name), literal.get(path)
+        globbed = any_name(name) or any_path(path)
+        if by_name is None and by_path is None and not globbed:
+            continue
+        hits = list(by_name or ()) + list(by_path or ())
+        if globbed:
+            hits += [c for glob, c in wild if fnmatchcase(path if "/" in glob else name, glob)]
         for compiled in hits:
             if (compiled.tool.id, name) in seen:
                 continue
@@ -473,18 +544,9 @@ def _config_file_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
 
 
 def _config_key_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
-    wanted: dict[str, list[tuple[str, _Compiled]]] = {}
-    for compiled in catalogue_.tools:
-        for entry in compiled.tool.config_keys:
-            file, _, key = entry.partition(":")
-            if key:
-                wanted.setdefault(file, []).append((key, compiled))
     out: list[ToolUse] = []
-    for file, keys in wanted.items():
-        paths = sorted(
-            (p for p in facts.paths if p.rpartition("/")[2] == file),
-            key=lambda p: (p.count("/"), p),
-        )
+    for file, keys in _config_index(catalogue_).keys.items():
+        paths = sorted(facts.by_name.get(file, ()), key=lambda p: (p.count("/"), p))
         for path in paths[:_MAX_CONFIG_FILES]:
             present = _present_keys(facts, path, [k for k, _ in keys])
             for key, compiled in keys:

@@ -12,6 +12,7 @@ import re
 import shutil
 import stat
 import subprocess
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -64,12 +65,18 @@ def _git_start(root: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+_GIT_TIMEOUT = 120.0
+
+
 def _git_finish(proc: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[bytes]:
+    # `communicate(timeout=...)` waits for the exit by polling with sleeps, a millisecond per
+    # call; a timer that kills a hung git keeps the bound without the polling.
+    watchdog = threading.Timer(_GIT_TIMEOUT, proc.kill)
+    watchdog.start()
     try:
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
         out, err = proc.communicate()
+    finally:
+        watchdog.cancel()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
@@ -128,6 +135,10 @@ def _head_from_git_dir(root: Path) -> str | None:
     return None
 
 
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+
+
 def _inside(real: str, root: str) -> bool:
     try:
         return os.path.commonpath([real, root]) == root
@@ -165,19 +176,19 @@ class LocalSnapshot(Snapshot):
 
     def _read_bytes(self, path: str) -> bytes:
         full = os.path.join(self.root, path)
-        self._refuse_outside(full)
+        self._refuse_outside_folder(full)
+        fd = None
+        if _O_NOFOLLOW:
+            # The common case, a plain file, in one call: a link fails to open (ELOOP) and takes
+            # the checked way below.
+            try:
+                fd = os.open(full, _OPEN_FLAGS | _O_NOFOLLOW)
+            except OSError:
+                fd = None
+        if fd is None:
+            self._refuse_outside_link(full)
+            fd = self._open(full)
         try:
-            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-            fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
-            if os.path.islink(full):
-                raise UnreadableFile("is a link to nothing (dangling link)") from None
-            raise UnreadableFile("is tracked by git but missing from the working tree") from None
-        except IsADirectoryError:
-            raise UnreadableFile("is a folder, not a file") from None
-        except OSError as exc:
-            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
-        with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
                 raise UnreadableFile("is a folder, not a file")
@@ -186,26 +197,60 @@ class LocalSnapshot(Snapshot):
                 raise UnreadableFile("is not a regular file; not read")
             if st.st_size > self.max_file_bytes:
                 raise UnreadableFile(self._too_large(st.st_size))
-            try:
-                data = fh.read(self.max_file_bytes + 1)
-            except OSError as exc:
-                raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+            data = self._read_fd(fd, st.st_size)
+        finally:
+            os.close(fd)
         if len(data) > self.max_file_bytes:  # it grew after the size check
             raise UnreadableFile(self._too_large(len(data)))
         return data
 
-    def _refuse_outside(self, full: str) -> None:
-        """Refuse a path whose real location is outside the root: through the file itself being
-        a link, or a folder on the way being one (a plain folder's walk can list one). Folders
-        are resolved once each; most scans read many files from few folders."""
+    @staticmethod
+    def _open(full: str) -> int:
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+            return os.open(full, _OPEN_FLAGS)
+        except FileNotFoundError:
+            if os.path.islink(full):
+                raise UnreadableFile("is a link to nothing (dangling link)") from None
+            raise UnreadableFile("is tracked by git but missing from the working tree") from None
+        except IsADirectoryError:
+            raise UnreadableFile("is a folder, not a file") from None
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+
+    def _read_fd(self, fd: int, size: int) -> bytes:
+        """Up to max_file_bytes + 1 bytes: the size fstat gave, then more only if it grew."""
+        limit = self.max_file_bytes + 1
+        chunks: list[bytes] = []
+        total = 0
+        want = min(size + 1, limit)
+        try:
+            while total < limit:
+                chunk = os.read(fd, want)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                want = min(max(want, 65536), limit - total)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _refuse_outside_folder(self, full: str) -> None:
+        """Refuse a path whose folder's real location is outside the root (a folder on the way
+        being a link: a plain folder's walk can list one). Folders are resolved once each; most
+        scans read many files from few folders."""
         parent = os.path.dirname(full)
         inside = self._folder_inside.get(parent)
         if inside is None:
             inside = _inside(os.path.realpath(parent), self._real_root)
             self._folder_inside[parent] = inside
-        if not inside or (
-            os.path.islink(full) and not _inside(os.path.realpath(full), self._real_root)
-        ):
+        if not inside:
+            raise UnreadableFile("is a link that points outside the repository; not followed")
+
+    def _refuse_outside_link(self, full: str) -> None:
+        """Refuse a file that is itself a link leading out of the root."""
+        if os.path.islink(full) and not _inside(os.path.realpath(full), self._real_root):
             raise UnreadableFile("is a link that points outside the repository; not followed")
 
     def _too_large(self, size: int) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -50,7 +51,16 @@ def test_files(facts: Facts) -> list[str]:
     words = spec["priority_words"]
     is_test = glob_matcher(tuple(globs))
     found = [p for p in facts.paths if p.endswith(suffixes) and is_test(p)]
-    return sorted(found, key=lambda p: (not any(w in p.lower() for w in words), p))
+    priority = _priority(tuple(words))
+    return sorted(found, key=lambda p: (priority(p.lower()) is None, p))
+
+
+@cache
+def _priority(words: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """Whether a (lower-case) path has one of the priority words: one search for them all."""
+    if not words:
+        return lambda _path: None
+    return re.compile("|".join(re.escape(w) for w in words)).search
 
 
 def scan_text(path: str, text: str) -> Evidence | None:
