@@ -9,7 +9,7 @@ from secposture.model import ControlResult, Finding, Outcome, Status, WaiverRef
 from secposture.policy import ControlSettings, Waiver
 from secposture.probes.interface import load_probe
 
-_SUMMARY_ITEMS = 3
+SUMMARY_ITEMS = 3
 
 
 def aggregate(findings: Sequence[Finding], rule: str) -> Status:
@@ -41,9 +41,9 @@ def _summary(status: Status, findings: Sequence[Finding]) -> str:
     else:
         wanted = (Outcome.NEGATIVE, Outcome.PARTIAL, Outcome.UNKNOWN)
     messages = [f.message for f in findings if f.outcome in wanted]
-    text = "; ".join(messages[:_SUMMARY_ITEMS])
-    if len(messages) > _SUMMARY_ITEMS:
-        text += f"; and {len(messages) - _SUMMARY_ITEMS} more"
+    text = "; ".join(messages[:SUMMARY_ITEMS])
+    if len(messages) > SUMMARY_ITEMS:
+        text += f"; and {len(messages) - SUMMARY_ITEMS} more"
     return text or status.value
 
 

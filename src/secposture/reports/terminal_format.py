@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from secposture.controls.evaluate import SUMMARY_ITEMS
 from secposture.model import ControlResult, Level, Outcome, ScanReport, Status
 from secposture.reports.interface import (
     STAGES,
@@ -51,7 +52,10 @@ def safe(text: str) -> str:
 
 def _detail(r: ControlResult, verbose: bool) -> str:
     detail = safe(r.summary)
-    findings = list(r.findings) if verbose else (not_positive(r) if r.status.failing else [])
+    # The summary already quotes the first findings; the list with locations is for --verbose.
+    findings = list(r.findings) if verbose else []
+    if not verbose and r.status.failing and len(not_positive(r)) > SUMMARY_ITEMS:
+        detail += "\n  [dim](--verbose lists every finding with its file and line)[/dim]"
     for f in findings[:MAX_FINDINGS]:
         icon, style = CELL[f.outcome]
         where = f" [dim]({safe(str(f.location))})[/dim]" if f.location else ""
