@@ -761,3 +761,27 @@ ide_extensions = ["acme.go-lint"]
     static = result(report, "static-analysis")
     assert static.status is Status.PASS, static.summary
     assert {f.values["tools"] for f in static.findings} == {"acme-go-lint"}
+
+
+def test_action_lookup_matches_a_name_or_a_folder_above_it() -> None:
+    """Tools found for an action or template by name: those naming it or a folder above it, in
+    catalogue order, as testing every tool would find them."""
+    facts = facts_of({})
+    catalogue_ = facts.get(tools.compile_catalogue)
+    names = {n for c in catalogue_.tools for n in (*c.actions, *c.templates)}
+    samples = set(names) | {"", "/", "x", "github/codeql-action/init/extra", "/lead/x"}
+    samples |= {n + "/sub" for n in names} | {n + "x" for n in names} | {n[:-1] for n in names}
+    for kind in ("action", "template"):
+        for name in sorted(samples):
+            use = ci.ActionUse(kind, name, None, {}, "ci.yml", 1)
+            got = [u.tool.id for u in tools.match_use(facts, use)]
+            expected = [
+                c.tool.id
+                for c in catalogue_.tools
+                if any(
+                    name == n or name.startswith(n + "/")
+                    for n in (c.templates if kind == "template" else c.actions)
+                )
+                and tools._inputs_hold(c, {})
+            ]
+            assert got == expected, name

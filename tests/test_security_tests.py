@@ -134,3 +134,30 @@ def test_keyword_scan_is_fast_on_hostile_text() -> None:
     start = time.perf_counter()
     tests_probe.scan_text("t.py", text)
     assert time.perf_counter() - start < 2
+
+
+_FRAGMENTS = [
+    "assert ", "status_code", " == ", "401", "403", "404", "Forbidden", "csrf", "XSS", "<script>",
+    "bcrypt", "cors", "rate limit", "login_required", "authorization", "../../", "\n", " ", "_",
+    "x", "HTTP403", "samesite", "sql injection", "throttled", "\u212a", "expect(",
+]  # fmt: skip
+
+
+@PROPERTY
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+def test_keyword_scan_agrees_with_one_alternation(text: str) -> None:
+    """The earliest match of any category, the first category on a tie: what one alternation of
+    all the catalogue's patterns finds."""
+    import re
+
+    keywords = tests_probe._config()["keywords"]
+    names = list(keywords)
+    joined = "|".join(f"(?P<k{i}>{p})" for i, p in enumerate(keywords.values()))
+    match = re.compile(joined, re.IGNORECASE).search(text)
+    found = tests_probe.scan_text("t.py", text)
+    if match is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.category == names[int(str(match.lastgroup)[1:])]
+        assert found.line == text.count("\n", 0, match.start()) + 1

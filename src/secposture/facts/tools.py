@@ -71,6 +71,14 @@ class Catalogue:
     any_command: Callable[[str], re.Match[str] | None] | None = field(
         default=None, repr=False, compare=False
     )
+    # Action and template/orb names -> (catalogue position, tool): a use looks up its name and
+    # the folders above it rather than testing every tool.
+    by_action: dict[str, list[tuple[int, _Compiled]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    by_template: dict[str, list[tuple[int, _Compiled]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def by_purpose(self, purpose: str) -> list[Tool]:
         return [c.tool for c in self.tools if purpose in c.tool.purposes]
@@ -130,6 +138,13 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
             )
         )
     out.any_command = _joined([p for c in out.tools for p in c.commands])
+    for position, compiled in enumerate(out.tools):
+        for index, names in (
+            (out.by_action, compiled.actions),
+            (out.by_template, compiled.templates),
+        ):
+            for name in set(names):
+                index.setdefault(name, []).append((position, compiled))
     return out, tuple(errors)
 
 
@@ -273,20 +288,18 @@ def _inputs_hold(compiled: _Compiled, inputs: dict[str, str]) -> bool:
     return True
 
 
-def _action_matches(names: tuple[str, ...], name: str) -> bool:
-    return any(name == n or name.startswith(n + "/") for n in names)
-
-
 def match_use(facts: Facts, use: ci_facts.ActionUse) -> list[ToolUse]:
     catalogue_ = facts.get(compile_catalogue)
-    names = catalogue_.tools
     label = f"`{use.name}{'@' + use.ref[:60] if use.ref else ''}` at {use.where()}"
     if use.via:
         label += f" (via {' -> '.join(use.via)})"
     out: list[ToolUse] = []
-    for compiled in names:
-        wanted = compiled.templates if use.kind in ("template", "orb") else compiled.actions
-        if not _action_matches(wanted, use.name) or not _inputs_hold(compiled, use.inputs):
+    index = catalogue_.by_template if use.kind in ("template", "orb") else catalogue_.by_action
+    # A tool names the action itself or a folder above it (`owner/repo` for `owner/repo/path`).
+    name = use.name
+    keys = [name] + [name[:i] for i in range(len(name)) if name[i] == "/"]
+    for _, compiled in sorted({p: c for key in keys for p, c in index.get(key, ())}.items()):
+        if not _inputs_hold(compiled, use.inputs):
             continue
         languages, note = _runner_languages(facts, compiled.tool, use)
         out.append(

@@ -34,15 +34,6 @@ def _keywords() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _config()["keywords"].items())
 
 
-@cache
-def _any_keyword() -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """All categories in one alternation, one pass per file: at the earliest position the
-    first category in catalogue order wins, as a search per category would decide."""
-    names = tuple(name for name, _ in _keywords())
-    joined = "|".join(f"(?P<k{i}>{p})" for i, (_, p) in enumerate(_config()["keywords"].items()))
-    return re.compile(joined, re.IGNORECASE), names
-
-
 def test_files(facts: Facts) -> list[str]:
     """Test files that are code, the ones whose names suggest security first."""
     spec = _config()
@@ -65,12 +56,16 @@ def _priority(words: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
 
 def scan_text(path: str, text: str) -> Evidence | None:
     """The first security keyword in a test file (in catalogue order), with its line."""
-    pattern, names = _any_keyword()
-    match = pattern.search(text)
-    if match is None:
+    # One search per category, the earliest match winning (the first category on a tie): the
+    # same answer as one alternation of them all, and faster, as each pattern alone can skip
+    # ahead where the alternation tries every category at every position.
+    start, name = len(text) + 1, None
+    for category, pattern in _keywords():
+        match = pattern.search(text)
+        if match is not None and match.start() < start:
+            start, name = match.start(), category
+    if name is None:
         return None
-    start = match.start()
-    name = names[int(str(match.lastgroup)[1:])]
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line = text[line_start : line_end if line_end >= 0 else len(text)].strip()
