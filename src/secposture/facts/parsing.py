@@ -87,19 +87,40 @@ def _compose(text: str, loaders: tuple[Any, Any]) -> tuple[Any, Any]:
         pure.constructor.constructed_objects.clear()
 
 
+class YamlMap(dict[Any, Any]):
+    """A YAML mapping as a dict, with the 0-based lines of itself and of each key."""
+
+    __slots__ = ("key_lines", "line")
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[Any, int] = {}
+
+
+class YamlList(list[Any]):
+    """A YAML sequence as a list, with the 0-based lines of itself and of each item."""
+
+    __slots__ = ("item_lines", "line")
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.item_lines: list[int] = []
+
+
 class _Builder:
-    """Round-trip containers (CommentedMap/Seq, with `.lc` lines) from composed YAML nodes.
+    """Plain containers that remember lines (YamlMap/YamlList) from composed YAML nodes: lighter
+    than ruamel's round-trip types, whose comment machinery a scanner never uses.
 
     Aliases are built once and shared, so a "billion laughs" document costs its size, not its
     expansion; a recursive alias and an oversized document are refused.
     """
 
     def __init__(self, constructor: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq
         from ruamel.yaml.nodes import MappingNode, SequenceNode
 
         self.constructor = constructor
-        self.map_type, self.seq_type = CommentedMap, CommentedSeq
         self.mapping_node, self.sequence_node = MappingNode, SequenceNode
         self.built: dict[int, Any] = {}
         self.in_progress: set[int] = set()
@@ -116,11 +137,10 @@ class _Builder:
         if isinstance(node, self.mapping_node):
             value: Any = self._mapping(node)
         elif isinstance(node, self.sequence_node):
-            value = self.seq_type()
-            value._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
-            for i, item in enumerate(node.value):
+            value = YamlList(node.start_mark.line)
+            for item in node.value:
                 value.append(self.build(item))
-                value._yaml_set_idx_line_col(i, [item.start_mark.line, item.start_mark.column])
+                value.item_lines.append(item.start_mark.line)
         else:
             value = self._scalar(node)
         self.in_progress.discard(key)
@@ -128,8 +148,7 @@ class _Builder:
         return value
 
     def _mapping(self, node: Any) -> Any:
-        out = self.map_type()
-        out._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+        out = YamlMap(node.start_mark.line)
         merged: list[Any] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -141,10 +160,7 @@ class _Builder:
             if key in out:
                 raise ValueError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
             out[key] = self.build(value_node)
-            marks = (key_node.start_mark, value_node.start_mark)
-            out._yaml_set_kv_line_col(
-                key, [marks[0].line, marks[0].column, marks[1].line, marks[1].column]
-            )
+            out.key_lines[key] = key_node.start_mark.line
         # `<<: *defaults` (GitLab CI, compose files): explicit keys win over merged ones.
         for source in merged:
             for item in source if isinstance(source, list) else [source]:
@@ -220,17 +236,16 @@ def load_json(facts: Facts, path: str) -> Any | None:
 
 
 def line_of(node: Any, key: str | int | None = None) -> int | None:
-    """1-based line of a ruamel node, or of one of its keys/items; None where unknown."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
+    """1-based line of a parsed YAML container, or of one of its keys/items; None where unknown."""
+    if not isinstance(node, YamlMap | YamlList):
         return None
+    if key is None:
+        return node.line + 1
     try:
-        if key is None:
-            return int(lc.line) + 1
-        if isinstance(key, int):
-            return int(lc.item(key)[0]) + 1
-        return int(lc.key(key)[0]) + 1
-    except (KeyError, IndexError, TypeError, AttributeError):
+        if isinstance(node, YamlList):
+            return node.item_lines[key] + 1 if isinstance(key, int) else None
+        return node.key_lines[key] + 1
+    except (KeyError, IndexError, TypeError):
         return None
 
 
