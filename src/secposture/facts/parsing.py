@@ -39,7 +39,7 @@ def _yaml() -> tuple[Any, Any]:
 
     The libyaml composer (ruamel.yaml.clib) is ten times faster than ruamel's round-trip parser,
     and a loader class built once is faster again than `YAML.compose`, which builds one per call.
-    The composed nodes are turned into round-trip containers that keep lines (_Builder).
+    The composed nodes are turned into dicts and lists that keep their lines (_Builder).
     """
     from ruamel.yaml import YAML
 
