@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -119,19 +120,10 @@ def cli(ctx: click.Context) -> None:
     default=None,
     help="Colour the terminal report [default: when writing to a terminal and NO_COLOR is unset].",
 )
-def scan(
-    path: Path,
-    fmt: str,
-    output: Path | None,
-    fail_on: str | None,
-    policy_file: Path | None,
-    deep: bool,
-    max_file_size: int | None,
-    verbose: bool,
-    color: bool | None,
-) -> None:
+def scan(**params: Any) -> None:
+    # Click passes the options by name; _scan holds their types. Input errors become usage errors.
     try:
-        code = _scan(path, fmt, output, fail_on, policy_file, deep, max_file_size, verbose, color)
+        code = _scan(**params)
     except SecpostureError as exc:
         raise InputError(str(exc)) from None
     if code:

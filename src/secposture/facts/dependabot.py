@@ -91,6 +91,11 @@ class Coverage:
     fix: str = ""
 
 
+def _unusable(path: str, problem: Problem) -> Coverage:
+    """A config file that could not be used covers nothing; the fix is to mend it."""
+    return Coverage(False, path, problem.line, str(problem), f"fix {path} ({problem.message})")
+
+
 # --- Dependabot ----------------------------------------------------------------------------------
 
 
@@ -378,13 +383,7 @@ def dependabot_coverage(
         f"{config.path} (or a `directories` glob that matches it)"
     )
     if config.problem is not None:
-        return Coverage(
-            False,
-            config.path,
-            config.problem.line,
-            f"{config.problem}",
-            f"fix {config.path} ({config.problem.message})",
-        )
+        return _unusable(config.path, config.problem)
     for entry in config.entries:
         if _entry_covers(entry, spec, location.directory):
             return Coverage(
@@ -428,13 +427,7 @@ def renovate_coverage(
 ) -> Coverage:
     where = f"Renovate config {config.path}"
     if config.problem is not None:
-        return Coverage(
-            False,
-            config.path,
-            config.problem.line,
-            f"{config.problem}",
-            f"fix {config.path} ({config.problem.message})",
-        )
+        return _unusable(config.path, config.problem)
     if not config.enabled:
         return Coverage(
             False,

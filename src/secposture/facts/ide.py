@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secposture.facts.interface import Facts
+from secposture.facts.parsing import load_parsed
 
 EXTENSION_FILES = (".vscode/extensions.json",)
 SETTINGS_FILES = (".vscode/settings.json",)
@@ -116,14 +117,7 @@ def parse_jsonc(text: str) -> Any:
 
 
 def load_jsonc(facts: Facts, path: str) -> Any | None:
-    text = facts.read(path)
-    if text is None:
-        return None
-    try:
-        return parse_jsonc(text)
-    except ValueError as exc:
-        facts.problem(path, f"is not valid JSON (comments allowed): {exc}")
-        return None
+    return load_parsed(facts, path, parse_jsonc, "JSON (comments allowed)")
 
 
 def _line(text: str, needle: str) -> int | None:

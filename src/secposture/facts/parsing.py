@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -200,16 +201,22 @@ def parse_yaml(text: str) -> Any:
         raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
-def load_yaml(facts: Facts, path: str) -> Any | None:
-    """The parsed YAML document of `path`, or None with a Problem recorded."""
+def load_parsed(facts: Facts, path: str, parse: Callable[[str], Any], kind: str) -> Any | None:
+    """`parse` applied to the text of `path`, or None with a Problem recorded ("is not valid
+    {kind}: ...") where the file cannot be read or `parse` raises ValueError."""
     text = facts.read(path)
     if text is None:
         return None
     try:
-        return parse_yaml(text)
+        return parse(text)
     except ValueError as exc:
-        facts.problem(path, f"is not valid YAML: {exc}")
+        facts.problem(path, f"is not valid {kind}: {exc}")
         return None
+
+
+def load_yaml(facts: Facts, path: str) -> Any | None:
+    """The parsed YAML document of `path`, or None with a Problem recorded."""
+    return load_parsed(facts, path, parse_yaml, "YAML")
 
 
 def load_toml(facts: Facts, path: str) -> dict[str, Any] | None:

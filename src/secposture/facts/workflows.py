@@ -3,6 +3,7 @@ typed jobs and steps with line numbers. Anything of the wrong shape is skipped w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -124,7 +125,8 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
 
 
 def collect(facts: Facts) -> list[Workflow]:
-    """Every workflow file GitHub would run, parsed; malformed ones become Problems."""
+    """Every workflow file GitHub would run, parsed and in path order; malformed ones become
+    Problems."""
     workflows = []
     # Sorted, so reports list workflows in the same order on every run.
     for path in sorted(facts.matching(*WORKFLOW_GLOBS, among=facts.all_paths)):
@@ -160,3 +162,18 @@ def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
         steps = parse_steps(path, runs.get("steps")) if isinstance(runs, dict) else []
         actions[folder] = LocalAction(path=path, steps=steps)
     return actions
+
+
+def steps_with_callers(
+    workflow: Workflow, actions: dict[str, LocalAction]
+) -> Iterator[tuple[Step, str]]:
+    """Each step of the workflow with where it runs, followed into the local composite actions
+    it calls (their steps run in the calling job)."""
+    for job in workflow.jobs:
+        for step in job.steps:
+            yield step, f"job `{job.id}`"
+            if step.uses is not None and step.uses.startswith("./"):
+                action = actions.get(step.uses[2:].rstrip("/"))
+                if action is not None:
+                    for inner in action.steps:
+                        yield inner, f"composite action {action.path} used by job `{job.id}`"

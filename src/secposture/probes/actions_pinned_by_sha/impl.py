@@ -39,7 +39,7 @@ def run(facts: Facts) -> list[Finding]:
 
 def _references(facts: Facts) -> Iterator[tuple[str, int | None, str]]:
     """(file, line, uses) of every step, reusable-workflow call and local composite action step."""
-    for workflow in sorted(facts.get(workflows.collect), key=lambda w: w.path):
+    for workflow in facts.get(workflows.collect):
         for job in workflow.jobs:
             if job.uses is not None:
                 yield job.path, job.line, job.uses

@@ -14,7 +14,7 @@ _READ_ALL, _WRITE_ALL = "read-all", "write-all"
 
 
 def run(facts: Facts) -> list[Finding]:
-    found = sorted(facts.get(workflows.collect), key=lambda w: w.path)
+    found = facts.get(workflows.collect)
     if not found:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     out: list[Finding] = []

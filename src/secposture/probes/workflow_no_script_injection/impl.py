@@ -22,7 +22,7 @@ PROBE = "workflow-no-script-injection"
 
 
 def run(facts: Facts) -> list[Finding]:
-    found = sorted(facts.get(workflows.collect), key=lambda w: w.path)
+    found = facts.get(workflows.collect)
     if not found:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
@@ -31,7 +31,7 @@ def run(facts: Facts) -> list[Finding]:
     for workflow in found:
         bad: list[Finding] = []
         seen: set[tuple[str, int | None]] = set()
-        for step, where in _steps(workflow, actions):
+        for step, where in workflows.steps_with_callers(workflow, actions):
             for expr, context, kind in _injections(step, cfg):
                 line = line_within(facts, step.path, step.line, expr.text)
                 if (step.path, line) in seen:
@@ -40,21 +40,6 @@ def run(facts: Facts) -> list[Finding]:
                 bad.append(_negative(workflow, step, where, expr, context, kind, line))
         out.extend(bad or [_clean(workflow)])
     return out
-
-
-def _steps(
-    workflow: Workflow, actions: dict[str, workflows.LocalAction]
-) -> Iterator[tuple[Step, str]]:
-    """Each step with a label saying where it is (a local composite action's steps run in the
-    calling job)."""
-    for job in workflow.jobs:
-        for step in job.steps:
-            yield step, f"job `{job.id}`"
-            if step.uses is not None and step.uses.startswith("./"):
-                action = actions.get(step.uses[2:].rstrip("/"))
-                if action is not None:
-                    for inner in action.steps:
-                        yield inner, f"composite action {action.path} used by job `{job.id}`"
 
 
 def _scripts(step: Step, cfg: Config) -> Iterator[tuple[str, str]]:

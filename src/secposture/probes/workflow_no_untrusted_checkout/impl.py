@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from secposture.facts import workflows
 from secposture.facts.interface import Facts
@@ -23,7 +22,7 @@ _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def run(facts: Facts) -> list[Finding]:
-    found = sorted(facts.get(workflows.collect), key=lambda w: w.path)
+    found = facts.get(workflows.collect)
     if not found:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
@@ -44,22 +43,11 @@ def run(facts: Facts) -> list[Finding]:
             continue
         bad = [
             _negative(facts, workflow, step, why, privileged)
-            for step in _steps(workflow, actions)
+            for step, _where in workflows.steps_with_callers(workflow, actions)
             if (why := _untrusted_checkout(step, cfg)) is not None
         ]
         out.extend(bad or [_clean(workflow, privileged)])
     return out
-
-
-def _steps(workflow: Workflow, actions: dict[str, workflows.LocalAction]) -> Iterator[Step]:
-    """The workflow's steps, and those of the local composite actions they call (same job)."""
-    for job in workflow.jobs:
-        for step in job.steps:
-            yield step
-            if step.uses is not None and step.uses.startswith("./"):
-                action = actions.get(step.uses[2:].rstrip("/"))
-                if action is not None:
-                    yield from action.steps
 
 
 def _untrusted_checkout(step: Step, cfg: Config) -> tuple[str, str] | None:
