@@ -165,10 +165,6 @@ class Facts:
     def _sorted_all_paths(self) -> list[str]:
         return sorted(self.all_paths)
 
-    def matching_re(self, pattern: str) -> list[str]:
-        rx = re.compile(pattern)
-        return [p for p in self.paths if rx.search(p)]
-
     def read(self, path: str) -> str | None:
         """The text of a tracked file, or None (recording a Problem) when it cannot be used."""
         if path in self._texts:
