@@ -178,3 +178,51 @@ class ScanReport:
         if at_or_above is None:
             return []
         return [r for r in self.results if r.status.failing and r.level.rank <= at_or_above.rank]
+
+
+@dataclass(frozen=True)
+class EstateRepository:
+    """One repository of an organisation scan: its report, or why it could not be scanned."""
+
+    name: str  # "owner/name"
+    report: ScanReport | None
+    url: str | None = None
+    archived: bool = False
+    fork: bool = False
+    topics: tuple[str, ...] = ()
+    error: str | None = None  # set when report is None: what went wrong, for the user
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """What an estate scan cost GitHub: the figures users compare against other tools."""
+
+    rest_requests: int = 0
+    graphql_requests: int = 0
+    graphql_points: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return self.rest_requests + self.graphql_requests
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rest_requests": self.rest_requests,
+            "graphql_requests": self.graphql_requests,
+            "graphql_points": self.graphql_points,
+            "retries": self.retries,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class EstateReport:
+    """An organisation's repositories against the baseline (repositories x controls)."""
+
+    organisation: str
+    repositories: tuple[EstateRepository, ...]
+    generated_at: str
+    tool_version: str
+    usage: ApiUsage = field(default_factory=ApiUsage)

@@ -54,7 +54,7 @@ def _finalize(value: Any) -> Any:
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
     return Environment(
         loader=PackageLoader("secposture.reports", "templates"),
         autoescape=True,
@@ -89,7 +89,7 @@ def render(report: ScanReport, options: RenderOptions) -> str:
         headline_class = "partial"
     else:
         headline_class = "pass"
-    template = _environment().get_template("report.html.j2")
+    template = template_environment().get_template("report.html.j2")
     return (
         template.render(
             report=report,
