@@ -1,23 +1,37 @@
-"""Shared by the settings probes: a setting read from the snapshot, or `unknown` saying what decides it."""
+"""Shared by the settings probes: a setting observed through the API, or `unknown` saying what decides it."""
 
 from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
+from secposture.sources.interface import Observation
 
 
-def settings_finding(facts: Facts, probe: str, setting: str, decided_by: str) -> Finding:
+def not_observed(facts: Facts, probe: str, decided_by: str) -> Finding | None:
+    """`unknown` when the snapshot saw no settings at all (a checkout, no token), else None."""
     settings = facts.snapshot.settings
-    values = settings.values or {}
-    if not settings.observed or setting not in values:
+    if settings.observed:
+        return None
+    return finding(
+        probe, Outcome.UNKNOWN, f"not observable: {settings.reason}; decided by {decided_by}"
+    )
+
+
+def observation_finding(
+    probe: str, label: str, observation: Observation | None, decided_by: str
+) -> Finding:
+    """One on/off setting as a finding: on is positive, off negative, invisible unknown."""
+    if observation is None:
         return finding(
-            probe, Outcome.UNKNOWN, f"not observable: {settings.reason}; decided by {decided_by}"
+            probe, Outcome.UNKNOWN, f"{label}: not reported by the API; decided by {decided_by}"
         )
-    value = values[setting]
-    where = Location(api_field=setting)
-    if value is True:
-        return finding(probe, Outcome.POSITIVE, f"{setting} is on", where)
-    if value is None:
-        return finding(probe, Outcome.UNKNOWN, f"{setting} is not visible to this token", where)
-    return finding(probe, Outcome.NEGATIVE, f"{setting} is off", where)
+    where = Location(api_field=observation.api_field)
+    if observation.enabled is None:
+        needs = observation.needs or "more access to the repository"
+        return finding(
+            probe, Outcome.UNKNOWN, f"{label}: not visible to this token (needs {needs})", where
+        )
+    if observation.enabled:
+        return finding(probe, Outcome.POSITIVE, f"{label} is on", where)
+    return finding(probe, Outcome.NEGATIVE, f"{label} is off", where)

@@ -35,12 +35,50 @@ def decode_text(data: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class Observation:
+    """One on/off setting as an API showed it, or that the token could not see it."""
+
+    api_field: str  # where it was read, for the evidence: "security_and_analysis.secret_scanning.status"
+    enabled: bool | None  # None: not visible to this token
+    needs: str = ""  # when not visible: the permission or access that would show it
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """A branch protection rule or ruleset that applies to the default branch and asks for review."""
+
+    kind: str  # "branch protection rule" | "ruleset"
+    name: str  # the rule's pattern or the ruleset's name
+    api_field: str
+    required_approvals: int
+    dismiss_stale_reviews: bool
+    require_code_owner_review: bool
+    enforce_admins: bool | None  # classic rules only; rulesets express it through bypass actors
+    bypass_actors: tuple[str, ...] = ()
+    active: bool = True  # a ruleset in "evaluate" or "disabled" enforcement does not block merges
+
+
+@dataclass(frozen=True)
+class ReviewRequirement:
+    """What protects the default branch, or why it could not be read."""
+
+    branch: str | None  # None: the repository has no default branch (it is empty)
+    rules: tuple[ReviewRule, ...] = ()
+    visible: bool = True
+    needs: str = ""  # when not visible: the permission that would show it
+
+
+@dataclass(frozen=True)
 class Settings:
     """Repository settings as observed through an API, or the reason they could not be."""
 
     observed: bool
     reason: str
-    values: dict[str, object] | None = None
+    dependabot_security_updates: Observation | None = None
+    vulnerability_alerts: Observation | None = None
+    secret_scanning: Observation | None = None
+    secret_scanning_push_protection: Observation | None = None
+    review: ReviewRequirement | None = None
 
 
 NO_SETTINGS = Settings(

@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding
-from secposture.probes.settings import settings_finding
+from secposture.probes.settings import not_observed, observation_finding
 
 PROBE = "secret-scanning-enabled"
-SETTING = "secret_scanning_enabled"
 DECIDED_BY = "the repository settings security_and_analysis.secret_scanning and secret_scanning_push_protection"
 
 
 def run(facts: Facts) -> list[Finding]:
-    return [settings_finding(facts, PROBE, SETTING, DECIDED_BY)]
+    unknown = not_observed(facts, PROBE, DECIDED_BY)
+    if unknown is not None:
+        return [unknown]
+    settings = facts.snapshot.settings
+    return [
+        observation_finding(PROBE, "secret scanning", settings.secret_scanning, DECIDED_BY),
+        observation_finding(
+            PROBE, "push protection", settings.secret_scanning_push_protection, DECIDED_BY
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""The GitHub source: an organisation or repository read through batched GraphQL and REST."""
