@@ -98,3 +98,13 @@ def result(report: ScanReport, control: str) -> ControlResult:
         if r.id == control:
             return r
     raise AssertionError(f"no result for {control}: {[r.id for r in report.results]}")
+
+
+# The fake GitHub server is imported as `tests.fake_github` (by tests and benchmarks alike):
+# the repository root must be importable.
+import sys  # noqa: E402
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+

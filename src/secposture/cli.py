@@ -11,12 +11,18 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from secposture import __version__
 from secposture.errors import SecpostureError
+
+if TYPE_CHECKING:
+    from secposture.cli_github import GitHubOptions
+    from secposture.model import Level, ScanReport
+    from secposture.policy import Policy
+    from secposture.sources.interface import Settings
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("required", "recommended", "never")
@@ -31,11 +37,15 @@ class InputError(click.ClickException):
         _error(" ".join(self.format_message().split()))
 
 
-SCAN_HELP = """Scan a checkout (default: the current folder) against the security baseline.
+SCAN_HELP = """Scan a checkout (default: the current folder), a GitHub repository (OWNER/REPO) or a
+whole GitHub organisation (--org) against the security baseline.
 
 Reads only tracked files (git ls-files; a plain folder is walked), never runs repository content,
 never follows links out of the repository and skips files over the size limit. Settings-based
-controls are `unknown` from a checkout: they need GitHub API access.
+controls (review required, Dependabot security updates, secret scanning) need the GitHub API:
+with GITHUB_TOKEN or GH_TOKEN set (or a GitHub App: --app-id and --app-key, or SECPOSTURE_APP_ID
+and SECPOSTURE_APP_PRIVATE_KEY), a checkout's GitHub remote is asked for them; without, they are
+`unknown` and say what would decide them. Tokens are read from the environment only.
 
 \b
 Examples:
@@ -47,13 +57,21 @@ Examples:
   secposture scan --format html -o report.html     # one self-contained file
   secposture scan --fail-on recommended            # also fail on recommended controls
   secposture scan --policy ../org/secposture.toml  # a shared policy instead of the checkout's
+  GITHUB_TOKEN=... secposture scan acme/payments   # a GitHub repository, no clone needed
+  GITHUB_TOKEN=... secposture scan --org acme --format html -o estate.html
+  secposture scan --org acme --topic production --repo-glob 'svc-*' --format csv
 
 \b
 Exit codes:
   0  nothing fails at the --fail-on level
   1  a control at that level or stricter is `fail` or `partial` (`unknown`, `waived` do not fail)
-  2  usage or input error: bad option, missing folder, invalid policy, unwritable output
+  2  usage or input error: bad option, missing folder, invalid policy, unwritable output,
+     GitHub credentials missing or refused
+For --org, 1 means some repository fails at the --fail-on level.
 """
+
+ORG_FORMATS = ("terminal", "json", "csv", "html", "markdown")
+REPO_FORMATS = ("terminal", "json", "sarif", "markdown", "html")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
@@ -73,15 +91,21 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command(help=SCAN_HELP)
-@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=True, dir_okay=True))
+@click.argument(
+    "path",
+    default=".",
+    metavar="[PATH | OWNER/REPO]",
+    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
+)
 @click.option(
     "--format",
     "fmt",
     default="terminal",
     show_default=True,
-    type=click.Choice(["terminal", "json", "sarif", "markdown", "html"]),
-    help="Report format: a table for people, json for machines (docs/report-format.md), sarif "
-    "for code scanning, markdown for a PR comment or $GITHUB_STEP_SUMMARY, html for one file.",
+    type=click.Choice(["terminal", "json", "sarif", "markdown", "html", "csv"]),
+    help="Report format: a table for people, json for machines (docs/report-format.md, "
+    "docs/estate-format.md), sarif for code scanning (one repository), markdown for a PR comment "
+    "or $GITHUB_STEP_SUMMARY, html for one file, csv (--org) for a spreadsheet.",
 )
 @click.option(
     "--output",
@@ -120,6 +144,55 @@ def cli(ctx: click.Context) -> None:
     default=None,
     help="Colour the terminal report [default: when writing to a terminal and NO_COLOR is unset].",
 )
+@click.option("--org", metavar="ORG", help="Scan every repository of this GitHub organisation.")
+@click.option("--include-archived", is_flag=True, help="--org: also scan archived repositories.")
+@click.option("--include-forks", is_flag=True, help="--org: also scan forks.")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TOPIC",
+    help="--org: only repositories with this topic (repeat for any of several).",
+)
+@click.option(
+    "--repo-glob",
+    "repo_globs",
+    multiple=True,
+    metavar="GLOB",
+    help="--org: only repositories whose name matches (e.g. 'svc-*'; repeatable).",
+)
+@click.option(
+    "--github-url",
+    metavar="URL",
+    help="GitHub API base URL, for GitHub Enterprise Server: https://HOST/api/v3 "
+    "[default: $GITHUB_API_URL, else https://api.github.com].",
+)
+@click.option(
+    "--app-id", metavar="ID", help="Authenticate as this GitHub App [env: SECPOSTURE_APP_ID]."
+)
+@click.option(
+    "--app-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PEM",
+    help="The GitHub App's private key file [env: SECPOSTURE_APP_PRIVATE_KEY(_FILE)].",
+)
+@click.option(
+    "--installation-id",
+    metavar="ID",
+    help="The App's installation [default: looked up for the organisation or repository].",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    help="GitHub requests in flight at once.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never call GitHub, even with a token: settings controls stay unknown.",
+)
 def scan(**params: Any) -> None:
     # Click passes the options by name; _scan holds their types. Input errors become usage errors.
     try:
@@ -140,23 +213,132 @@ def _scan(
     max_file_size: int | None,
     verbose: bool,
     color: bool | None,
+    org: str | None,
+    include_archived: bool,
+    include_forks: bool,
+    topics: tuple[str, ...],
+    repo_globs: tuple[str, ...],
+    github_url: str | None,
+    app_id: str | None,
+    app_key: Path | None,
+    installation_id: str | None,
+    concurrency: int,
+    offline: bool,
 ) -> int:
-    from secposture.model import Level
     from secposture.reports.interface import RenderOptions, renderer
-    from secposture.scan import scan_path
 
     if policy_file is not None and not policy_file.is_file():
         raise SecpostureError(f"{policy_file}: policy file not found")
     if output is not None:
         _check_writable(output)
-    report, policy = scan_path(
-        path, policy_file=policy_file, deep=deep, max_file_bytes=max_file_size
-    )
     use_color = _use_color(color, output)
     to_terminal = output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if to_terminal else None
     options = RenderOptions(color=use_color, width=width, verbose=verbose)
-    text = renderer(fmt)(report, options)
+    github = _github_options(github_url, app_id, app_key, installation_id, concurrency)
+    if org is not None:
+        if offline:
+            raise SecpostureError("--org reads GitHub: it cannot be used with --offline")
+        if fmt not in ORG_FORMATS:
+            raise SecpostureError(
+                f"--format {fmt} is for one repository; for --org use {', '.join(ORG_FORMATS)}"
+            )
+        from secposture.cli_github import scan_org
+        from secposture.reports.estate import estate_renderer
+        from secposture.sources.github.fetch import RepoFilter
+
+        base = _base_policy(policy_file, deep, max_file_size)
+        repo_filter = RepoFilter(include_archived, include_forks, topics, repo_globs)
+        estate = scan_org(github, org, repo_filter, base, policy_override=policy_file is not None)
+        _write(estate_renderer(fmt)(estate, options), output, use_color)
+        level = _threshold(fail_on or base.fail_on)
+        failing = any(r.report is not None and r.report.failing(level) for r in estate.repositories)
+        return EXIT_FAILING if failing else EXIT_OK
+    if fmt not in REPO_FORMATS:
+        raise SecpostureError(f"--format {fmt} is for an organisation (--org)")
+    report, policy = _scan_one(path, github, policy_file, deep, max_file_size, offline)
+    _write(renderer(fmt)(report, options), output, use_color)
+    return EXIT_FAILING if report.failing(_threshold(fail_on or policy.fail_on)) else EXIT_OK
+
+
+def _threshold(fail_on: str | None) -> Level | None:
+    from secposture.model import Level
+
+    threshold = fail_on or "required"
+    return None if threshold == "never" else Level(threshold)
+
+
+def _github_options(
+    github_url: str | None,
+    app_id: str | None,
+    app_key: Path | None,
+    installation_id: str | None,
+    concurrency: int,
+) -> GitHubOptions:
+    from secposture.cli_github import GitHubOptions, api_url_from
+
+    return GitHubOptions(api_url_from(github_url), app_id, app_key, installation_id, concurrency)
+
+
+def _base_policy(policy_file: Path | None, deep: bool, max_file_size: int | None) -> Policy:
+    """The policy given with --policy, else the baseline; each repository's own file applies
+    on top only without --policy."""
+    from secposture.policy import default_policy
+    from secposture.scan import adjust_policy, read_policy_file
+
+    policy = read_policy_file(policy_file) if policy_file is not None else default_policy()
+    return adjust_policy(policy, deep=deep, max_file_bytes=max_file_size)
+
+
+def _scan_one(
+    path: Path,
+    github: GitHubOptions,
+    policy_file: Path | None,
+    deep: bool,
+    max_file_size: int | None,
+    offline: bool,
+) -> tuple[ScanReport, Policy]:
+    """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub."""
+    from secposture.cli_github import have_credentials
+    from secposture.scan import scan_path
+    from secposture.sources.github.remote import looks_like_repository_name
+
+    if not path.exists() and looks_like_repository_name(str(path)):
+        if offline or not have_credentials(github):
+            raise SecpostureError(
+                f"{path}: no such folder; to scan the GitHub repository {path}, set GITHUB_TOKEN "
+                "(or GH_TOKEN, or a GitHub App) and do not pass --offline"
+            )
+        from secposture.cli_github import scan_repo
+
+        owner, name = str(path).split("/")
+        policy = _base_policy(policy_file, deep, max_file_size)
+        report = scan_repo(github, owner, name, policy, policy_override=policy_file is not None)
+        return report, policy
+    settings = None
+    if not offline and path.is_dir() and have_credentials(github):
+        settings = _checkout_settings(github, path)
+    return scan_path(
+        path, policy_file=policy_file, deep=deep, max_file_bytes=max_file_size, settings=settings
+    )
+
+
+def _checkout_settings(github: GitHubOptions, path: Path) -> Settings | None:
+    """GitHub settings for a checkout; if GitHub cannot be asked, say so and scan without."""
+    from secposture.cli_github import checkout_settings
+    from secposture.sources.github.auth import GitHubAuthError
+    from secposture.sources.github.transport import GitHubError
+
+    try:
+        return checkout_settings(github, path)
+    except GitHubAuthError:
+        raise
+    except GitHubError as exc:
+        _warn(f"GitHub settings not read ({exc}); settings controls stay unknown")
+        return None
+
+
+def _write(text: str, output: Path | None, use_color: bool) -> None:
     if output is not None:
         try:
             output.write_text(text, "utf-8")
@@ -169,9 +351,6 @@ def _scan(
         except BrokenPipeError:
             # The reader went away (`secposture scan | head`); the exit code still tells the result.
             _silence_stdout()
-    threshold = fail_on or policy.fail_on or "required"
-    level = None if threshold == "never" else Level(threshold)
-    return EXIT_FAILING if report.failing(level) else EXIT_OK
 
 
 def _use_color(color: bool | None, output: Path | None) -> bool:
@@ -201,6 +380,20 @@ def _usage_line(exc: click.ClickException) -> str:
     return message
 
 
+def _add_commands() -> None:
+    """The register's and refinement's commands live beside their stage (issue 4)."""
+    from importlib.util import find_spec
+
+    for module in ("secposture.register_cli", "secposture.refine_cli"):
+        if find_spec(module) is not None:
+            import importlib
+
+            importlib.import_module(module).add_commands(cli)
+
+
+_add_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="secposture", standalone_mode=False)
@@ -226,6 +419,12 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(EXIT_USAGE)
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _warn(message: str) -> None:
+    from secposture.reports.interface import clean
+
+    click.echo(f"secposture: warning: {clean(message)}", err=True)
 
 
 def _error(message: str) -> None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secposture import __version__, catalogue
 from secposture.controls.evaluate import evaluate
+from secposture.errors import SecpostureError
 from secposture.facts.interface import Facts
-from secposture.model import ScanReport
+from secposture.model import EstateReport, EstateRepository, ScanReport
 from secposture.policy import Policy, load_policy, load_policy_file
-from secposture.sources.interface import Snapshot
+from secposture.sources.interface import Settings, Snapshot
 from secposture.sources.local import LocalSource
+
+if TYPE_CHECKING:
+    from secposture.sources.github.fetch import GitHubFetcher, RepoFilter, RepoState
 
 
 def scan_snapshot(snapshot: Snapshot, policy: Policy, today: date) -> ScanReport:
@@ -34,23 +41,79 @@ def scan_path(
     today: date | None = None,
     deep: bool = False,
     max_file_bytes: int | None = None,
+    settings: Settings | None = None,
 ) -> tuple[ScanReport, Policy]:
-    """Scan a checkout (or a plain folder) with its own policy file, or `policy_file`."""
+    """Scan a checkout (or a plain folder) with its own policy file, or `policy_file`.
+
+    `settings`, when given, are the repository's settings read from GitHub for this checkout."""
     defaults = catalogue.load("defaults")
     source = LocalSource(path, excluded_dirs=frozenset(defaults["excluded_dirs"]))
     snapshot = source.snapshot()
-    if policy_file is not None:
-        policy = load_policy_file(str(policy_file), _read_policy_file(policy_file))
-    else:
-        policy = load_policy(snapshot)
+    if settings is not None:
+        snapshot.settings = settings
+    policy = read_policy_file(policy_file) if policy_file is not None else load_policy(snapshot)
+    policy = adjust_policy(policy, deep=deep, max_file_bytes=max_file_bytes)
+    snapshot.max_file_bytes = policy.max_file_bytes
+    return scan_snapshot(snapshot, policy, today or date.today()), policy
+
+
+def read_policy_file(policy_file: Path) -> Policy:
+    return load_policy_file(str(policy_file), _read_policy_file(policy_file))
+
+
+def adjust_policy(policy: Policy, *, deep: bool, max_file_bytes: int | None) -> Policy:
+    """The command line's overrides: --max-file-size and --deep."""
     if max_file_bytes is not None:
         policy = replace(policy, max_file_bytes=max_file_bytes)
     if deep:
         controls = dict(policy.controls)
         controls["secrets-in-tree"] = replace(controls["secrets-in-tree"], enabled=True)
         policy = replace(policy, controls=controls)
-    snapshot.max_file_bytes = policy.max_file_bytes
-    return scan_snapshot(snapshot, policy, today or date.today()), policy
+    return policy
+
+
+MAX_GITHUB_ROUNDS = 12  # fetch and scan passes; a scan that asks for more files adds one
+
+
+def scan_github(
+    fetcher: GitHubFetcher, states: Sequence[RepoState], today: date | None = None
+) -> list[EstateRepository]:
+    """Scan repositories read from GitHub: fetch in batched rounds until every scan is complete."""
+    today = today or date.today()
+    fetcher.fetch_round_one(states)
+    for state in states:
+        fetcher.attach_settings(state)
+    reports: dict[int, ScanReport] = {}
+    pending = [s for s in states if s.snapshot is not None and s.error is None]
+    for _ in range(MAX_GITHUB_ROUNDS):
+        if not pending:
+            break
+        if fetcher.fetch_round(pending):
+            continue
+        still: list[RepoState] = []
+        for done, state in enumerate(pending, 1):
+            snapshot = state.require_snapshot()
+            reports[id(state)] = scan_snapshot(snapshot, fetcher.policy_for(state), today)
+            if not snapshot.complete():
+                still.append(state)
+            fetcher.progress("scanning", done, len(pending))
+        pending = still
+    return [_estate_entry(state, reports.get(id(state))) for state in states]
+
+
+def _estate_entry(state: RepoState, report: ScanReport | None) -> EstateRepository:
+    rest = state.rest or {}
+    graph = state.graph or {}
+    topics = rest.get("topics") or []
+    return EstateRepository(
+        name=state.full_name,
+        report=report,
+        url=str(graph.get("url") or rest.get("html_url") or "") or None,
+        archived=bool(rest.get("archived") or graph.get("isArchived")),
+        fork=bool(rest.get("fork") or graph.get("isFork")),
+        topics=tuple(str(t) for t in topics if isinstance(t, str)),
+        error=None if report is not None else (state.error or "not scanned"),
+    )
 
 
 _MAX_POLICY_BYTES = 1024 * 1024
@@ -73,3 +136,31 @@ def _read_policy_file(path: Path) -> str:
             f"{path}: policy file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
             f"{exc.start})"
         ) from None
+
+
+def scan_github_org(
+    fetcher: GitHubFetcher, org: str, repo_filter: RepoFilter, today: date | None = None
+) -> EstateReport:
+    """Every repository of an organisation (less archived and forks unless asked)."""
+    started = time.perf_counter()
+    states = fetcher.list_org(org, repo_filter)
+    entries = scan_github(fetcher, states, today)
+    usage = replace(fetcher.client.usage(), seconds=time.perf_counter() - started)
+    return EstateReport(
+        organisation=org,
+        repositories=tuple(entries),
+        generated_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        tool_version=__version__,
+        usage=usage,
+    )
+
+
+def scan_github_repo(
+    fetcher: GitHubFetcher, owner: str, name: str, today: date | None = None
+) -> ScanReport:
+    """One repository read from GitHub (no checkout needed)."""
+    state = fetcher.get_repo(owner, name)
+    (entry,) = scan_github(fetcher, [state], today)
+    if entry.report is None:
+        raise SecpostureError(f"{owner}/{name}: {entry.error}")
+    return entry.report

@@ -1,0 +1,155 @@
+"""The command line's GitHub side: credentials to a client, progress on stderr, the three scans.
+
+Kept apart from cli.py so that a scan of a checkout without a token imports none of it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from secposture.model import EstateReport, ScanReport
+from secposture.policy import Policy
+from secposture.sources.github.auth import InstallationTarget, credentials_from_env
+from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
+from secposture.sources.github.remote import checkout_remote, web_host
+from secposture.sources.github.transport import GitHubClient
+from secposture.sources.interface import Settings
+
+DEFAULT_API_URL = "https://api.github.com"
+
+
+@dataclass(frozen=True)
+class GitHubOptions:
+    api_url: str
+    app_id: str | None
+    app_key: Path | None
+    installation_id: str | None
+    concurrency: int
+
+
+def api_url_from(option: str | None) -> str:
+    """--github-url, else GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server)."""
+    return (option or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+def have_credentials(options: GitHubOptions) -> bool:
+    """Whether a token or an App is configured: a checkout's scan then asks GitHub for settings."""
+    env = os.environ
+    return bool(
+        options.app_id
+        or env.get("SECPOSTURE_APP_ID")
+        or env.get("GITHUB_TOKEN", "").strip()
+        or env.get("GH_TOKEN", "").strip()
+    )
+
+
+@contextmanager
+def client_for(
+    options: GitHubOptions, owner: str, repo: str | None = None
+) -> Iterator[GitHubClient]:
+    credentials = credentials_from_env(
+        app_id=options.app_id,
+        private_key_file=options.app_key,
+        installation_id=options.installation_id,
+        target=InstallationTarget(owner, repo),
+    )
+    client = GitHubClient(options.api_url, credentials, concurrency=options.concurrency)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+class ProgressBar:
+    """Progress on stderr while GitHub is read: a bar per stage, only on a terminal."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> ProgressBar:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._progress is None:
+            return
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._progress.add_task(stage, total=total or None)
+        self._progress.update(task, completed=done, total=total or None)
+
+
+def scan_org(
+    options: GitHubOptions,
+    org: str,
+    repo_filter: RepoFilter,
+    policy: Policy,
+    *,
+    policy_override: bool,
+    today: date | None = None,
+) -> EstateReport:
+    from secposture.scan import scan_github_org
+
+    with client_for(options, org) as client, ProgressBar() as progress:
+        fetcher = GitHubFetcher(
+            client,
+            policy,
+            policy_override=policy_override,
+            concurrency=options.concurrency,
+            progress=progress,
+        )
+        return scan_github_org(fetcher, org, repo_filter, today)
+
+
+def scan_repo(
+    options: GitHubOptions,
+    owner: str,
+    name: str,
+    policy: Policy,
+    *,
+    policy_override: bool,
+    today: date | None = None,
+) -> ScanReport:
+    from secposture.scan import scan_github_repo
+
+    with client_for(options, owner, name) as client, ProgressBar() as progress:
+        fetcher = GitHubFetcher(
+            client, policy, policy_override=policy_override, concurrency=1, progress=progress
+        )
+        return scan_github_repo(fetcher, owner, name, today)
+
+
+def checkout_settings(options: GitHubOptions, root: Path) -> Settings | None:
+    """The settings of the GitHub repository a checkout came from; None when it has no GitHub
+    remote on this host (the settings controls then stay unknown, saying why)."""
+    remote = checkout_remote(root, web_host(options.api_url))
+    if remote is None:
+        return None
+    owner, name = remote
+    from secposture.policy import default_policy
+
+    with client_for(options, owner, name) as client:
+        return GitHubFetcher(client, default_policy()).fetch_settings(owner, name)

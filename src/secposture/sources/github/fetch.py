@@ -1,0 +1,503 @@
+"""Fetch many repositories from GitHub in few requests, and scan them with the local probes.
+
+The plan, per organisation:
+1. REST `GET /orgs/{org}/repos`, 100 a page: names, archived/fork, topics and, for admins,
+   `security_and_analysis`.
+2. Round one, batched GraphQL (one alias per repository): settings, protection rules, rulesets and
+   the file tree four folders deep. A batch GitHub cannot answer in time (502/504, resource
+   limits) is halved and retried; connections with more pages are followed.
+3. Later rounds, batched across repositories by size: deeper folder listings, the texts of the
+   files the enabled probes declare they read, and anything a scan asked for that was not
+   foreseen (see snapshot.py), until every repository's scan is complete.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
+
+from secposture.facts.interface import Facts, glob_matcher
+from secposture.model import Target
+from secposture.policy import Policy, load_policy
+from secposture.probes.interface import load_probe
+from secposture.sources.github import queries
+from secposture.sources.github.settings import settings_from
+from secposture.sources.github.snapshot import Blob, GitHubSnapshot, TreeFile
+from secposture.sources.github.transport import GitHubClient, GitHubError, GraphQLTooLarge
+from secposture.sources.interface import Settings
+
+T = TypeVar("T")
+
+BATCH_REPOS = 50  # repositories per round-one query, halved while GitHub times out
+BATCH_BYTES = 2_000_000  # file bytes per content query
+BATCH_ALIASES = 600  # objects per content query
+POLICY_FILES = ("secposture.toml", "pyproject.toml")
+RESOURCE_ERRORS = {"MAX_NODE_LIMIT_EXCEEDED", "RESOURCE_LIMITS_EXCEEDED", "TIMEOUT"}
+
+
+class Progress(Protocol):
+    def __call__(self, stage: str, done: int, total: int) -> None: ...
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RepoFilter:
+    include_archived: bool = False
+    include_forks: bool = False
+    topics: tuple[str, ...] = ()
+    name_globs: tuple[str, ...] = ()
+
+    def accepts(self, item: Mapping[str, Any]) -> bool:
+        if item.get("archived") and not self.include_archived:
+            return False
+        if item.get("fork") and not self.include_forks:
+            return False
+        topics = item.get("topics") or []
+        if self.topics and not set(self.topics) & set(topics):
+            return False
+        name = str(item.get("name", ""))
+        return not self.name_globs or any(fnmatch.fnmatchcase(name, g) for g in self.name_globs)
+
+
+@dataclass
+class RepoState:
+    owner: str
+    name: str
+    rest: Mapping[str, Any] | None = None
+    graph: Mapping[str, Any] | None = None
+    forbidden: set[str] = field(default_factory=set)
+    snapshot: GitHubSnapshot | None = None
+    folders: list[str] = field(default_factory=list)  # listed only to the depth limit so far
+    planned: bool = False
+    error: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.owner, self.name)
+
+    def require_snapshot(self) -> GitHubSnapshot:
+        if self.snapshot is None:
+            raise RuntimeError(f"{self.full_name}: no snapshot yet (round one not run)")
+        return self.snapshot
+
+
+class GitHubFetcher:
+    def __init__(
+        self,
+        client: GitHubClient,
+        base_policy: Policy,
+        *,
+        policy_override: bool = False,
+        concurrency: int = 4,
+        progress: Progress = no_progress,
+        today: date | None = None,
+    ) -> None:
+        self.client = client
+        self.base_policy = base_policy
+        self.policy_override = policy_override  # --policy: one policy for every repository
+        self.concurrency = concurrency
+        self.progress = progress
+        self.today = today or date.today()
+        self.batch_repos = BATCH_REPOS
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def list_org(self, org: str, repo_filter: RepoFilter) -> list[RepoState]:
+        states = []
+        listing = self.client.rest_pages(f"/orgs/{quote(org, safe='')}/repos", {"type": "all"})
+        for item in listing:
+            if (
+                isinstance(item, Mapping)
+                and isinstance(item.get("name"), str)
+                and repo_filter.accepts(item)
+            ):
+                owner = item.get("owner", {}).get("login", org)
+                states.append(RepoState(owner=str(owner), name=str(item["name"]), rest=item))
+            self.progress("listing repositories", len(states), 0)
+        return states
+
+    def get_repo(self, owner: str, name: str) -> RepoState:
+        """One repository by name; a missing or invisible one is a clear error."""
+        response = self.client.rest_get(
+            f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}", allow=(404,)
+        )
+        if response.status == 404 or not isinstance(response.json, Mapping):
+            raise GitHubError(
+                f"GitHub repository {owner}/{name} not found, or not visible to this token",
+                method="GET",
+                path=f"/repos/{owner}/{name}",
+                status=response.status,
+            )
+        return RepoState(owner=owner, name=name, rest=response.json)
+
+    def fetch_settings(self, owner: str, name: str) -> Settings:
+        """Settings alone, for a checkout that has its files: one REST and one GraphQL request."""
+        state = self.get_repo(owner, name)
+        result = self.client.graphql(queries.repositories_query([state.key], depth=0))
+        repo = (result.data or {}).get("r0")
+        state.forbidden = _forbidden(_errors_by_alias(result.errors).get("r0", []))
+        if not isinstance(repo, Mapping) and "branchProtectionRules" in state.forbidden:
+            query = queries.repositories_query([state.key], depth=0, protection=False)
+            result = self.client.graphql(query)
+            repo = (result.data or {}).get("r0")
+        if not isinstance(repo, Mapping):
+            message = _describe(list(result.errors)) or "no answer"
+            raise GitHubError(f"GitHub repository {owner}/{name}: {message}")
+        state.graph = repo
+        self._follow_connections(state)
+        return settings_from(state.graph, state.rest, state.forbidden)
+
+    # -- round one -------------------------------------------------------------------------
+
+    def fetch_round_one(self, states: Sequence[RepoState]) -> None:
+        batches = _chunks(list(states), self.batch_repos)
+        done = 0
+
+        def run(batch: list[RepoState]) -> int:
+            self._round_one(batch)
+            return len(batch)
+
+        for count in self._parallel(run, batches):
+            done += count
+            self.progress("reading settings and trees", done, len(states))
+        for state in states:
+            if state.error is None:
+                self._follow_connections(state)
+
+    def _round_one(self, batch: list[RepoState], protection: bool = True) -> None:
+        query = queries.repositories_query([s.key for s in batch], protection=protection)
+        try:
+            result = self.client.graphql(query, retry_server_errors=False)
+        except GraphQLTooLarge:
+            if len(batch) == 1:
+                batch[0].error = "GitHub could not answer for this repository (timeout)"
+                return
+            self._halve(batch, protection)
+            return
+        if _resource_error(result.errors) and len(batch) > 1:
+            self._halve(batch, protection)
+            return
+        data = result.data or {}
+        errors = _errors_by_alias(result.errors)
+        refused: list[RepoState] = []
+        for i, state in enumerate(batch):
+            alias = f"r{i}"
+            repo = data.get(alias)
+            alias_errors = errors.get(alias, [])
+            forbidden = _forbidden(alias_errors)
+            if not isinstance(repo, Mapping):
+                if protection and "branchProtectionRules" in forbidden:
+                    # The refusal nulls the whole repository (the field is non-null): ask again
+                    # without classic protection, which this token cannot read.
+                    refused.append(state)
+                else:
+                    state.error = (
+                        _describe(alias_errors) or "not found, or not visible to this token"
+                    )
+                continue
+            state.graph = repo
+            state.forbidden |= forbidden
+            state.snapshot = self._snapshot(state, repo)
+        if refused:
+            for state in refused:
+                state.forbidden.add("branchProtectionRules")
+            self._round_one(refused, protection=False)
+
+    def _halve(self, batch: list[RepoState], protection: bool) -> None:
+        """GitHub could not answer in time: smaller batches from now on."""
+        self.batch_repos = max(1, min(self.batch_repos, len(batch) // 2))
+        half = len(batch) // 2
+        self._round_one(batch[:half], protection)
+        self._round_one(batch[half:], protection)
+
+    def _snapshot(self, state: RepoState, repo: Mapping[str, Any]) -> GitHubSnapshot:
+        tree: dict[str, TreeFile] = {}
+        root = repo.get("tree")
+        if isinstance(root, Mapping):
+            excluded = self.base_policy.excluded_dirs
+            state.folders = _flatten(root.get("entries"), tree, queries.TREE_DEPTH, excluded)
+        branch_ref = repo.get("defaultBranchRef")
+        commit = None
+        if isinstance(branch_ref, Mapping) and isinstance(branch_ref.get("target"), Mapping):
+            commit = branch_ref["target"].get("oid")
+        target = Target(
+            name=state.full_name,
+            source="github",
+            path=str(repo.get("url") or "") or None,
+            commit=str(commit) if commit else None,
+        )
+        return GitHubSnapshot(target, tree, max_file_bytes=self.base_policy.max_file_bytes)
+
+    def _follow_connections(self, state: RepoState) -> None:
+        """Every page of the protection rules and rulesets: a rule on page two still protects."""
+        graph = dict(state.graph or {})
+        for name in ("branchProtectionRules", "rulesets"):
+            connection = graph.get(name)
+            if not isinstance(connection, Mapping):
+                continue
+            nodes = list(connection.get("nodes") or [])
+            page = connection.get("pageInfo") or {}
+            while page.get("hasNextPage") and page.get("endCursor"):
+                query = queries.connection_query(state.key, name, str(page["endCursor"]))
+                result = self.client.graphql(query)
+                more = ((result.data or {}).get("r0") or {}).get(name) or {}
+                nodes.extend(more.get("nodes") or [])
+                page = more.get("pageInfo") or {}
+            graph[name] = {"nodes": nodes}
+        state.graph = graph
+
+    # -- content rounds --------------------------------------------------------------------
+
+    def fetch_round(self, states: Sequence[RepoState]) -> bool:
+        """One batched round of whatever the repositories still need; False when none need any."""
+        requests: list[tuple[RepoState, queries.ContentRequest]] = []
+        for state in states:
+            if state.snapshot is not None and state.error is None:
+                request = self._next_request(state)
+                if request is not None:
+                    requests.append((state, request))
+        if not requests:
+            return False
+        batches = _content_batches(requests)
+        done = 0
+        for count in self._parallel(self._contents_batch, batches):
+            done += count
+            self.progress("reading files", done, len(requests))
+        return True
+
+    def _next_request(self, state: RepoState) -> queries.ContentRequest | None:
+        snap = state.require_snapshot()
+        oid = snap.target.commit
+        if oid is None:
+            return None
+        if state.folders:
+            folders, state.folders = state.folders, []
+            return queries.ContentRequest(state.key, oid, folders=folders)
+        blobs: set[str] = set()
+        if not state.planned:
+            state.planned = True
+            blobs.update(self._planned(snap))
+        blobs.update(p for p in snap.wanted if snap.fetchable(p))
+        blobs.difference_update(snap.blobs)
+        dated = snap.wanted_dates - set(snap.dates)
+        snap.wanted.clear()
+        snap.wanted_dates.clear()
+        if not blobs and not dated:
+            return None
+        return queries.ContentRequest(state.key, oid, blobs=sorted(blobs), dated=sorted(dated))
+
+    def _planned(self, snap: GitHubSnapshot) -> list[str]:
+        """The files the enabled probes declare they read (from each probe's def.toml)."""
+        match = glob_matcher(declared_reads(self.base_policy))
+        paths = Facts(snap, self.base_policy, self.today).paths
+        wanted = [p for p in paths if match(p) and snap.fetchable(p)]
+        wanted.extend(p for p in POLICY_FILES if snap.fetchable(p))
+        return wanted
+
+    def _contents_batch(self, batch: list[tuple[RepoState, queries.ContentRequest]]) -> int:
+        query = queries.contents_query([r for _, r in batch])
+        try:
+            result = self.client.graphql(query, retry_server_errors=False)
+        except GraphQLTooLarge:
+            if len(batch) == 1:
+                _split_one(self, batch[0])
+                return 0
+            half = len(batch) // 2
+            self._contents_batch(batch[:half])
+            self._contents_batch(batch[half:])
+            return 0
+        data = result.data or {}
+        for i, (state, request) in enumerate(batch):
+            _store_contents(state, request, data.get(f"r{i}"), self.base_policy.excluded_dirs)
+        return len(batch)
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def policy_for(self, state: RepoState) -> Policy:
+        """The repository's own policy file, unless one policy was given for all (--policy)."""
+        snap = state.require_snapshot()
+        policy = self.base_policy if self.policy_override else load_policy(snap)
+        snap.max_file_bytes = policy.max_file_bytes
+        return policy
+
+    def attach_settings(self, state: RepoState) -> None:
+        if state.snapshot is None or state.graph is None:
+            return
+        state.snapshot.settings = settings_from(state.graph, state.rest, state.forbidden)
+
+    def _parallel(self, fn: Callable[[T], int], items: Iterable[T]) -> Iterable[int]:
+        items = list(items)
+        if self.concurrency <= 1 or len(items) <= 1:
+            yield from (fn(item) for item in items)
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            yield from pool.map(fn, items)
+
+
+def declared_reads(policy: Policy) -> tuple[str, ...]:
+    """Union of the file globs the enabled controls' probes declare in their def.toml."""
+    globs: dict[str, None] = {}
+    for control in policy.controls.values():
+        if not control.enabled:
+            continue
+        for probe_id in control.probes:
+            for glob in load_probe(probe_id).definition.reads:
+                if not glob.startswith(("api:", "register:")):
+                    globs[glob] = None
+    return tuple(globs)
+
+
+def _flatten(
+    entries: object, tree: dict[str, TreeFile], depth: int, excluded: frozenset[str]
+) -> list[str]:
+    """Add the listing's files to `tree`; return the folders cut off at the depth limit."""
+    cut: list[str] = []
+    if not isinstance(entries, list):
+        return cut
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str):
+            continue
+        path = entry["path"]
+        kind = entry.get("type")
+        if kind == "tree":
+            child = entry.get("object")
+            if isinstance(child, Mapping) and "entries" in child:
+                cut.extend(_flatten(child.get("entries"), tree, depth - 1, excluded))
+            elif entry.get("name") not in excluded:
+                cut.append(path)  # listed in a later round, unless vendored
+        elif kind in ("blob", "commit"):
+            size = entry.get("size")
+            mode = entry.get("mode")
+            tree[path] = TreeFile(
+                size if isinstance(size, int) else 0, mode if isinstance(mode, int) else 0
+            )
+    return cut
+
+
+def _store_contents(
+    state: RepoState,
+    request: queries.ContentRequest,
+    answer: object,
+    excluded: frozenset[str],
+) -> None:
+    snap = state.require_snapshot()
+    answer = answer if isinstance(answer, Mapping) else {}
+    for j in range(len(request.folders)):
+        listing = answer.get(f"t{j}")
+        if isinstance(listing, Mapping):
+            state.folders.extend(
+                _flatten(listing.get("entries"), snap.tree, queries.TREE_DEPTH, excluded)
+            )
+    if request.folders:
+        snap.tree = dict(sorted(snap.tree.items()))
+        snap.paths = tuple(p for p in snap.tree if snap.tree[p].mode != 0o160000)
+    for j, path in enumerate(request.blobs):
+        blob = answer.get(f"b{j}")
+        if isinstance(blob, Mapping):
+            text = blob.get("text")
+            snap.blobs[path] = Blob(
+                text=text if isinstance(text, str) else None,
+                byte_size=int(blob.get("byteSize") or 0),
+                is_binary=bool(blob.get("isBinary")),
+            )
+        else:
+            snap.blobs[path] = Blob(text=None, byte_size=0, is_binary=False)
+    commit = answer.get("c")
+    for j, path in enumerate(request.dated):
+        nodes = (
+            ((commit or {}).get(f"d{j}") or {}).get("nodes")
+            if isinstance(commit, Mapping)
+            else None
+        )
+        snap.dates[path] = _commit_date(nodes)
+
+
+def _commit_date(nodes: object) -> datetime | None:
+    if isinstance(nodes, list) and nodes and isinstance(nodes[0], Mapping):
+        value = nodes[0].get("committedDate")
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+    return None
+
+
+def _split_one(fetcher: GitHubFetcher, item: tuple[RepoState, queries.ContentRequest]) -> None:
+    """One repository's request was too large: ask for its objects one by one."""
+    state, request = item
+    singles = [
+        queries.ContentRequest(request.repo, request.oid, blobs=[b]) for b in request.blobs
+    ] + [queries.ContentRequest(request.repo, request.oid, folders=[f]) for f in request.folders]
+    if request.dated:
+        singles.append(queries.ContentRequest(request.repo, request.oid, dated=request.dated))
+    if len(singles) <= 1:
+        state.error = "GitHub could not answer for this repository's files (timeout)"
+        return
+    for single in singles:
+        fetcher._contents_batch([(state, single)])
+
+
+def _content_batches(
+    requests: list[tuple[RepoState, queries.ContentRequest]],
+) -> list[list[tuple[RepoState, queries.ContentRequest]]]:
+    batches: list[list[tuple[RepoState, queries.ContentRequest]]] = []
+    current: list[tuple[RepoState, queries.ContentRequest]] = []
+    size = aliases = 0
+    for state, request in requests:
+        snap = state.require_snapshot()
+        weight = sum(snap.tree[p].size for p in request.blobs if p in snap.tree)
+        count = len(request.blobs) + len(request.folders) * 10 + len(request.dated)
+        if current and (size + weight > BATCH_BYTES or aliases + count > BATCH_ALIASES):
+            batches.append(current)
+            current, size, aliases = [], 0, 0
+        current.append((state, request))
+        size += weight
+        aliases += count
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _errors_by_alias(
+    errors: Iterable[Mapping[str, Any]] | None,
+) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for error in errors or ():
+        path = error.get("path")
+        if isinstance(path, list) and path:
+            out.setdefault(str(path[0]), []).append(error)
+    return out
+
+
+def _resource_error(errors: Iterable[Mapping[str, Any]] | None) -> bool:
+    return any(e.get("type") in RESOURCE_ERRORS and not e.get("path") for e in errors or ())
+
+
+def _forbidden(errors: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The fields of one alias that GitHub refused to this token."""
+    return {
+        str(e["path"][1])
+        for e in errors
+        if e.get("type") == "FORBIDDEN" and isinstance(e.get("path"), list) and len(e["path"]) > 1
+    }
+
+
+def _describe(errors: list[Mapping[str, Any]]) -> str:
+    return "; ".join(str(e.get("message", "error")) for e in errors)

@@ -1,0 +1,148 @@
+"""GraphQL query text for the GitHub source: many repositories per request, one alias each.
+
+Queries are built as text with every value written as a JSON string literal (GraphQL's string
+syntax accepts JSON's escapes), so a repository or file name cannot change a query's shape.
+Connection sizes are chosen to stay far below GitHub's 500,000-node limit at 100 repositories per
+query; a connection that has more pages is followed up (see fetch.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+TREE_DEPTH = 6  # folders listed per tree request; deeper folders are listed in a later round
+PROTECTION_RULES = 10
+RULESETS = 10
+NESTED = 20  # rules per ruleset, bypass actors: GitHub has fewer than 20 rule types
+
+_ACTOR = "actor { __typename ... on App { slug } ... on Team { slug } ... on User { login } }"
+_BYPASS_ACTOR = "actor { __typename ... on App { slug } ... on Team { slug } }"
+_PAGE = "pageInfo { hasNextPage endCursor }"
+
+PROTECTION_RULE_FIELDS = (
+    "pattern requiresApprovingReviews requiredApprovingReviewCount dismissesStaleReviews "
+    "requiresCodeOwnerReviews isAdminEnforced "
+    f"bypassPullRequestAllowances(first: {NESTED}) {{ nodes {{ {_ACTOR} }} }}"
+)
+RULESET_FIELDS = (
+    "databaseId name enforcement target conditions { refName { include exclude } } "
+    f"rules(first: {NESTED}) {{ nodes {{ type parameters {{ ... on PullRequestParameters {{ "
+    "requiredApprovingReviewCount dismissStaleReviewsOnPush requireCodeOwnerReview } } } } "
+    f"bypassActors(first: {NESTED}) {{ nodes {{ bypassMode organizationAdmin repositoryRoleName "
+    f"deployKey {_BYPASS_ACTOR} }} }}"
+)
+
+
+def literal(value: str) -> str:
+    """A GraphQL string literal: JSON's escaping is valid GraphQL and leaves no way out."""
+    return json.dumps(value, ensure_ascii=True)
+
+
+def tree_fields(depth: int) -> str:
+    """Tree entries nested `depth` folders deep; sizes let the fetcher skip oversized files."""
+    fields = "name path type mode size"
+    for _ in range(depth - 1):
+        fields = f"name path type mode size object {{ ... on Tree {{ entries {{ {fields} }} }} }}"
+    return fields
+
+
+def repository_fragment(depth: int = TREE_DEPTH, protection: bool = True) -> str:
+    """Everything one repository contributes to the first round: settings and the file tree
+    (depth 0: settings alone, for a checkout that has its files already). Without `protection`:
+    for tokens GitHub refuses classic branch protection (it needs admin)."""
+    tree = (
+        f'tree: object(expression: "HEAD:") {{ ... on Tree {{ entries {{ {tree_fields(depth)} }} }} }} '
+        if depth
+        else ""
+    )
+    return (
+        "fragment repo on Repository { nameWithOwner url isArchived isFork isEmpty "
+        "viewerPermission hasVulnerabilityAlertsEnabled "
+        "repositoryTopics(first: 20) { nodes { topic { name } } } "
+        "defaultBranchRef { name target { oid } } "
+        + (
+            f"branchProtectionRules(first: {PROTECTION_RULES}) {{ {_PAGE} nodes {{ "
+            f"{PROTECTION_RULE_FIELDS} }} }} "
+            if protection
+            else ""
+        )
+        + f"rulesets(first: {RULESETS}, includeParents: true) {{ {_PAGE} nodes {{ {RULESET_FIELDS} }} }} "
+        f"{tree}}}"
+    )
+
+
+def repositories_query(
+    repos: Sequence[tuple[str, str]], depth: int = TREE_DEPTH, protection: bool = True
+) -> str:
+    """Round one for a batch: alias `rN` per (owner, name)."""
+    aliases = " ".join(
+        f"r{i}: repository(owner: {literal(owner)}, name: {literal(name)}) {{ ...repo }}"
+        for i, (owner, name) in enumerate(repos)
+    )
+    fragment = repository_fragment(depth, protection)
+    return f"query {{ {aliases} rateLimit {{ cost remaining }} }} {fragment}"
+
+
+def contents_query(requests: Sequence[ContentRequest]) -> str:
+    """A later round: blob texts, folder listings and last-commit dates, for many repositories."""
+    parts = []
+    for i, req in enumerate(requests):
+        fields = []
+        for j, path in enumerate(req.blobs):
+            expr = literal(f"{req.oid}:{path}")
+            fields.append(
+                f"b{j}: object(expression: {expr}) {{ ... on Blob {{ byteSize isBinary text }} }}"
+            )
+        for j, folder in enumerate(req.folders):
+            expr = literal(f"{req.oid}:{folder}")
+            fields.append(
+                f"t{j}: object(expression: {expr}) "
+                f"{{ ... on Tree {{ entries {{ {tree_fields(TREE_DEPTH)} }} }} }}"
+            )
+        if req.dated:
+            history = " ".join(
+                f"d{j}: history(first: 1, path: {literal(path)}) {{ nodes {{ committedDate }} }}"
+                for j, path in enumerate(req.dated)
+            )
+            fields.append(
+                f"c: object(expression: {literal(req.oid)}) {{ ... on Commit {{ {history} }} }}"
+            )
+        owner, name = req.repo
+        parts.append(
+            f"r{i}: repository(owner: {literal(owner)}, name: {literal(name)}) {{ {' '.join(fields)} }}"
+        )
+    return f"query {{ {' '.join(parts)} rateLimit {{ cost remaining }} }}"
+
+
+def connection_query(repo: tuple[str, str], field: str, after: str) -> str:
+    """The next page of a repository's protection rules or rulesets."""
+    owner, name = repo
+    if field == "branchProtectionRules":
+        body = f"branchProtectionRules(first: {PROTECTION_RULES}, after: {literal(after)}) {{ {_PAGE} nodes {{ {PROTECTION_RULE_FIELDS} }} }}"
+    else:
+        body = f"rulesets(first: {RULESETS}, includeParents: true, after: {literal(after)}) {{ {_PAGE} nodes {{ {RULESET_FIELDS} }} }}"
+    return (
+        f"query {{ r0: repository(owner: {literal(owner)}, name: {literal(name)}) {{ {body} }} "
+        "rateLimit { cost remaining } }"
+    )
+
+
+class ContentRequest:
+    """What a later round asks of one repository, at the commit round one saw."""
+
+    __slots__ = ("blobs", "dated", "folders", "oid", "repo")
+
+    def __init__(
+        self,
+        repo: tuple[str, str],
+        oid: str,
+        blobs: Iterable[str] = (),
+        folders: Iterable[str] = (),
+        dated: Iterable[str] = (),
+    ) -> None:
+        self.repo = repo
+        self.oid = oid
+        self.blobs = tuple(blobs)
+        self.folders = tuple(folders)
+        self.dated = tuple(dated)

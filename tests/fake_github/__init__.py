@@ -1,0 +1,39 @@
+"""A fake GitHub for the tests and benchmarks: REST and GraphQL over generated organisations,
+as strict as the real one.
+
+    org = generate_org("acme", n_repos=50, seed=1)
+    gh = FakeGitHub(orgs=[org], tokens={"tok-admin": "admin", "tok-read": "read"})
+    with gh.serve() as base_url:   # REST at base_url (or base_url + "/api/v3"),
+        ...                        # GraphQL at base_url + "/graphql" (or "/api/graphql")
+    assert gh.unvalidated == []
+
+- GraphQL queries are validated against GitHub's published schema and GitHub's own limits
+  (first/last 1..100 on connections, 500,000 nodes, the documented point cost), then executed.
+- REST requests are routed by GitHub's OpenAPI description; unknown operations (404), bad query
+  parameters (422) and missing `X-GitHub-Api-Version`/`Accept` headers (400) are refused, and
+  every response body is validated against the operation's schema (a failure answers 500).
+- Everything that did not validate is listed in `gh.unvalidated`; every request is in `gh.log`.
+"""
+
+from .model import (
+    BranchRule,
+    BypassActor,
+    FakeOrg,
+    FakeRepo,
+    PullRequestRule,
+    Ruleset,
+)
+from .org import generate_org
+from .server import FakeGitHub, RequestRecord
+
+__all__ = [
+    "BranchRule",
+    "BypassActor",
+    "FakeGitHub",
+    "FakeOrg",
+    "FakeRepo",
+    "PullRequestRule",
+    "RequestRecord",
+    "Ruleset",
+    "generate_org",
+]
