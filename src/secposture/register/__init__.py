@@ -1,0 +1,1 @@
+"""The process register: products, threat models, assurance, major changes, issues, risks, waivers."""
