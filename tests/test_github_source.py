@@ -332,3 +332,78 @@ def test_hostile_file_names_cannot_change_a_query() -> None:
     assert report is not None
     adrs = next(r for r in report.results if r.id == "security-adrs")
     assert adrs.status is Status.PASS, adrs.summary
+
+
+def test_per_repository_endpoints_decide_security_when_the_listing_omits_it() -> None:
+    on = FakeRepo(
+        "acme",
+        "on",
+        files={"README.md": b"# x\n"},
+        vulnerability_alerts=True,
+        security_and_analysis={
+            "dependabot_security_updates": "enabled",
+            "secret_scanning": "enabled",
+            "secret_scanning_push_protection": "disabled",
+        },
+    )
+    off = FakeRepo("acme", "off", files={"README.md": b"# x\n"})
+    gh = FakeGitHub(
+        orgs=[FakeOrg("acme", [on, off])], tokens={ADMIN: "admin"}, listing_omits_security=True
+    )
+    with gh.serve() as base_url:
+        estate, _ = estate_of(base_url)
+    assert gh.unvalidated == []
+    status = {
+        (e.name, r.id): r.status
+        for e in estate.repositories
+        if e.report is not None
+        for r in e.report.results
+    }
+    assert status[("acme/on", "dependabot-security-updates")] is Status.PASS
+    assert status[("acme/on", "secret-scanning")] is Status.PARTIAL
+    assert status[("acme/off", "dependabot-security-updates")] is Status.FAIL
+
+
+def test_cli_authenticates_as_a_github_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_file = tmp_path / "app.pem"
+    key_file.write_bytes(pem)
+    repo = FakeRepo("acme", "app", files={"README.md": b"# x\n"})
+    gh = FakeGitHub(orgs=[FakeOrg("acme", [repo])], tokens={}, apps={4242: public.decode()})
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    with gh.serve() as base_url:
+        with pytest.raises(SystemExit) as exit_info:
+            main(
+                [
+                    "scan",
+                    "--org",
+                    "acme",
+                    "--github-url",
+                    base_url,
+                    "--app-id",
+                    "4242",
+                    "--app-key",
+                    str(key_file),
+                    "--format",
+                    "json",
+                ]
+            )
+    assert exit_info.value.code in (0, 1)
+    out = capsys.readouterr()
+    assert json.loads(out.out)["repositories"][0]["name"] == "acme/app"
+    assert "PRIVATE KEY" not in out.out + out.err
+    assert gh.unvalidated == []

@@ -81,8 +81,7 @@ def scan_github(
     """Scan repositories read from GitHub: fetch in batched rounds until every scan is complete."""
     today = today or date.today()
     fetcher.fetch_round_one(states)
-    for state in states:
-        fetcher.attach_settings(state)
+    fetcher.attach_settings(states)
     reports: dict[int, ScanReport] = {}
     pending = [s for s in states if s.snapshot is not None and s.error is None]
     for _ in range(MAX_GITHUB_ROUNDS):

@@ -66,7 +66,7 @@ def _etag(content: bytes) -> str:
 class Handler:
     def __init__(self, gh: FakeGitHub) -> None:
         self.gh = gh
-        self.state = RestState(gh.orgs, gh.auth, gh.limits)
+        self.state = RestState(gh.orgs, gh.auth, gh.limits, gh.listing_omits_security)
 
     async def __call__(self, request: Request) -> Response:
         if self.gh.latency_s > 0:

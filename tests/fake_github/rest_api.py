@@ -232,6 +232,9 @@ class RestState:
     orgs: list[FakeOrg]
     auth: Authenticator
     limits: RateLimits
+    # Older Enterprise Server versions list repositories without security_and_analysis even for
+    # admins; the per-repository endpoints still answer.
+    listing_omits_security: bool = False
 
 
 def error(status: int, message: str, doc: str = DOCS) -> RestResponse:
@@ -381,6 +384,9 @@ def list_org_repos(state: RestState, request: RestRequest) -> RestResponse:
     repos.sort(key=lambda r: (SORT_KEYS[sort](r), r.name.lower()), reverse=direction == "desc")
     principal = _principal(request)
     items = [repo_json(request.api, r, org, principal, full=False) for r in repos]
+    if state.listing_omits_security:
+        for item in items:
+            item.pop("security_and_analysis", None)
     return _paginate(request, items)
 
 

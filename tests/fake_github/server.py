@@ -52,6 +52,7 @@ class FakeGitHub:
         secondary_limit_after: int | None = None,
         fail_graphql_over_repos: int | None = None,
         apps: dict[int, str] | None = None,
+        listing_omits_security: bool = False,
     ) -> None:
         self.orgs = list(orgs)
         for org in self.orgs:
@@ -60,6 +61,7 @@ class FakeGitHub:
         self.limits = RateLimits(rate_limit, graphql_rate_limit, secondary_limit_after)
         self.latency_s = latency_s
         self.fail_graphql_over_repos = fail_graphql_over_repos
+        self.listing_omits_security = listing_omits_security
         self.description = RestDescription()
         graphql_schema()  # parse GitHub's schema now (once per process), not in the first request
         self.log: list[RequestRecord] = []

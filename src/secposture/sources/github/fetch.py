@@ -77,6 +77,7 @@ class RepoState:
     snapshot: GitHubSnapshot | None = None
     folders: list[str] = field(default_factory=list)  # listed only to the depth limit so far
     planned: bool = False
+    automated_fixes: bool | None = None  # from the per-repository endpoint, when asked
     error: str | None = None
 
     @property
@@ -332,10 +333,33 @@ class GitHubFetcher:
         snap.max_file_bytes = policy.max_file_bytes
         return policy
 
-    def attach_settings(self, state: RepoState) -> None:
-        if state.snapshot is None or state.graph is None:
-            return
-        state.snapshot.settings = settings_from(state.graph, state.rest, state.forbidden)
+    def attach_settings(self, states: Sequence[RepoState]) -> None:
+        """Settings for every repository read; where the listing left out security_and_analysis
+        for an admin token, the per-repository endpoints are asked (one or two requests each)."""
+        missing = [s for s in states if _needs_security_lookup(s)]
+        for _ in self._parallel(self._security_lookup, missing):
+            pass
+        for state in states:
+            if state.snapshot is not None and state.graph is not None:
+                state.snapshot.settings = settings_from(
+                    state.graph, state.rest, state.forbidden, automated_fixes=state.automated_fixes
+                )
+
+    def _security_lookup(self, state: RepoState) -> int:
+        path = f"/repos/{quote(state.owner, safe='')}/{quote(state.name, safe='')}"
+        full = self.client.rest_get(path, allow=(403, 404))
+        if full.status == 200 and isinstance(full.json, Mapping):
+            state.rest = full.json
+            if isinstance(full.json.get("security_and_analysis"), Mapping):
+                return 1
+        if state.graph is not None and state.graph.get("hasVulnerabilityAlertsEnabled") is False:
+            state.automated_fixes = False  # security updates need alerts: off without asking
+            return 1
+        fixes = self.client.rest_get(f"{path}/automated-security-fixes", allow=(403, 404))
+        if fixes.status == 200 and isinstance(fixes.json, Mapping):
+            enabled = fixes.json.get("enabled")
+            state.automated_fixes = enabled if isinstance(enabled, bool) else None
+        return 1
 
     def _parallel(self, fn: Callable[[T], int], items: Iterable[T]) -> Iterable[int]:
         items = list(items)
@@ -344,6 +368,15 @@ class GitHubFetcher:
             return
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             yield from pool.map(fn, items)
+
+
+def _needs_security_lookup(state: RepoState) -> bool:
+    graph = state.graph
+    return (
+        graph is not None
+        and graph.get("viewerPermission") == "ADMIN"
+        and not isinstance((state.rest or {}).get("security_and_analysis"), Mapping)
+    )
 
 
 def declared_reads(policy: Policy) -> tuple[str, ...]:
