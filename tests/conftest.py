@@ -108,3 +108,94 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+
+# --- the register's databases (tests/test_register_*.py) ----------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+
+from postgres import PostgresServer, find_bindir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session; skipped only when PostgreSQL is not installed."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb/pg_ctl on PATH or in /usr/lib/postgresql)"
+        )
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh PostgreSQL database for one test module."""
+    return postgres_server.create_database()
+
+
+def _empty_register(url: str) -> None:
+    """Migrate a shared test database and empty every table (ids restart at 1)."""
+    from sqlalchemy import text
+
+    from secposture.register.database import Database
+    from secposture.register.models import Base
+
+    with Database.open(url) as database, database.engine.begin() as conn:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_register_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty register migrated once per session; tests start from a copy of the file."""
+    from secposture.register.database import Database
+
+    path = tmp_path_factory.mktemp("register-template") / "register.db"
+    Database.open(str(path)).close()  # the last connection closing folds the WAL into the file
+    return path
+
+
+@pytest.fixture
+def sqlite_register_url(sqlite_register_template: Path, tmp_path: Path) -> str:
+    """An empty, migrated SQLite register of the test's own."""
+    path = tmp_path / "register.db"
+    shutil.copyfile(sqlite_register_template, path)
+    path.chmod(0o600)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_url(request: pytest.FixtureRequest) -> str:
+    """An empty, migrated register: a SQLite file, then the module's PostgreSQL database."""
+    if request.param == "sqlite":
+        sqlite_url: str = request.getfixturevalue("sqlite_register_url")
+        return sqlite_url
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_register(url)
+    return url
+
+
+# --- isolation from the machine's own register and GitHub credentials ---------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's embedded register or a token from the environment (CI sets
+    GITHUB_TOKEN): tests that want them set their own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for name in (
+        "SECPOSTURE_DATABASE_URL",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "SECPOSTURE_APP_ID",
+        "SECPOSTURE_APP_PRIVATE_KEY",
+        "SECPOSTURE_APP_PRIVATE_KEY_FILE",
+        "SECPOSTURE_APP_INSTALLATION_ID",
+        "GITHUB_API_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)

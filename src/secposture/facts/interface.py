@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from fnmatch import translate
 from functools import cache, cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from secposture.model import Problem
 from secposture.policy import Policy
 from secposture.sources.interface import Snapshot, UnreadableFile
+
+if TYPE_CHECKING:
+    from secposture.register.scan_context import RepositoryRecords
 from secposture.sources.local import is_excluded
 
 T = TypeVar("T")
@@ -100,6 +103,8 @@ class Facts:
         self._cache: dict[Callable[[Facts], Any], Any] = {}
         self._texts: dict[str, str | None] = {}
         self._problem_by_path: dict[str, Problem] = {}
+        # What the register holds for this repository; None when no register is connected.
+        self.records: RepositoryRecords | None = None
 
     def get(self, collector: Callable[[Facts], T]) -> T:
         """The collector's result for this snapshot, computed on first use."""

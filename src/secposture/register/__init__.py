@@ -1,1 +1,16 @@
-"""The process register: products, threat models, assurance, major changes, issues, risks, waivers."""
+"""The process register (SPEC §6): products, threat-model reviews, assurance (ITHC / pen test),
+major changes, security issues, risks, waivers and recorded scans, every change kept in an
+append-only history. Nothing is deleted: records are retired or closed.
+
+Storage (`database.py`): SQLAlchemy 2 models (`models.py`) and Alembic migrations
+(`migrations/`), applied when the register is opened; a SQLite file by default, PostgreSQL for a
+team. `Database.write(actor, fn)` and `Database.read(fn)` run `fn(tx)` in one transaction.
+
+The functions the commands, the scan and the dashboard call, one module per entity, each taking
+that `tx`: `products`, `records` (threat models, assurance, major changes), `issues`, `risks`,
+`waivers`, `scans`, `due_list`, `history`, `scan_context` (what the scan reads about a
+repository), `csv_io` (risk export and import) and `issue_report` (the report to Security).
+
+The pure pieces need no database: `severity` (CVE ids, CVSS scores, patch-by dates) and `due`
+(due dates). Nothing heavy is imported here.
+"""
