@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from secposture.cli_github import GitHubOptions
     from secposture.model import Level, ScanReport
     from secposture.policy import Policy
+    from secposture.register.database import Database
+    from secposture.scan import RecordsLookup
     from secposture.sources.interface import Settings
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
@@ -193,6 +195,27 @@ def cli(ctx: click.Context) -> None:
     is_flag=True,
     help="Never call GitHub, even with a token: settings controls stay unknown.",
 )
+@click.option(
+    "--db",
+    metavar="URL",
+    help="The register to read threat models, ITHCs, major changes and waivers from "
+    "[default: $SECPOSTURE_DATABASE_URL, else the embedded register if it exists].",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Store the results in the register (for trends on the dashboard).",
+)
+@click.option(
+    "--repository",
+    metavar="OWNER/REPO",
+    help="The repository a checkout is, for the register [default: from its git remote].",
+)
+@click.option(
+    "--actor",
+    metavar="NAME",
+    help="Who records the results (--record) [default: $SECPOSTURE_ACTOR, else the OS user].",
+)
 def scan(**params: Any) -> None:
     # Click passes the options by name; _scan holds their types. Input errors become usage errors.
     try:
@@ -224,6 +247,10 @@ def _scan(
     installation_id: str | None,
     concurrency: int,
     offline: bool,
+    db: str | None,
+    record: bool,
+    repository: str | None,
+    actor: str | None,
 ) -> int:
     from secposture.reports.interface import RenderOptions, renderer
 
@@ -249,14 +276,31 @@ def _scan(
 
         base = _base_policy(policy_file, deep, max_file_size)
         repo_filter = RepoFilter(include_archived, include_forks, topics, repo_globs)
-        estate = scan_org(github, org, repo_filter, base, policy_override=policy_file is not None)
+        register = _open_register(db, record)
+        lookup = _lookup(register)
+        estate = scan_org(
+            github,
+            org,
+            repo_filter,
+            base,
+            policy_override=policy_file is not None,
+            records_for=lookup,
+        )
+        if register is not None and record:
+            scanned = [(r.name, r.report) for r in estate.repositories if r.report is not None]
+            _record(register, scanned, actor)
         _write(estate_renderer(fmt)(estate, options), output, use_color)
         level = _threshold(fail_on or base.fail_on)
         failing = any(r.report is not None and r.report.failing(level) for r in estate.repositories)
         return EXIT_FAILING if failing else EXIT_OK
     if fmt not in REPO_FORMATS:
         raise SecpostureError(f"--format {fmt} is for an organisation (--org)")
-    report, policy = _scan_one(path, github, policy_file, deep, max_file_size, offline)
+    register = _open_register(db, record)
+    report, policy, name = _scan_one(
+        path, github, policy_file, deep, max_file_size, offline, _lookup(register), repository
+    )
+    if register is not None and record:
+        _record(register, [(name, report)], actor)
     _write(renderer(fmt)(report, options), output, use_color)
     return EXIT_FAILING if report.failing(_threshold(fail_on or policy.fail_on)) else EXIT_OK
 
@@ -290,6 +334,37 @@ def _base_policy(policy_file: Path | None, deep: bool, max_file_size: int | None
     return adjust_policy(policy, deep=deep, max_file_bytes=max_file_size)
 
 
+def _open_register(db: str | None, record: bool) -> Database | None:
+    from secposture.scan_register import open_register
+
+    return open_register(db, record=record)
+
+
+def _lookup(register: Database | None) -> RecordsLookup | None:
+    if register is None:
+        return None
+    from secposture.scan_register import records_lookup
+
+    return records_lookup(register)
+
+
+def _record(register: Database, reports: list[tuple[str, ScanReport]], actor: str | None) -> None:
+    from secposture.scan_register import record_reports
+
+    who = actor or os.environ.get("SECPOSTURE_ACTOR") or _os_user()
+    stored = record_reports(register, reports, who)
+    click.echo(f"secposture: recorded {stored} scan(s) in the register", err=True)
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def _scan_one(
     path: Path,
     github: GitHubOptions,
@@ -297,8 +372,11 @@ def _scan_one(
     deep: bool,
     max_file_size: int | None,
     offline: bool,
-) -> tuple[ScanReport, Policy]:
-    """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub."""
+    lookup: RecordsLookup | None,
+    repository: str | None,
+) -> tuple[ScanReport, Policy, str]:
+    """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub; and
+    the repository's name for the register."""
     from secposture.cli_github import have_credentials
     from secposture.scan import scan_path
     from secposture.sources.github.remote import looks_like_repository_name
@@ -313,14 +391,43 @@ def _scan_one(
 
         owner, name = str(path).split("/")
         policy = _base_policy(policy_file, deep, max_file_size)
-        report = scan_repo(github, owner, name, policy, policy_override=policy_file is not None)
-        return report, policy
+        report = scan_repo(
+            github,
+            owner,
+            name,
+            policy,
+            policy_override=policy_file is not None,
+            records_for=lookup,
+        )
+        return report, policy, f"{owner}/{name}"
     settings = None
     if not offline and path.is_dir() and have_credentials(github):
         settings = _checkout_settings(github, path)
-    return scan_path(
-        path, policy_file=policy_file, deep=deep, max_file_bytes=max_file_size, settings=settings
+    repo_name = repository or _checkout_repository(path, github)
+    records = None
+    if lookup is not None:
+        from secposture.scan_register import UNIDENTIFIED
+
+        records = lookup(repo_name) if repo_name else UNIDENTIFIED
+    report, policy = scan_path(
+        path,
+        policy_file=policy_file,
+        deep=deep,
+        max_file_bytes=max_file_size,
+        settings=settings,
+        records=records,
     )
+    return report, policy, repo_name or report.target.name
+
+
+def _checkout_repository(path: Path, github: GitHubOptions) -> str | None:
+    """OWNER/REPO from the checkout's GitHub remote, if it has one."""
+    from secposture.sources.github.remote import checkout_remote, web_host
+
+    if not path.is_dir():
+        return None
+    found = checkout_remote(path, web_host(github.api_url)) or checkout_remote(path, "github.com")
+    return f"{found[0]}/{found[1]}" if found else None
 
 
 def _checkout_settings(github: GitHubOptions, path: Path) -> Settings | None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secposture.model import EstateReport, ScanReport
 from secposture.policy import Policy
@@ -21,6 +21,9 @@ from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
 from secposture.sources.github.remote import checkout_remote, web_host
 from secposture.sources.github.transport import GitHubClient
 from secposture.sources.interface import Settings
+
+if TYPE_CHECKING:
+    from secposture.scan import RecordsLookup
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -110,6 +113,7 @@ def scan_org(
     *,
     policy_override: bool,
     today: date | None = None,
+    records_for: RecordsLookup | None = None,
 ) -> EstateReport:
     from secposture.scan import scan_github_org
 
@@ -121,7 +125,7 @@ def scan_org(
             concurrency=options.concurrency,
             progress=progress,
         )
-        return scan_github_org(fetcher, org, repo_filter, today)
+        return scan_github_org(fetcher, org, repo_filter, today, records_for)
 
 
 def scan_repo(
@@ -132,6 +136,7 @@ def scan_repo(
     *,
     policy_override: bool,
     today: date | None = None,
+    records_for: RecordsLookup | None = None,
 ) -> ScanReport:
     from secposture.scan import scan_github_repo
 
@@ -139,7 +144,7 @@ def scan_repo(
         fetcher = GitHubFetcher(
             client, policy, policy_override=policy_override, concurrency=1, progress=progress
         )
-        return scan_github_repo(fetcher, owner, name, today)
+        return scan_github_repo(fetcher, owner, name, today, records_for)
 
 
 def checkout_settings(options: GitHubOptions, root: Path) -> Settings | None:

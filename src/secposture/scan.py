@@ -19,11 +19,23 @@ from secposture.sources.interface import Settings, Snapshot
 from secposture.sources.local import LocalSource
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from secposture.register.scan_context import RepositoryRecords
     from secposture.sources.github.fetch import GitHubFetcher, RepoFilter, RepoState
 
+    RecordsLookup = Callable[[str], RepositoryRecords | None]
 
-def scan_snapshot(snapshot: Snapshot, policy: Policy, today: date) -> ScanReport:
+
+def scan_snapshot(
+    snapshot: Snapshot, policy: Policy, today: date, records: RepositoryRecords | None = None
+) -> ScanReport:
+    """`records`: what the register holds for this repository (None: no register connected);
+    its waivers apply like the policy file's."""
+    if records is not None and records.waivers:
+        policy = replace(policy, waivers=(*policy.waivers, *records.waivers))
     facts = Facts(snapshot, policy, today)
+    facts.records = records
     results = evaluate(facts)
     return ScanReport(
         target=snapshot.target,
@@ -42,10 +54,12 @@ def scan_path(
     deep: bool = False,
     max_file_bytes: int | None = None,
     settings: Settings | None = None,
+    records: RepositoryRecords | None = None,
 ) -> tuple[ScanReport, Policy]:
     """Scan a checkout (or a plain folder) with its own policy file, or `policy_file`.
 
-    `settings`, when given, are the repository's settings read from GitHub for this checkout."""
+    `settings`, when given, are the repository's settings read from GitHub for this checkout;
+    `records`, what the register holds for it."""
     defaults = catalogue.load("defaults")
     source = LocalSource(path, excluded_dirs=frozenset(defaults["excluded_dirs"]))
     snapshot = source.snapshot()
@@ -54,7 +68,7 @@ def scan_path(
     policy = read_policy_file(policy_file) if policy_file is not None else load_policy(snapshot)
     policy = adjust_policy(policy, deep=deep, max_file_bytes=max_file_bytes)
     snapshot.max_file_bytes = policy.max_file_bytes
-    return scan_snapshot(snapshot, policy, today or date.today()), policy
+    return scan_snapshot(snapshot, policy, today or date.today(), records), policy
 
 
 def read_policy_file(policy_file: Path) -> Policy:
@@ -76,10 +90,15 @@ MAX_GITHUB_ROUNDS = 12  # fetch and scan passes; a scan that asks for more files
 
 
 def scan_github(
-    fetcher: GitHubFetcher, states: Sequence[RepoState], today: date | None = None
+    fetcher: GitHubFetcher,
+    states: Sequence[RepoState],
+    today: date | None = None,
+    records_for: RecordsLookup | None = None,
 ) -> list[EstateRepository]:
-    """Scan repositories read from GitHub: fetch in batched rounds until every scan is complete."""
+    """Scan repositories read from GitHub: fetch in batched rounds until every scan is complete.
+    `records_for` gives what the register holds for a repository ("owner/name")."""
     today = today or date.today()
+    records = {id(s): records_for(s.full_name) if records_for else None for s in states}
     fetcher.fetch_round_one(states)
     fetcher.attach_settings(states)
     reports: dict[int, ScanReport] = {}
@@ -92,7 +111,8 @@ def scan_github(
         still: list[RepoState] = []
         for done, state in enumerate(pending, 1):
             snapshot = state.require_snapshot()
-            reports[id(state)] = scan_snapshot(snapshot, fetcher.policy_for(state), today)
+            policy = fetcher.policy_for(state)
+            reports[id(state)] = scan_snapshot(snapshot, policy, today, records[id(state)])
             if not snapshot.complete():
                 still.append(state)
             fetcher.progress("scanning", done, len(pending))
@@ -138,12 +158,16 @@ def _read_policy_file(path: Path) -> str:
 
 
 def scan_github_org(
-    fetcher: GitHubFetcher, org: str, repo_filter: RepoFilter, today: date | None = None
+    fetcher: GitHubFetcher,
+    org: str,
+    repo_filter: RepoFilter,
+    today: date | None = None,
+    records_for: RecordsLookup | None = None,
 ) -> EstateReport:
     """Every repository of an organisation (less archived and forks unless asked)."""
     started = time.perf_counter()
     states = fetcher.list_org(org, repo_filter)
-    entries = scan_github(fetcher, states, today)
+    entries = scan_github(fetcher, states, today, records_for)
     usage = replace(fetcher.client.usage(), seconds=time.perf_counter() - started)
     return EstateReport(
         organisation=org,
@@ -155,11 +179,15 @@ def scan_github_org(
 
 
 def scan_github_repo(
-    fetcher: GitHubFetcher, owner: str, name: str, today: date | None = None
+    fetcher: GitHubFetcher,
+    owner: str,
+    name: str,
+    today: date | None = None,
+    records_for: RecordsLookup | None = None,
 ) -> ScanReport:
     """One repository read from GitHub (no checkout needed)."""
     state = fetcher.get_repo(owner, name)
-    (entry,) = scan_github(fetcher, [state], today)
+    (entry,) = scan_github(fetcher, [state], today, records_for)
     if entry.report is None:
         raise SecpostureError(f"{owner}/{name}: {entry.error}")
     return entry.report

@@ -5,6 +5,12 @@ from secposture.facts import threat_models
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
+from secposture.probes.register_records import (
+    Dated,
+    duty_verdict,
+    not_connected_reason,
+    register_dated,
+)
 
 PROBE = "threat-model-reviewed"
 CONTROL = "threat-model"
@@ -30,6 +36,8 @@ def _notes(models: threat_models.ThreatModels) -> str:
 
 
 def run(facts: Facts) -> list[Finding]:
+    if not_connected_reason(facts) is None:
+        return _with_register(facts)
     models = facts.get(threat_models.collect)
     if not models.artefacts:
         return [
@@ -39,7 +47,8 @@ def run(facts: Facts) -> list[Finding]:
                 f"no threat model found: looked in {threat_models.looked_in()} and for pytm "
                 "(tm.py, threat_model.py), Threagile (threagile.yaml), Threat Dragon "
                 "(*.threatdragon.json) and Open Threat Model (*.otm.json/yaml) files; a register "
-                "record of a threat-modelling session will also count once the register exists",
+                "record of a threat-modelling session also counts (`secposture threat-model "
+                "record`)",
             )
         ]
     review = threat_models.latest_review(facts, models)
@@ -80,3 +89,39 @@ def run(facts: Facts) -> list[Finding]:
             **values,
         )
     ]
+
+
+def _with_register(facts: Facts) -> list[Finding]:
+    """Per product owning the repository: the later of its register record and the repository's
+    own artefact is the last review; a major change recorded after it makes a review due."""
+    records = facts.records
+    if records is None:
+        return []
+    models = facts.get(threat_models.collect)
+    review = threat_models.latest_review(facts, models) if models.artefacts else None
+    months = interval_months(facts)
+    found = []
+    for product in records.products:
+        registered = register_dated(product.threat_model)
+        artefact = (
+            Dated(review.day, f"({review.source}, {review.path})") if review is not None else None
+        )
+        candidates = [d for d in (registered, artefact) if d is not None]
+        last = max(candidates, key=lambda d: d.day) if candidates else None
+        verdict = duty_verdict(
+            "threat-model review",
+            product.product,
+            last,
+            register_dated(product.major_change),
+            months,
+            facts.today,
+        )
+        if last is not None and last is artefact and review is not None:
+            where = Location(review.path, review.line)
+        elif product.threat_model is not None:
+            where = Location(record=f"register {product.threat_model.record}")
+        else:
+            where = None
+        outcome = Outcome.POSITIVE if verdict.ok else Outcome.NEGATIVE
+        found.append(finding(PROBE, outcome, verdict.message, where))
+    return found
