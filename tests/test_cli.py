@@ -367,3 +367,20 @@ def test_output_to_a_closed_pipe_is_quiet(make_repo: MakeRepo) -> None:
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=120) == 0  # the scan's own result: nothing failing
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_lazy_commands_match_what_their_modules_add() -> None:
+    """`secposture scan` does not import the register's commands; every lazily named command
+    exists, and no module adds a command the lazy table does not know (it would be unreachable
+    until help is listed)."""
+    import importlib
+
+    import click
+
+    from secposture.cli import LAZY_COMMANDS
+
+    for module in set(LAZY_COMMANDS.values()):
+        group = click.Group()
+        importlib.import_module(module).add_commands(group)
+        expected = {name for name, owner in LAZY_COMMANDS.items() if owner == module}
+        assert set(group.commands) == expected, module

@@ -76,7 +76,43 @@ ORG_FORMATS = ("terminal", "json", "csv", "html", "markdown")
 REPO_FORMATS = ("terminal", "json", "sarif", "markdown", "html")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+# Commands that live beside their stage, by the module that adds them: a module is imported only
+# when one of its commands runs (or help lists them), so `secposture scan` stays fast to start.
+LAZY_COMMANDS = {
+    **dict.fromkeys(
+        ("product", "threat-model", "ithc", "change", "issue", "risk", "waiver", "due", "history"),
+        "secposture.register_cli",
+    ),
+    "refine": "secposture.refine_cli",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in sorted(set(LAZY_COMMANDS.values())):
+            self._load(module)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = LAZY_COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            self._load(module)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, module: str) -> None:
+        import importlib
+
+        loaded: set[str] = self.__dict__.setdefault("_loaded", set())
+        if module not in loaded:
+            loaded.add(module)
+            importlib.import_module(module).add_commands(self)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
 @click.version_option(__version__, prog_name="secposture")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -487,18 +523,6 @@ def _usage_line(exc: click.ClickException) -> str:
     return message
 
 
-def _add_commands() -> None:
-    """The register's and refinement's commands live beside their stage (issue 4)."""
-    from importlib.util import find_spec
-
-    for module in ("secposture.register_cli", "secposture.refine_cli"):
-        if find_spec(module) is not None:
-            import importlib
-
-            importlib.import_module(module).add_commands(cli)
-
-
-_add_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
