@@ -125,22 +125,41 @@ def _candidate(path: str) -> bool:
     return stem.lower() not in _data()["not_adrs"]
 
 
-def _files_by_folder(facts: Facts, log: AdrLog) -> dict[str, list[str]]:
-    listed = [f.lower() for f in _data()["folders"]]
-    adr_dir = _adr_dir(facts, log)
-    if adr_dir is not None:
-        listed.append(adr_dir)
-    folders = frozenset(listed)
+def _log_folders(adr_dir: str | None) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+    """(ADR folders, the ones with several parts, their last parts), lower case."""
+    if adr_dir is None:
+        return _catalogue_log_folders()  # most repositories: the same every time
+    return _folder_sets((*_catalogue_folders(), adr_dir))
+
+
+@cache
+def _catalogue_folders() -> tuple[str, ...]:
+    return tuple(f.lower() for f in _data()["folders"])
+
+
+@cache
+def _catalogue_log_folders() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+    return _folder_sets(_catalogue_folders())
+
+
+def _folder_sets(
+    listed: tuple[str, ...],
+) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
     nested = tuple(f for f in listed if "/" in f)
+    return frozenset(listed), nested, frozenset(f.rpartition("/")[2] for f in listed)
+
+
+def _files_by_folder(facts: Facts, log: AdrLog) -> dict[str, list[str]]:
+    folders, nested, last_names = _log_folders(_adr_dir(facts, log))
     found: dict[str, list[str]] = {}
-    # A path can only lie in an ADR folder if one of its folders has an ADR folder's name.
-    last_names = frozenset(f.rpartition("/")[2] for f in listed)
-    for path in facts.paths:
-        if last_names.isdisjoint(path.lower().split("/")[:-1]):
+    # A path can only lie in an ADR folder if one of its folders has an ADR folder's name; which
+    # ADR folder holds a path depends on its folder alone, so each folder is tested once.
+    for folder, paths in sorted(facts.index.kept_folders.items()):
+        if not folder or last_names.isdisjoint(folder.lower().split("/")):
             continue
-        folder = _folder_of(path, folders, nested)
-        if folder is not None:
-            found.setdefault(folder, []).append(path)
+        adr_folder = _folder_of(paths[0], folders, nested)
+        if adr_folder is not None:
+            found.setdefault(adr_folder, []).extend(paths)
     return found
 
 

@@ -152,6 +152,7 @@ class _Index:
     by_name: dict[str, tuple[_Pattern, ...]]
     globbed: tuple[_Pattern, ...]
     quick: re.Pattern[str]  # any manifest's file name: most paths stop here
+    last_segments: tuple[str, ...]  # every pattern's file name (glob): to find candidates
 
 
 @cache
@@ -177,6 +178,7 @@ def _index() -> _Index:
         by_name={k: tuple(v) for k, v in by_name.items()},
         globbed=tuple(p for p in patterns if is_glob(p.segments[-1])),
         quick=re.compile("|".join(f"(?:{translate(s)})" for s in last)),
+        last_segments=tuple(last),
     )
 
 
@@ -219,12 +221,15 @@ def _found(facts: Facts) -> dict[str, dict[str, list[str]]]:
     """ecosystem -> directory -> manifests there, from the tracked file names."""
     index = _index()
     found: dict[str, dict[str, list[str]]] = {}
-    for path in facts.paths:
-        parts = path.split("/")
-        if not index.quick.match(parts[-1]):
+    quick = index.quick.match
+    # Only paths whose file name may be a manifest's, found by name and extension.
+    for path in facts.index.named_like(index.last_segments):
+        name = path.rpartition("/")[2]
+        if not quick(name):
             continue
+        parts = path.split("/")
         matched: set[str] = set()
-        for pattern in _candidates(index, parts[-1]):
+        for pattern in _candidates(index, name):
             directory = _match(pattern, parts) if pattern.ecosystem not in matched else None
             if directory is None:
                 continue

@@ -193,9 +193,8 @@ def collect(facts: Facts) -> IdeFacts:
         _add_extensions(ide, path, text, _get(doc, "customizations", "vscode", "extensions"))
         _add_extensions(ide, path, text, _get(doc, "extensions"))  # the pre-2022 form
         _add_settings(ide, path, text, _get(doc, "customizations", "vscode", "settings"))
-    for path in facts.matching(WORKSPACE_GLOB, among=facts.all_paths):
-        if "/" in path:
-            continue
+    # VS Code opens a workspace file at the root only: the root's files are the candidates.
+    for path in facts.matching(WORKSPACE_GLOB, among=facts.index.folders.get("", [])):
         doc = load_jsonc(facts, path)
         text = facts.read(path) or ""
         ide.files.append(path)

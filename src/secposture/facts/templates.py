@@ -177,10 +177,23 @@ def _is_issue(lower: str) -> bool:
     )
 
 
+@cache
+def _folders() -> frozenset[str]:
+    """The (lower-case) folders templates can be in: only their files need testing."""
+    data = _data()
+    named = data["pr_templates"] + data["issue_templates"]
+    return frozenset(
+        [p.rpartition("/")[0] for p in named]
+        + data["pr_template_folders"]
+        + data["issue_template_folders"]
+    )
+
+
 def collect(facts: Facts) -> Templates:
     """The repository's templates, where GitHub reads them (excluded folders too: GitHub uses them)."""
     found = Templates()
-    for path in sorted(facts.all_paths):
+    folders = _folders()
+    for path in facts.index.in_folders(lambda folder: folder.lower() in folders):
         lower = path.lower()
         if _is_pr(lower):
             found.pr.append(_read(facts, path, PR))

@@ -61,6 +61,8 @@ class _Compiled:
     repos: frozenset[str]
     extensions: frozenset[str]
     conditions: list[tuple[str, frozenset[str] | None]]  # (input, allowed values; None = set)
+    # The command patterns in one (None: none, or they cannot be joined): one search per text.
+    command_search: Callable[[str], re.Match[str] | None] | None = None
 
 
 @dataclass
@@ -77,6 +79,13 @@ class Catalogue:
         default_factory=dict, repr=False, compare=False
     )
     by_template: dict[str, list[tuple[int, _Compiled]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # Hook ids, and the hook repositories of tools that name no hook ids, the same way.
+    by_hook: dict[str, list[tuple[int, _Compiled]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    by_hook_repo: dict[str, list[tuple[int, _Compiled]]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -135,6 +144,7 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
                 repos=frozenset(r.lower() for r in tool.precommit_repos),
                 extensions=frozenset(e.lower() for e in tool.ide_extensions),
                 conditions=_conditions(tool.action_inputs),
+                command_search=_joined(patterns),
             )
         )
     out.any_command = _joined([p for c in out.tools for p in c.commands])
@@ -142,6 +152,8 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
         for index, names in (
             (out.by_action, compiled.actions),
             (out.by_template, compiled.templates),
+            (out.by_hook, compiled.hooks),
+            (out.by_hook_repo, frozenset() if compiled.hooks else compiled.repos),
         ):
             for name in set(names):
                 index.setdefault(name, []).append((position, compiled))
@@ -207,7 +219,14 @@ def match_command(catalogue_: Catalogue, command: Command, stage: str) -> list[T
     if catalogue_.any_command is not None and not any(catalogue_.any_command(t) for t in texts):
         return out
     for compiled in catalogue_.tools:
-        if any(p.search(t) for p in compiled.commands for t in texts):
+        if not compiled.commands:
+            continue
+        search = compiled.command_search
+        if search is not None:
+            hit = any(map(search, texts))
+        else:
+            hit = any(p.search(t) for p in compiled.commands for t in texts)
+        if hit:
             out.append(
                 ToolUse(
                     compiled.tool,
@@ -241,12 +260,11 @@ def match_hook(
     )
     out: list[ToolUse] = []
     matched: set[str] = set()
-    for compiled in catalogue_.tools:
-        by_id = hook.id in compiled.hooks
-        by_repo = not compiled.hooks and hook.repo in compiled.repos
-        if by_id or by_repo:
-            out.append(ToolUse(compiled.tool, stage, _languages(compiled.tool), where, label))
-            matched.add(compiled.tool.id)
+    # Tools naming the hook's id, and tools naming no ids but its repository, in catalogue order.
+    found = catalogue_.by_hook.get(hook.id, []) + catalogue_.by_hook_repo.get(hook.repo, [])
+    for _, compiled in sorted(found, key=lambda item: item[0]):
+        out.append(ToolUse(compiled.tool, stage, _languages(compiled.tool), where, label))
+        matched.add(compiled.tool.id)
     if hook.entry:
         # A local hook's entry (or an overriding one) is a command: `make lint`, `poetry run mypy`.
         expander = Expander(facts)
@@ -496,6 +514,10 @@ class _ConfigIndex:
     any_name: Callable[[str], bool]
     any_path: Callable[[str], bool]
     keys: dict[str, list[tuple[str, _Compiled]]]  # file name -> (dotted key, tool)
+    # For finding the candidate paths: file names and name globs; paths; path globs.
+    name_globs: tuple[str, ...] = ()
+    literal_paths: tuple[str, ...] = ()
+    path_globs: tuple[str, ...] = ()
 
 
 def _config_index(catalogue_: Catalogue) -> _ConfigIndex:
@@ -520,6 +542,9 @@ def _config_index(catalogue_: Catalogue) -> _ConfigIndex:
         any_name=glob_matcher(tuple(g for g, _ in wild if "/" not in g)),
         any_path=glob_matcher(tuple(g for g, _ in wild if "/" in g)),
         keys=keys,
+        name_globs=tuple(g for g in [*literal, *(g for g, _ in wild)] if "/" not in g),
+        literal_paths=tuple(g for g in literal if "/" in g),
+        path_globs=tuple(g for g, _ in wild if "/" in g),
     )
     catalogue_.config_index = index
     return index
@@ -531,7 +556,7 @@ def _config_file_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
     any_name, any_path = index.any_name, index.any_path
     seen: set[tuple[str, str]] = set()
     out: list[ToolUse] = []
-    for path in facts.paths:
+    for path in _config_file_candidates(facts, index):
         name = path.rpartition("/")[2]
         by_name, by_path = literal.get(name), literal.get(path)
         globbed = any_name(name) or any_path(path)
@@ -554,6 +579,16 @@ def _config_file_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:
                 )
             )
     return out
+
+
+def _config_file_candidates(facts: Facts, index: _ConfigIndex) -> list[str]:
+    """The kept paths that can be a configuration file (by name, path or glob), sorted: looked
+    up by name, extension and folder rather than testing every path."""
+    paths = facts.index
+    found = set(paths.named_like(index.name_globs))
+    found.update(p for p in index.literal_paths if p in paths.kept_set)
+    found.update(paths.like(index.path_globs))
+    return sorted(found)
 
 
 def _config_key_uses(facts: Facts, catalogue_: Catalogue) -> list[ToolUse]:

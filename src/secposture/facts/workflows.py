@@ -149,9 +149,9 @@ def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
     # All tracked paths, not facts.paths: an action folder named `build/` is still the
     # repository's own action; installed dependencies and the policy's excludes are skipped.
     excluded = facts.policy.exclude
-    for path in sorted(facts.all_paths):
-        folder, _, name = path.rpartition("/")
-        if name not in ACTION_FILES or "node_modules/" in path:
+    for path in facts.index.named(*ACTION_FILES):
+        folder = path.rpartition("/")[0]
+        if "node_modules/" in path:
             continue
         if any(fnmatchcase(path, g) for g in excluded):
             continue

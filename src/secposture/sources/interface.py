@@ -38,7 +38,9 @@ def decode_text(data: bytes) -> str:
 class Observation:
     """One on/off setting as an API showed it, or that the token could not see it."""
 
-    api_field: str  # where it was read, for the evidence: "security_and_analysis.secret_scanning.status"
+    api_field: (
+        str  # where it was read, for the evidence: "security_and_analysis.secret_scanning.status"
+    )
     enabled: bool | None  # None: not visible to this token
     needs: str = ""  # when not visible: the permission or access that would show it
 

@@ -13,9 +13,11 @@ import shutil
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 
 from secposture.errors import SecpostureError
@@ -52,8 +54,15 @@ def _git_env() -> dict[str, str]:
     return env
 
 
+@lru_cache(maxsize=8)
+def _which_git(search_path: str | None) -> str | None:
+    return shutil.which("git", path=search_path)
+
+
 def _git_start(root: Path, *args: str) -> subprocess.Popen[bytes]:
-    git = shutil.which("git")
+    # Looked up once per PATH: searching PATH costs a stat per folder, and an estate scan runs
+    # git for every repository.
+    git = _which_git(os.environ.get("PATH"))
     if git is None:
         raise FileNotFoundError("git")
     return subprocess.Popen(
@@ -68,15 +77,58 @@ def _git_start(root: Path, *args: str) -> subprocess.Popen[bytes]:
 _GIT_TIMEOUT = 120.0
 
 
+class Watchdog:
+    """Kills the processes it watches once they outlive their time limit.
+
+    `communicate(timeout=...)` waits for the exit by polling with sleeps (a millisecond per call),
+    and a `threading.Timer` per call costs a thread start (0.2 ms per repository in an estate
+    scan). One thread serves every call instead: it checks the deadlines every `tick` seconds
+    and ends when nothing is left to watch; the next call starts it again.
+    """
+
+    def __init__(self, timeout: float, tick: float = 1.0) -> None:
+        self.timeout = timeout
+        self.tick = tick
+        self._lock = threading.Lock()
+        self._deadlines: dict[subprocess.Popen[bytes], float] = {}
+        self._running = False
+
+    def watch(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._deadlines[proc] = time.monotonic() + self.timeout
+            if not self._running:
+                self._running = True
+                threading.Thread(
+                    target=self._run, name="secposture-git-watchdog", daemon=True
+                ).start()
+
+    def release(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._deadlines.pop(proc, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.tick)
+            with self._lock:
+                now = time.monotonic()
+                for proc, deadline in list(self._deadlines.items()):
+                    if deadline <= now:
+                        del self._deadlines[proc]
+                        proc.kill()
+                if not self._deadlines:
+                    self._running = False
+                    return
+
+
+_WATCHDOG = Watchdog(_GIT_TIMEOUT)
+
+
 def _git_finish(proc: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[bytes]:
-    # `communicate(timeout=...)` waits for the exit by polling with sleeps, a millisecond per
-    # call; a timer that kills a hung git keeps the bound without the polling.
-    watchdog = threading.Timer(_GIT_TIMEOUT, proc.kill)
-    watchdog.start()
+    _WATCHDOG.watch(proc)
     try:
         out, err = proc.communicate()
     finally:
-        watchdog.cancel()
+        _WATCHDOG.release(proc)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
@@ -86,17 +138,26 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 _SHA = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
 _SMALL = 4096
+_POSIX = os.sep == "/" and os.altsep is None
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 
 
-def _small_file(path: Path) -> bytes | None:
+def _small_file(path: str) -> bytes | None:
     """A short regular file's bytes, never through a link; None where that is not what it is."""
+    # os calls rather than pathlib's: this runs twice per repository of an estate scan.
+    if not _O_NOFOLLOW and os.path.islink(path):
+        return None
     try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        with path.open("rb") as fh:
-            return fh.read(_SMALL)
+        fd = os.open(path, _OPEN_FLAGS | _O_NOFOLLOW)  # a link fails to open
     except OSError:
         return None
+    try:
+        return os.read(fd, _SMALL) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _head_from_git_dir(root: Path) -> str | None:
@@ -105,10 +166,14 @@ def _head_from_git_dir(root: Path) -> str | None:
     Reading two small files saves a process per repository; anything unusual (a worktree's
     `.git` file, the reftable backend, a ref in neither place) is left to `git rev-parse`.
     """
-    git_dir = root / ".git"
-    if git_dir.is_symlink() or not git_dir.is_dir() or (git_dir / "reftable").exists():
+    git_dir = os.path.join(root, ".git")
+    try:
+        is_dir = stat.S_ISDIR(os.lstat(git_dir).st_mode)  # not through a link
+    except OSError:
         return None
-    head = _small_file(git_dir / "HEAD")
+    if not is_dir or os.path.exists(os.path.join(git_dir, "reftable")):
+        return None
+    head = _small_file(os.path.join(git_dir, "HEAD"))
     if head is None:
         return None
     head = head.strip()
@@ -119,9 +184,14 @@ def _head_from_git_dir(root: Path) -> str | None:
     ref = head[5:]
     if b".." in ref or b"\0" in ref:
         return None
-    loose = _small_file(git_dir / ref.decode("utf-8", "replace"))
+    loose = _small_file(os.path.join(git_dir, ref.decode("utf-8", "replace")))
     if loose is not None and _SHA.fullmatch(loose.strip()):
         return loose.strip().decode()
+    return _packed_ref(Path(git_dir), ref)
+
+
+def _packed_ref(git_dir: Path, ref: bytes) -> str | None:
+    """The ref's commit in `packed-refs` (refs git has packed), or None."""
     packed = git_dir / "packed-refs"
     try:
         if packed.is_symlink() or not packed.is_file() or packed.stat().st_size > 8 * 1024 * 1024:
@@ -133,10 +203,6 @@ def _head_from_git_dir(root: Path) -> str | None:
     except OSError:
         return None
     return None
-
-
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-_O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _inside(real: str, root: str) -> bool:
@@ -162,21 +228,35 @@ class LocalSnapshot(Snapshot):
         target: Target,
         max_file_bytes: int,
         has_history: bool,
+        real_root: str | None = None,
     ) -> None:
         self.root = root
         self.paths = tuple(sorted(paths))
         self.target = target
         self.max_file_bytes = max_file_bytes
         self._has_history = has_history
-        self._real_root = os.path.realpath(root)
+        self._real_root = os.path.realpath(root) if real_root is None else real_root
+        self._root_prefix = os.path.join(root, "")  # the root and a separator
         self._folder_inside: dict[str, bool] = {}
+        self._texts: dict[str, str] = {}
+        # Repository folders known to be real folders all the way down from the root (or
+        # missing): no link on the way can lead out of the root.
+        self._plain_folders: set[str] = {""}
 
     def read_text(self, path: str) -> str:
-        return decode_text(self._read_bytes(path))
+        # Kept: the policy loader and the facts both read pyproject.toml.
+        text = self._texts.get(path)
+        if text is None:
+            text = self._texts[path] = decode_text(self._read_bytes(path))
+        return text
 
     def _read_bytes(self, path: str) -> bytes:
-        full = os.path.join(self.root, path)
-        self._refuse_outside_folder(full)
+        # os.path.join, without its generality: a scan reads dozens of files per repository.
+        relative = not path.startswith("/") if _POSIX else not os.path.isabs(path)
+        full = self._root_prefix + path if relative else path
+        plain = relative and path.rpartition("/")[0] in self._plain_folders  # the usual case
+        if not plain and not self._plain_folder(path):
+            self._refuse_outside_folder(full)
         fd = None
         if _O_NOFOLLOW:
             # The common case, a plain file, in one call: a link fails to open (ELOOP) and takes
@@ -221,20 +301,52 @@ class LocalSnapshot(Snapshot):
     def _read_fd(self, fd: int, size: int) -> bytes:
         """Up to max_file_bytes + 1 bytes: the size fstat gave, then more only if it grew."""
         limit = self.max_file_bytes + 1
-        chunks: list[bytes] = []
-        total = 0
         want = min(size + 1, limit)
         try:
+            first = os.read(fd, want)
+            # The usual end: the size fstat gave, then nothing more (one test, not the loop).
+            if not first or len(first) >= limit:
+                return first
+            want = min(max(want, 65536), limit - len(first))
+            chunk = os.read(fd, want)
+            if not chunk:
+                return first
+            chunks = [first, chunk]
+            total = len(first) + len(chunk)
             while total < limit:
+                want = min(max(want, 65536), limit - total)
                 chunk = os.read(fd, want)
                 if not chunk:
                     break
                 chunks.append(chunk)
                 total += len(chunk)
-                want = min(max(want, 65536), limit - total)
         except OSError as exc:
             raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
+
+    def _plain_folder(self, path: str) -> bool:
+        """Whether the folders on the way to a repository path are plain folders (no links):
+        one lstat per folder, where resolving the whole path costs one per component of the
+        root's own path too. Anything else is left to _refuse_outside_folder."""
+        folder = path.rpartition("/")[0]
+        if folder in self._plain_folders:
+            return True
+        if not _POSIX or path.startswith("/"):
+            return False
+        parts = folder.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            return False
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i])
+            if prefix in self._plain_folders:
+                continue
+            try:
+                if stat.S_ISLNK(os.lstat(self._root_prefix + prefix).st_mode):
+                    return False
+            except OSError:
+                pass  # missing (or unreadable): no link to follow; opening the file will say
+            self._plain_folders.add(prefix)
+        return True
 
     def _refuse_outside_folder(self, full: str) -> None:
         """Refuse a path whose folder's real location is outside the root (a folder on the way
@@ -297,7 +409,8 @@ class LocalSource(Source):
         if not os.access(root, os.R_OK | os.X_OK):
             raise SecpostureError(f"{root}: permission denied")
         listed = self._git_paths()
-        name = root.resolve().name or str(root)
+        real_root = os.path.realpath(root)
+        name = os.path.basename(real_root) or str(root)
         if listed is None:
             paths = self._walk()
             target = Target(name=name, source="folder", path=str(root))
@@ -309,21 +422,24 @@ class LocalSource(Source):
         # Every tracked path is kept: the facts stage drops vendored folders and policy excludes
         # where they matter (languages, ecosystems), while a `.github/actions/build/` action or
         # a policy file must still be found.
-        return LocalSnapshot(root, paths, target, self.max_file_bytes, has_history)
+        return LocalSnapshot(root, paths, target, self.max_file_bytes, has_history, real_root)
 
     def _git_paths(self) -> tuple[list[str], str | None] | None:
         """Tracked paths and HEAD's commit, or None when this is not a git work tree."""
-        commit = _head_from_git_dir(self.root)
         try:
             listing = _git_start(self.root, "ls-files", "-z", "--cached", ".")
-            # Only when .git cannot answer: a scan of a small repository is mostly processes.
-            head_proc = (
-                _git_start(self.root, "rev-parse", "-q", "--verify", "HEAD")
-                if commit is None
-                else None
-            )
         except OSError:
             return None  # no git on this machine: walk the folder instead
+        # HEAD is read from .git while git lists the files; a process asks only when .git
+        # cannot answer (a scan of a small repository is mostly processes).
+        commit = _head_from_git_dir(self.root)
+        head_proc = None
+        if commit is None:
+            try:
+                head_proc = _git_start(self.root, "rev-parse", "-q", "--verify", "HEAD")
+            except OSError:
+                _git_finish(listing)
+                return None
         proc = _git_finish(listing)
         if head_proc is not None:
             head = _git_finish(head_proc)
@@ -332,13 +448,11 @@ class LocalSource(Source):
             return None  # not a git work tree
         if not proc.stdout.strip(b"\0") and self._below_top_level():
             return None  # an untracked folder inside some other repository: walk it
-        paths = []
-        for raw in proc.stdout.split(b"\0"):
-            if not raw:
-                continue
-            # git gives bytes; a name that is not UTF-8 is kept, escaped, rather than dropped.
-            paths.append(raw.decode("utf-8", "surrogateescape"))
-        return paths, commit
+        # git gives bytes; a name that is not UTF-8 is kept, escaped, rather than dropped.
+        # Decoded at once (a NUL is never part of a UTF-8 sequence, so each name decodes
+        # as it would alone), then split.
+        names = proc.stdout.decode("utf-8", "surrogateescape")
+        return [path for path in names.split("\0") if path], commit
 
     def _below_top_level(self) -> bool:
         proc = _git(self.root, "rev-parse", "--show-prefix")

@@ -48,10 +48,11 @@ def _build_patterns() -> tuple[re.Pattern[str], ...]:
 def builds(facts: Facts) -> list[Build]:
     """Evidence that container images are built: Dockerfiles, and image builds in CI."""
     spec = _config()
-    is_build_file = glob_matcher(tuple(spec["build_files"]))
+    build_files = tuple(spec["build_files"])
+    is_build_file = glob_matcher(build_files)
     found = [
         Build(f"{p} is a container build file", Location(p, 1))
-        for p in facts.paths
+        for p in facts.index.named_like(build_files)
         if is_build_file(p.rpartition("/")[2])
     ]
     ci = facts.get(ci_facts.collect)

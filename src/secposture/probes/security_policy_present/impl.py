@@ -7,10 +7,14 @@ from secposture.probes.interface import finding
 PROBE = "security-policy-present"
 # GitHub shows the first of these it finds; names are matched case-insensitively, as GitHub does.
 PLACES = ("security.md", ".github/security.md", "docs/security.md", "security.rst", "security.txt")
+_FOLDERS = frozenset(p.rpartition("/")[0] for p in PLACES)
 
 
 def run(facts: Facts) -> list[Finding]:
-    by_lower = {p.lower(): p for p in facts.all_paths if p.lower() in PLACES}
+    by_lower: dict[str, str] = {}
+    for tracked in facts.index.in_folders(lambda folder: folder.lower() in _FOLDERS):
+        if tracked.lower() in PLACES:
+            by_lower.setdefault(tracked.lower(), tracked)  # of names differing in case, the first
     for place in PLACES:
         path = by_lower.get(place)
         if path is None:

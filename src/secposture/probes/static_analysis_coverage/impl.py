@@ -25,13 +25,14 @@ def run(facts: Facts) -> list[Finding]:
                 "no language that the tool catalogue covers is present",
             )
         ]
-    by_stage = tools.uses_by_stage(facts)
+    analysers = {
+        stage: [u for u in uses if u.has_purpose(PURPOSE)]
+        for stage, uses in tools.uses_by_stage(facts).items()
+    }
     out: list[Finding] = []
     for language in present.values():
         for stage in STAGES:
-            found = [
-                u for u in by_stage[stage] if u.has_purpose(PURPOSE) and u.covers(language.name)
-            ]
+            found = [u for u in analysers[stage] if u.covers(language.name)]
             out.append(_finding(facts, language, stage, found))
     return out
 
@@ -93,11 +94,27 @@ def _missing(facts: Facts, stage: str) -> tuple[str, Location | None]:
     )
 
 
+# Suggestions for the last tool set seen, by (language, stage): an estate scan shares one policy's
+# tools (the same object: found by identity, as hashing 80 tools costs more than the pass over
+# the catalogue that each suggestion is).
+_suggestions: tuple[tuple[Tool, ...], dict[tuple[str, str], str]] | None = None
+
+
 def _suggest(facts: Facts, language: str, stage: str) -> str:
+    global _suggestions
+    tools = facts.policy.tools
+    if _suggestions is None or _suggestions[0] is not tools:
+        _suggestions = (tools, {})
+    memo = _suggestions[1]
+    key = (language, stage)
+    if key not in memo:
+        memo[key] = _suggestion(tools, language, stage)
+    return memo[key]
+
+
+def _suggestion(tools: tuple[Tool, ...], language: str, stage: str) -> str:
     candidates = [
-        t
-        for t in facts.policy.tools
-        if PURPOSE in t.purposes and language in t.languages and _usable(t, stage)
+        t for t in tools if PURPOSE in t.purposes and language in t.languages and _usable(t, stage)
     ]
     if not candidates:
         return ""
