@@ -385,23 +385,22 @@ def test_cli_authenticates_as_a_github_app(
     gh = FakeGitHub(orgs=[FakeOrg("acme", [repo])], tokens={}, apps={4242: public.decode()})
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.delenv("GH_TOKEN", raising=False)
-    with gh.serve() as base_url:
-        with pytest.raises(SystemExit) as exit_info:
-            main(
-                [
-                    "scan",
-                    "--org",
-                    "acme",
-                    "--github-url",
-                    base_url,
-                    "--app-id",
-                    "4242",
-                    "--app-key",
-                    str(key_file),
-                    "--format",
-                    "json",
-                ]
-            )
+    with gh.serve() as base_url, pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "scan",
+                "--org",
+                "acme",
+                "--github-url",
+                base_url,
+                "--app-id",
+                "4242",
+                "--app-key",
+                str(key_file),
+                "--format",
+                "json",
+            ]
+        )
     assert exit_info.value.code in (0, 1)
     out = capsys.readouterr()
     assert json.loads(out.out)["repositories"][0]["name"] == "acme/app"

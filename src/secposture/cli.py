@@ -84,6 +84,7 @@ LAZY_COMMANDS = {
         "secposture.register_cli",
     ),
     "refine": "secposture.refine_cli",
+    "fix": "secposture.fix_cli",
 }
 
 
@@ -521,8 +522,6 @@ def _usage_line(exc: click.ClickException) -> str:
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         return f"{message} (see '{exc.ctx.command_path} --help')"
     return message
-
-
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,13 +12,21 @@ as strict as the real one.
 - REST requests are routed by GitHub's OpenAPI description; unknown operations (404), bad query
   parameters (422) and missing `X-GitHub-Api-Version`/`Accept` headers (400) are refused, and
   every response body is validated against the operation's schema (a failure answers 500).
+- Writes (the fix command's): security settings (PUT vulnerability-alerts and
+  automated-security-fixes, PATCH security_and_analysis, POST rulesets; admin only), the Git Data
+  API (blobs, trees, commits, refs) and pull requests (push access). Request bodies and answers
+  are validated against GitHub's full OpenAPI description. The default branch never moves:
+  other branches live in `repo.branches`, created objects in `repo.git_objects`, pull requests
+  in `repo.pulls`; `gh.writes()` lists the writing requests.
 - Everything that did not validate is listed in `gh.unvalidated`; every request is in `gh.log`.
 """
 
 from .model import (
     BranchRule,
     BypassActor,
+    FakeCommit,
     FakeOrg,
+    FakePull,
     FakeRepo,
     PullRequestRule,
     Ruleset,
@@ -29,8 +37,10 @@ from .server import FakeGitHub, RequestRecord
 __all__ = [
     "BranchRule",
     "BypassActor",
+    "FakeCommit",
     "FakeGitHub",
     "FakeOrg",
+    "FakePull",
     "FakeRepo",
     "PullRequestRule",
     "RequestRecord",

@@ -37,6 +37,7 @@ from .rest_api import (
     check_request_body,
     error,
 )
+from .rest_write_api import WRITE_HANDLERS
 
 if TYPE_CHECKING:
     from .server import FakeGitHub
@@ -66,7 +67,9 @@ def _etag(content: bytes) -> str:
 class Handler:
     def __init__(self, gh: FakeGitHub) -> None:
         self.gh = gh
-        self.state = RestState(gh.orgs, gh.auth, gh.limits, gh.listing_omits_security)
+        self.state = RestState(
+            gh.orgs, gh.auth, gh.limits, gh.listing_omits_security, report=gh.problem
+        )
 
     async def __call__(self, request: Request) -> Response:
         if self.gh.latency_s > 0:
@@ -224,7 +227,7 @@ class Handler:
         """Run the operation's handler and check its answer against GitHub's description."""
         gh = self.gh
         op = rest_request.op
-        handler = HANDLERS.get(op.key)
+        handler = HANDLERS.get(op.key) or WRITE_HANDLERS.get(op.key)
         if handler is None:
             gh.problem(f"{op.key}: described by GitHub but not implemented by the fake")
             return error(501, f"The fake GitHub server does not implement {op.key}")

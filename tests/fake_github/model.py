@@ -170,6 +170,13 @@ class FakeRepo:
     branch_rules: list[BranchRule] = field(default_factory=list)
     rulesets: list[Ruleset] = field(default_factory=list)
     id: int = 0
+    # Secret scanning can be turned on (public repositories, or GitHub Advanced Security).
+    secret_scanning_available: bool = True
+    # Written through the API (the fix command): branches other than the default one
+    # (name -> commit oid), the Git objects created, and pull requests.
+    branches: dict[str, str] = field(default_factory=dict)
+    git_objects: dict[str, GitBlob | GitTree | FakeCommit] = field(default_factory=dict)
+    pulls: list[FakePull] = field(default_factory=list)
     _git_cache: tuple[object, GitSnapshot | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -263,6 +270,24 @@ class FakeOrg:
         return None
 
 
+@dataclass
+class FakePull:
+    """A pull request from a branch of the same repository."""
+
+    number: int
+    title: str
+    body: str | None
+    head: str  # branch name
+    base: str
+    user: str  # login of the caller who opened it
+    user_id: int
+    created_at: datetime
+    updated_at: datetime
+    state: str = "open"
+    draft: bool = False
+    maintainer_can_modify: bool = True
+
+
 # --- Git objects ----------------------------------------------------------------------------
 
 FILE_MODE = 0o100644
@@ -295,6 +320,64 @@ class GitTree:
 
 
 GitObject = GitBlob | GitTree
+
+
+@dataclass(frozen=True)
+class FakeCommit:
+    """A commit written through the Git Data API (the default branch's head is built from
+    `files` instead, see GitSnapshot)."""
+
+    oid: str
+    tree: GitTree
+    parents: tuple[str, ...]
+    message: str
+    author_name: str
+    author_email: str
+    when: datetime
+
+
+def commit_oid(
+    tree_oid: str, parents: tuple[str, ...], name: str, email: str, when: datetime, message: str
+) -> str:
+    """The commit's id, hashed from the text Git would store."""
+    stamp = f"{name} <{email}> {int(when.timestamp())} +0000"
+    lines = [f"tree {tree_oid}", *(f"parent {p}" for p in parents)]
+    body = "\n".join([*lines, f"author {stamp}", f"committer {stamp}", "", message]).encode()
+    return _git_hash("commit", body).hex()
+
+
+def blob_of(data: bytes, mode: int = 0o100644) -> GitBlob:
+    return GitBlob(_blob_oid(data), data, mode)
+
+
+def tree_of(blobs: dict[str, GitBlob]) -> tuple[GitTree, dict[str, GitObject]]:
+    """The tree (and every object in it, by path) holding `blobs` at their paths."""
+    nested: dict[str, object] = {}
+    for path, blob in blobs.items():
+        parts = [p for p in path.split("/") if p]
+        node = nested
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ValueError(f"{path} is below a file")
+            node = child
+        if isinstance(node.get(parts[-1]), dict):
+            raise ValueError(f"{path} is a folder")
+        node[parts[-1]] = blob
+    objects: dict[str, GitObject] = {}
+    root = _build_tree(nested, "", objects, executable=None)
+    return root, objects
+
+
+def blobs_of(tree: GitTree, prefix: str = "") -> dict[str, GitBlob]:
+    """Every file below `tree`, by path."""
+    out: dict[str, GitBlob] = {}
+    for name, obj in tree.entries:
+        if isinstance(obj, GitTree):
+            out.update(blobs_of(obj, f"{prefix}{name}/"))
+        else:
+            out[f"{prefix}{name}"] = obj
+    return out
 
 
 @lru_cache(maxsize=65_536)
@@ -360,6 +443,8 @@ def _build_tree(
         if isinstance(value, dict):
             obj = _build_tree(value, path + "/", objects, executable)
             mode = TREE_MODE
+        elif isinstance(value, GitBlob):
+            obj, mode = value, value.mode
         else:
             assert isinstance(value, bytes)
             mode = EXEC_MODE if callable(executable) and executable(path) else FILE_MODE

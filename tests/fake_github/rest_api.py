@@ -17,6 +17,7 @@ from jsonschema.protocols import Validator
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from .auth import Authenticator, Principal
+from .git_data import find_tree, resolve_commitish
 from .limits import RateLimits
 from .model import FakeOrg, FakeRepo, branch_rule_for, iso
 from .rest_json import (
@@ -33,6 +34,7 @@ from .rest_json import (
     short_branch_json,
     tree_json,
 )
+from .rest_writes import WRITE_OPERATIONS
 from .schemas import rest_full, rest_subset
 
 API_VERSION = "2022-11-28"
@@ -114,6 +116,12 @@ class RestDescription:
                     self.operations.append(Operation(method.upper(), template, "subset", regex))
         for method, template in FULL_ONLY:
             regex = _template_regex(template, frozenset())
+            self.operations.append(Operation(method, template, "full", regex))
+        # The writes (and their reads) are validated against the full description, loaded
+        # when first used; their multi-segment parameters are declared beside them (a test
+        # checks them against the description).
+        for method, template, multi in WRITE_OPERATIONS:
+            regex = _template_regex(template, multi)
             self.operations.append(Operation(method, template, "full", regex))
         self._validators: dict[tuple[str, str], Validator] = {}
         self._lock = threading.Lock()
@@ -235,6 +243,8 @@ class RestState:
     # Older Enterprise Server versions list repositories without security_and_analysis even for
     # admins; the per-repository endpoints still answer.
     listing_omits_security: bool = False
+    # Where a handler records a request the fake cannot model (FakeGitHub.problem).
+    report: Callable[[str], None] | None = None
 
 
 def error(status: int, message: str, doc: str = DOCS) -> RestResponse:
@@ -446,7 +456,12 @@ def get_tree(state: RestState, request: RestRequest) -> RestResponse:
     snapshot = repo.git()
     if snapshot is None:
         return error(409, "Git Repository is empty.")
-    tree = resolve_tree(repo, snapshot, request.params["tree_sha"])
+    wanted = request.params["tree_sha"]
+    tree = resolve_tree(repo, snapshot, wanted)
+    if tree is None:
+        # A tree or commit written through the Git Data API, or another branch.
+        commit = resolve_commitish(repo, wanted)
+        tree = commit.tree if commit is not None else find_tree(repo, wanted)
     if tree is None:
         return error(404, "Not Found")
     recursive = "recursive" in request.query

@@ -81,6 +81,11 @@ class FakeGitHub:
             f"requests={len(self.log)}, unvalidated={len(self.unvalidated)})"
         )
 
+    def writes(self) -> list[RequestRecord]:
+        """The REST requests that may change something (every method but GET and HEAD)."""
+        with self._lock:
+            return [r for r in self.log if r.kind == "rest" and r.method not in ("GET", "HEAD")]
+
     def reset_log(self) -> None:
         """Clear the log and counters (and re-arm the secondary limit); `unvalidated` stays."""
         with self._lock:
