@@ -19,11 +19,11 @@ from secposture import __version__
 from secposture.errors import SecpostureError
 
 if TYPE_CHECKING:
-    from secposture.cli_github import GitHubOptions
     from secposture.model import Level, ScanReport
     from secposture.policy import Policy
     from secposture.register.database import Database
     from secposture.scan import RecordsLookup
+    from secposture.sources.github.options import GitHubOptions
     from secposture.sources.interface import Settings
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
@@ -356,7 +356,7 @@ def _github_options(
     installation_id: str | None,
     concurrency: int,
 ) -> GitHubOptions:
-    from secposture.cli_github import GitHubOptions, api_url_from
+    from secposture.sources.github.options import GitHubOptions, api_url_from
 
     return GitHubOptions(api_url_from(github_url), app_id, app_key, installation_id, concurrency)
 
@@ -372,6 +372,10 @@ def _base_policy(policy_file: Path | None, deep: bool, max_file_size: int | None
 
 
 def _open_register(db: str | None, record: bool) -> Database | None:
+    from secposture.register.location import register_configured
+
+    if not record and not register_configured(db):
+        return None  # no register: the database code is not even imported
     from secposture.scan_register import open_register
 
     return open_register(db, record=record)
@@ -414,8 +418,8 @@ def _scan_one(
 ) -> tuple[ScanReport, Policy, str]:
     """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub; and
     the repository's name for the register."""
-    from secposture.cli_github import have_credentials
     from secposture.scan import scan_path
+    from secposture.sources.github.options import have_credentials
     from secposture.sources.github.remote import looks_like_repository_name
 
     if not path.exists() and looks_like_repository_name(str(path)):

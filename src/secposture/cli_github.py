@@ -5,11 +5,9 @@ Kept apart from cli.py so that a scan of a checkout without a token imports none
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,39 +16,13 @@ from secposture.model import EstateReport, ScanReport
 from secposture.policy import Policy
 from secposture.sources.github.auth import InstallationTarget, credentials_from_env
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
+from secposture.sources.github.options import GitHubOptions
 from secposture.sources.github.remote import checkout_remote, web_host
 from secposture.sources.github.transport import GitHubClient
 from secposture.sources.interface import Settings
 
 if TYPE_CHECKING:
     from secposture.scan import RecordsLookup
-
-DEFAULT_API_URL = "https://api.github.com"
-
-
-@dataclass(frozen=True)
-class GitHubOptions:
-    api_url: str
-    app_id: str | None
-    app_key: Path | None
-    installation_id: str | None
-    concurrency: int
-
-
-def api_url_from(option: str | None) -> str:
-    """--github-url, else GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server)."""
-    return (option or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
-
-
-def have_credentials(options: GitHubOptions) -> bool:
-    """Whether a token or an App is configured: a checkout's scan then asks GitHub for settings."""
-    env = os.environ
-    return bool(
-        options.app_id
-        or env.get("SECPOSTURE_APP_ID")
-        or env.get("GITHUB_TOKEN", "").strip()
-        or env.get("GH_TOKEN", "").strip()
-    )
 
 
 @contextmanager

@@ -212,8 +212,8 @@ class SettingResult:
 def _settings_target(root: Path) -> tuple[str, str]:
     """The GitHub repository (owner, name) a checkout came from, for --apply-settings; an
     input error when there is no token or no GitHub remote."""
-    from secposture.cli_github import have_credentials
     from secposture.errors import SecpostureError
+    from secposture.sources.github.options import have_credentials
     from secposture.sources.github.remote import checkout_remote, web_host
 
     options = _github_options()
@@ -247,7 +247,7 @@ def _settings(target: tuple[str, str], dry_run: bool) -> list[SettingResult]:
 
 
 def _github_options() -> Any:
-    from secposture.cli_github import GitHubOptions, api_url_from
+    from secposture.sources.github.options import GitHubOptions, api_url_from
 
     return GitHubOptions(api_url_from(None), None, None, None, 4)
 
@@ -261,9 +261,10 @@ def _fix_org(org: str, args: FixArgs, *, pr: bool) -> None:
         from secposture.fix.estate import fix_org, render_fixes
     except ImportError:
         raise SecpostureError("--org is not available in this build") from None
-    from secposture.cli_github import ProgressBar, client_for, have_credentials
+    from secposture.cli_github import ProgressBar, client_for
     from secposture.policy import default_policy
     from secposture.sources.github.fetch import RepoFilter
+    from secposture.sources.github.options import have_credentials
 
     if args.dry_run and pr:
         raise SecpostureError(

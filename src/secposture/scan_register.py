@@ -8,20 +8,19 @@ scan without a register does not load SQLAlchemy.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from secposture.model import ScanReport
-from secposture.register.database import ENV_URL, Database, Tx, default_path
+from secposture.register.database import Database, Tx
+from secposture.register.location import register_configured
 from secposture.register.scan_context import RepositoryRecords, repository_records
 from secposture.register.scans import record_scan
 
 
 def open_register(db: str | None, *, record: bool) -> Database | None:
     """The register to read (and write, with `record`), or None when there is none to read."""
-    named = db or os.environ.get(ENV_URL)
-    if not named and not record and not default_path().exists():
+    if not record and not register_configured(db):
         return None
     return Database.open(db)
 

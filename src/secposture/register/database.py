@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from secposture.register.errors import Conflict, DatabaseError, RegisterError
+from secposture.register.location import ENV_URL, default_path
 
-ENV_URL = "SECPOSTURE_DATABASE_URL"
 ENV_TIMEZONE = "SECPOSTURE_TIMEZONE"
 DEFAULT_TIMEZONE = "Europe/London"
 # The newest migration in migrations/versions (a test checks they agree): a register already at
@@ -69,13 +69,6 @@ class Tx:
         from secposture.register.due import local_today
 
         return local_today(self.timezone, now=self.now)
-
-
-def default_path() -> Path:
-    """The embedded register: $XDG_DATA_HOME/secposture/register.db (XDG ignores relative paths)."""
-    base = os.environ.get("XDG_DATA_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
-    return root / "secposture" / "register.db"
 
 
 def safe_url(url: URL) -> str:
