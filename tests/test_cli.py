@@ -384,3 +384,29 @@ def test_lazy_commands_match_what_their_modules_add() -> None:
         importlib.import_module(module).add_commands(group)
         expected = {name for name, owner in LAZY_COMMANDS.items() if owner == module}
         assert set(group.commands) == expected, module
+
+
+def test_a_plain_scan_loads_neither_the_database_nor_the_github_client(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    """Start-up is part of the pre-commit budget: no register and no token, no SQLAlchemy or
+    httpx imported (they cost more than the scan itself)."""
+    import os
+    import subprocess
+    import sys
+
+    root = make_repo(None, {"README.md": "# app\n"})
+    code = (
+        "import sys\n"
+        "from secposture.cli import main\n"
+        "try:\n"
+        f"    main(['scan', {str(root)!r}, '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('sqlalchemy', 'httpx', 'jwt', 'alembic') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN")}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert "HEAVY []" in proc.stderr, proc.stderr[-500:]
