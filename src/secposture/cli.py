@@ -85,6 +85,7 @@ LAZY_COMMANDS = {
     ),
     "refine": "secposture.refine_cli",
     "fix": "secposture.fix_cli",
+    **dict.fromkeys(("serve", "user"), "secposture.web.cli"),
 }
 
 

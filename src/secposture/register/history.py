@@ -21,6 +21,7 @@ ENTITIES = (
     "risk",
     "waiver",
     "scan",
+    "user",
 )
 
 

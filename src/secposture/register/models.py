@@ -523,3 +523,8 @@ class History(Base):
             "before": self.before,
             "after": self.after,
         }
+
+
+# The dashboard's account tables live in the register database too (migration 0002): their models
+# join this metadata so the schema the migrations build is exactly the models'.
+from secposture.register import web_accounts as _web_accounts  # noqa: E402, F401

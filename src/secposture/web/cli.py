@@ -1,0 +1,276 @@
+"""`secposture serve` and `secposture user add|list|disable|enable`.
+
+Imports only click and the standard library: the dashboard's dependencies load when a command
+runs. cli.py adds these with `add_commands(group)`.
+
+`serve` listens on 127.0.0.1:8000 by default. It speaks plain HTTP: for anyone but this machine
+put a TLS-terminating proxy in front and pass --allow-remote (it refuses a non-loopback address
+without it). Session cookies are Secure (sent only over https) unless --insecure-cookies, which
+is for http://localhost development and refused with a non-loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from typing import Any
+
+import click
+
+DB_HELP = (
+    "The register: a database URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file "
+    "[default: $SECPOSTURE_DATABASE_URL, else the embedded register]."
+)
+SERVE_HELP = """Serve the dashboard: the estate, products, due dates and registers in a browser.
+
+\b
+Plain HTTP on 127.0.0.1 by default. To serve others, terminate TLS in front (a reverse proxy
+such as nginx or a cloud load balancer) and pass --allow-remote; cookies are Secure, so the
+dashboard must be reached over https. For http://localhost development use --insecure-cookies.
+
+\b
+Accounts: `secposture user add NAME --role admin` (local, argon2id), or OIDC from the
+environment: SECPOSTURE_OIDC_ISSUER, SECPOSTURE_OIDC_CLIENT_ID, SECPOSTURE_OIDC_CLIENT_SECRET,
+SECPOSTURE_OIDC_ALLOWED_DOMAINS (and optionally SECPOSTURE_OIDC_ROLES_CLAIM,
+SECPOSTURE_OIDC_ROLES, SECPOSTURE_OIDC_NAME). SECPOSTURE_SESSION_SECRET (32+ characters) keeps
+people signed in across restarts."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _fail(message: str) -> None:
+    from secposture.cli import InputError
+
+    raise InputError(message)
+
+
+def _errors_as_input(fn: Any) -> Any:
+    """SecpostureError -> one line and exit 2, as the other commands do."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from secposture.errors import SecpostureError
+
+        try:
+            return fn(*args, **kwargs)
+        except SecpostureError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+@click.command("serve", help=SERVE_HELP)
+@click.option("--db", metavar="URL", help=DB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Listen on a non-loopback address (TLS must be terminated in front).",
+)
+@click.option(
+    "--insecure-cookies",
+    is_flag=True,
+    help="Cookies without Secure, for plain-http localhost development only.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies trusted for X-Forwarded-For/-Proto (the client address the sign-in rate "
+    "limit counts, and https).",
+)
+@_errors_as_input
+def serve(
+    db: str | None,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    insecure_cookies: bool,
+    forwarded_allow_ips: str,
+) -> None:
+    loopback = is_loopback(host)
+    if not loopback and not allow_remote:
+        _fail(
+            f"refusing to listen on {host}: the dashboard speaks plain HTTP. Terminate TLS in "
+            "front of it (a reverse proxy) and pass --allow-remote, or use --host 127.0.0.1"
+        )
+    if insecure_cookies and not loopback:
+        _fail("--insecure-cookies is for plain-http localhost development only")
+    import uvicorn
+
+    from secposture.web.app import create_app
+    from secposture.web.settings import OidcSettings, WebSettings
+
+    settings = WebSettings(
+        database_url=db, secure_cookies=not insecure_cookies, oidc=OidcSettings.from_env()
+    )
+    app = create_app(settings)
+    scheme = "http" if insecure_cookies else "https (via your proxy)"
+    click.echo(f"secposture dashboard on http://{host}:{port} — open it over {scheme}", err=True)
+    _hint_accounts(app)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        log_level="info",
+        log_config=_log_config(),
+    )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the OIDC callback's code and state kept out of the access log."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_callback"] = {
+        "()": "secposture.web.security.RedactCallbackQuery"
+    }
+    config["handlers"]["access"]["filters"] = ["redact_callback"]
+    return config
+
+
+def _hint_accounts(app: Any) -> None:
+    from secposture.web.accounts import list_users
+
+    web = app.state.web
+    if web.oidc is None and not web.database.read(list_users):
+        click.echo(
+            "no accounts yet: add one with `secposture user add NAME --role admin`", err=True
+        )
+
+
+@click.group("user")
+def user() -> None:
+    """Dashboard accounts: add, list, disable and enable."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["viewer", "engineer", "architect", "security", "admin"]),
+    help="What the account may see and do.",
+)
+@click.option("--name", "display_name", default="", help="The person's name.")
+@click.option("--email", default=None, help="Their email address.")
+@click.option(
+    "--oidc",
+    is_flag=True,
+    help="No password: the account signs in through OIDC (USERNAME is its email).",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
+)
+@click.option("--db", metavar="URL", help=DB_HELP)
+@click.option("--actor", metavar="NAME", help="Who is adding the account, for the history.")
+@_errors_as_input
+def user_add(
+    username: str,
+    role: str,
+    display_name: str,
+    email: str | None,
+    oidc: bool,
+    password_stdin: bool,
+    db: str | None,
+    actor: str | None,
+) -> None:
+    """Add a dashboard account (argon2id password, asked for twice)."""
+    password = None
+    if not oidc:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from secposture.web.accounts import NewUser, add_user
+
+    new = NewUser(
+        username=username,
+        role=role,
+        display_name=display_name,
+        email=email or (username if oidc else None),
+        password=password,
+    )
+    name = _write(db, actor, lambda tx: add_user(tx, new).username)
+    click.echo(f"added {name} ({role})")
+
+
+@user.command("list")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json"]), default="terminal")
+@click.option("--db", metavar="URL", help=DB_HELP)
+@_errors_as_input
+def user_list(fmt: str, db: str | None) -> None:
+    """The accounts, their roles and status (never a password hash)."""
+    from secposture.register.database import Database
+    from secposture.web.accounts import list_users
+
+    with Database.open(db) as database:
+        rows = database.read(lambda tx: [u.to_dict() for u in list_users(tx)])
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
+        return
+    from secposture.register.render import table
+
+    columns = [
+        ("username", "User"),
+        ("display_name", "Name"),
+        ("role", "Role"),
+        ("auth", "Sign-in"),
+        ("status", "Status"),
+    ]
+    click.echo(table("Dashboard accounts", columns, rows), nl=False)
+
+
+@user.command("disable")
+@click.argument("username")
+@click.option("--db", metavar="URL", help=DB_HELP)
+@click.option("--actor", metavar="NAME", help="Who is disabling the account, for the history.")
+@_errors_as_input
+def user_disable(username: str, db: str | None, actor: str | None) -> None:
+    """Disable an account: it is signed out everywhere and cannot sign in."""
+    from secposture.web.accounts import set_status
+
+    _write(db, actor, lambda tx: set_status(tx, username, active=False))
+    click.echo(f"disabled {username}")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.option("--db", metavar="URL", help=DB_HELP)
+@click.option("--actor", metavar="NAME", help="Who is enabling the account, for the history.")
+@_errors_as_input
+def user_enable(username: str, db: str | None, actor: str | None) -> None:
+    """Let a disabled account sign in again."""
+    from secposture.web.accounts import set_status
+
+    _write(db, actor, lambda tx: set_status(tx, username, active=True))
+    click.echo(f"enabled {username}")
+
+
+def _write(db: str | None, actor: str | None, fn: Any) -> Any:
+    from secposture.register.database import Database
+    from secposture.register_cli import actor_name
+
+    with Database.open(db) as database:
+        return database.write(actor_name(actor), fn)
+
+
+def add_commands(group: click.Group) -> None:
+    group.add_command(serve)
+    group.add_command(user)

@@ -1,0 +1,1 @@
+"""The dashboard's routes, one module per area; each route names the capability it needs."""
