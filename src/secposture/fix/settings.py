@@ -23,7 +23,7 @@ from secposture.sources.interface import Observation, ReviewRequirement, Setting
 
 VULNERABILITY_ALERTS = "vulnerability-alerts"
 SECURITY_UPDATES = "dependabot-security-updates"
-SECRET_SCANNING = "secret-scanning"  # noqa: S105  (a setting's name, not a secret)
+SECRET_SCANNING = "secret-scanning"  # noqa: S105  # nosec B105 - a setting's name
 PUSH_PROTECTION = "secret-scanning-push-protection"
 REVIEW_REQUIRED = "review-required"
 SETTINGS = (

@@ -30,8 +30,8 @@ SECURITY_ACCESS = (
 
 _SECURITY_FIELDS = {
     "dependabot_security_updates": "dependabot_security_updates",
-    "secret_scanning": "secret_scanning",
-    "secret_scanning_push_protection": "secret_scanning_push_protection",
+    "secret_scanning": "secret_scanning",  # nosec B105 - setting names, not secrets
+    "secret_scanning_push_protection": "secret_scanning_push_protection",  # nosec B105
 }
 
 

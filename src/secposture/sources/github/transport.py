@@ -245,7 +245,7 @@ class GitHubClient:
         self._max_response_bytes = max_response_bytes
         self._clock = clock
         self._sleep = sleep
-        self._jitter = random.Random()  # noqa: S311  (spreading retries, not cryptography)
+        self._jitter = random.Random()  # noqa: S311  # nosec B311 - spreading retries
         self._headers = {
             "Accept": MEDIA_TYPE,
             "X-GitHub-Api-Version": API_VERSION,
