@@ -78,7 +78,6 @@ def test_nothing_to_do_exits_zero(make_repo: MakeRepo) -> None:
         (["--apply-settings"], "set GITHUB_TOKEN"),
         (["--org", "acme", "--dry-run", "--pr"], "contradict"),
         (["--org", "acme"], "set GITHUB_TOKEN"),
-        (["--org", "acme", "--only", "codeowners"], "not supported with --org"),
     ],
 )
 def test_input_errors_exit_2_with_one_line(

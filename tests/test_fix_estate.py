@@ -667,3 +667,34 @@ def test_the_generators_options_apply_to_every_repository() -> None:
         assert gh.log == []  # refused before anything was read
     opened = [f for f in only if f.action == "would-open"]
     assert opened and all([c.path for c in f.changes] == ["SECURITY.md"] for f in opened)
+
+
+def test_cli_org_is_a_dry_run_until_pr_and_passes_only_through(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`secposture fix --org` writes nothing; `--pr --only security-policy` opens a pull
+    request that adds SECURITY.md alone; the token never shows."""
+    from secposture.cli import main
+
+    repo = FakeRepo("acme", "app", files={"README.md": b"# app\n", "app.py": b"print(1)\n"})
+    gh = FakeGitHub(orgs=[FakeOrg("acme", [repo])], tokens=TOKENS)
+    monkeypatch.setenv("GITHUB_TOKEN", ADMIN)
+    with gh.serve() as base_url:
+        monkeypatch.setenv("GITHUB_API_URL", base_url)
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fix", "--org", "acme", "--format", "json"])
+        assert exit_info.value.code == 0
+        assert gh.writes() == []
+        dry = capsys.readouterr()
+        assert "would-open" in dry.out
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fix", "--org", "acme", "--pr", "--only", "security-policy", "--format", "json"])
+        assert exit_info.value.code == 0
+        opened = capsys.readouterr()
+    assert gh.unvalidated == []
+    pulls = [w for w in gh.writes() if w.path.endswith("/pulls")]
+    assert len(pulls) == 1
+    assert "opened" in opened.out and "SECURITY.md" in opened.out
+    assert ".pre-commit-config.yaml" not in opened.out
+    for text in (dry.out, dry.err, opened.out, opened.err):
+        assert ADMIN not in text

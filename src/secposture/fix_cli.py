@@ -270,17 +270,6 @@ def _fix_org(org: str, args: FixArgs, *, pr: bool) -> None:
         raise SecpostureError(
             "--dry-run and --pr contradict each other: without --pr nothing is written"
         )
-    given = [
-        name
-        for name, value in (
-            ("--only", args.only),
-            ("--force", args.force),
-            ("--codeowner", args.codeowner),
-        )
-        if value
-    ]
-    if given:
-        raise SecpostureError(f"{', '.join(given)}: not supported with --org yet")
     options = _github_options()
     if not have_credentials(options):
         raise SecpostureError(
@@ -296,6 +285,9 @@ def _fix_org(org: str, args: FixArgs, *, pr: bool) -> None:
             progress=progress,
             today=date.today(),
             concurrency=options.concurrency,
+            force=args.force,
+            only=args.only or None,
+            codeowner=args.codeowner,
         )
     _echo(render_fixes(fixes, "json" if args.fmt == "json" else "text", dry_run=not pr))
 
