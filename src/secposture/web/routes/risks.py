@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from secposture.register import csv_io
@@ -109,25 +109,17 @@ def risk_query(
     )
 
 
+# The list's filters as query parameters, read the same way by the page and its CSV export.
+RiskFilters = Annotated[RiskQuery, Depends(risk_query)]
+
+
 @router.get("/risks")
 def risks_page(
     request: Request,
     user: CanViewRisks,
+    wanted: RiskFilters,
     page_number: int = Query(1, alias="page"),
-    status: str = "current",
-    register: str = "",
-    product: str = "",
-    owner: str = "",
-    treatment: str = "",
-    min_score: str = "",
-    text: str = "",
-    review_due: str = "",
-    sort: str = "id",
-    desc: str = "",
 ) -> Response:
-    wanted = risk_query(
-        status, register, product, owner, treatment, min_score, text, review_due, sort, desc
-    )
     per_page = state(request).settings.risks_per_page
     number = max(1, min(page_number, 1_000_000))
 
@@ -186,23 +178,7 @@ def _row(risk: Any) -> dict[str, Any]:
 
 
 @router.get("/risks/export.csv")
-def risks_export(
-    request: Request,
-    user: CanViewRisks,
-    status: str = "current",
-    register: str = "",
-    product: str = "",
-    owner: str = "",
-    treatment: str = "",
-    min_score: str = "",
-    text: str = "",
-    review_due: str = "",
-    sort: str = "id",
-    desc: str = "",
-) -> Response:
-    wanted = risk_query(
-        status, register, product, owner, treatment, min_score, text, review_due, sort, desc
-    )
+def risks_export(request: Request, user: CanViewRisks, wanted: RiskFilters) -> Response:
 
     def read(tx: Tx) -> str:
         return csv_io.risks_to_csv(
