@@ -118,12 +118,17 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="secposture")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Check a repository against the team's security baseline.
+    """Check, fix and track a team's security baseline.
 
     \b
     Start with:   secposture scan            (this checkout)
     In CI:        secposture scan --format sarif --output secposture.sarif
-    Help:         secposture scan --help
+    An estate:    GITHUB_TOKEN=... secposture scan --org ORG
+    Fix:          secposture fix --dry-run   (then without --dry-run)
+    The register: secposture product add, threat-model record, ithc record, issue raise, risk list, due
+    Refinement:   secposture refine "ticket text"
+    Dashboard:    secposture user add NAME --role admin; secposture serve
+    Help:         secposture COMMAND --help
     Exit codes:   0 nothing failing at --fail-on level, 1 failing controls, 2 usage or input error.
     """
     if ctx.invoked_subcommand is None:
