@@ -284,3 +284,14 @@ def test_any_answer_shape_gives_settings_never_an_exception(graph: object, rest:
     if not isinstance(graph, dict):
         graph = {"defaultBranchRef": graph}
     settings_from(graph, rest if isinstance(rest, dict) else None)  # type: ignore[arg-type]
+
+
+def test_bypass_lists_longer_than_one_page_say_there_are_more() -> None:
+    bypass = {
+        "pageInfo": {"hasNextPage": True},
+        "nodes": [{"bypassMode": "ALWAYS", "actor": {"__typename": "Team", "slug": "ops"}}],
+    }
+    graph = graph_repo(rulesets={"nodes": [ruleset(["~DEFAULT_BRANCH"], bypassActors=bypass)]})
+    review = scan_with(graph, SECURITY_ON)["pr-review-required"]
+    assert review.status is Status.PASS
+    assert "bypass: team ops, and more" in review.findings[0].message

@@ -14,22 +14,24 @@ from collections.abc import Iterable, Sequence
 TREE_DEPTH = 6  # folders listed per tree request; deeper folders are listed in a later round
 PROTECTION_RULES = 10
 RULESETS = 10
-NESTED = 20  # rules per ruleset, bypass actors: GitHub has fewer than 20 rule types
+NESTED = 20  # bypass actors and allowances per rule: evidence only; more are reported as "and more"
+RULES = 50  # rules per ruleset: GitHub has fewer than 30 rule types, so one page holds them all
 
 _ACTOR = "actor { __typename ... on App { slug } ... on Team { slug } ... on User { login } }"
 _BYPASS_ACTOR = "actor { __typename ... on App { slug } ... on Team { slug } }"
 _PAGE = "pageInfo { hasNextPage endCursor }"
+_MORE = "pageInfo { hasNextPage }"
 
 PROTECTION_RULE_FIELDS = (
     "pattern requiresApprovingReviews requiredApprovingReviewCount dismissesStaleReviews "
     "requiresCodeOwnerReviews isAdminEnforced "
-    f"bypassPullRequestAllowances(first: {NESTED}) {{ nodes {{ {_ACTOR} }} }}"
+    f"bypassPullRequestAllowances(first: {NESTED}) {{ {_MORE} nodes {{ {_ACTOR} }} }}"
 )
 RULESET_FIELDS = (
     "databaseId name enforcement target conditions { refName { include exclude } } "
-    f"rules(first: {NESTED}) {{ nodes {{ type parameters {{ ... on PullRequestParameters {{ "
+    f"rules(first: {RULES}) {{ nodes {{ type parameters {{ ... on PullRequestParameters {{ "
     "requiredApprovingReviewCount dismissStaleReviewsOnPush requireCodeOwnerReview } } } } "
-    f"bypassActors(first: {NESTED}) {{ nodes {{ bypassMode organizationAdmin repositoryRoleName "
+    f"bypassActors(first: {NESTED}) {{ {_MORE} nodes {{ bypassMode organizationAdmin repositoryRoleName "
     f"deployKey {_BYPASS_ACTOR} }} }}"
 )
 

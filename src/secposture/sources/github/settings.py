@@ -128,9 +128,9 @@ def _nodes(connection: object) -> list[Mapping[str, Any]]:
     return [n for n in nodes if isinstance(n, Mapping)] if isinstance(nodes, list) else []
 
 
-def _actor_names(nodes: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+def _actor_names(connection: object) -> tuple[str, ...]:
     names = []
-    for node in nodes:
+    for node in _nodes(connection):
         actor = node.get("actor")
         if isinstance(actor, Mapping):
             kind = str(actor.get("__typename", "actor")).lower()
@@ -142,6 +142,9 @@ def _actor_names(nodes: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
             names.append(f"role {node['repositoryRoleName']}")
         elif node.get("deployKey"):
             names.append("deploy keys")
+    page = connection.get("pageInfo") if isinstance(connection, Mapping) else None
+    if isinstance(page, Mapping) and page.get("hasNextPage"):
+        names.append("and more")  # evidence only: who may bypass does not change the verdict
     return tuple(names)
 
 
@@ -156,7 +159,7 @@ def _protection_rule(node: Mapping[str, Any], pattern: str) -> ReviewRule:
         dismiss_stale_reviews=bool(node.get("dismissesStaleReviews")),
         require_code_owner_review=bool(node.get("requiresCodeOwnerReviews")),
         enforce_admins=bool(node.get("isAdminEnforced")),
-        bypass_actors=_actor_names(_nodes(node.get("bypassPullRequestAllowances"))),
+        bypass_actors=_actor_names(node.get("bypassPullRequestAllowances")),
     )
 
 
@@ -185,7 +188,7 @@ def _ruleset_rule(node: Mapping[str, Any], branch: str) -> ReviewRule | None:
         dismiss_stale_reviews=bool(review.get("dismissStaleReviewsOnPush")),
         require_code_owner_review=bool(review.get("requireCodeOwnerReview")),
         enforce_admins=None,
-        bypass_actors=_actor_names(_nodes(node.get("bypassActors"))),
+        bypass_actors=_actor_names(node.get("bypassActors")),
         active=node.get("enforcement") == "ACTIVE",
     )
 
