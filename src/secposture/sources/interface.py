@@ -34,6 +34,14 @@ def decode_text(data: bytes) -> str:
         ) from None
 
 
+def too_large(size: int, limit: int) -> str:
+    """Why a file over the size limit was not read, the same words from every source."""
+    return (
+        f"is {size:,} bytes, over the {limit:,}-byte limit; not read "
+        "(raise limits.max_file_bytes in the policy, or --max-file-size, to read it)"
+    )
+
+
 @dataclass(frozen=True)
 class Observation:
     """One on/off setting as an API showed it, or that the token could not see it."""

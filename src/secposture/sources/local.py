@@ -28,6 +28,7 @@ from secposture.sources.interface import (
     Source,
     UnreadableFile,
     decode_text,
+    too_large,
 )
 
 # A repository's own .git/config must not be able to make our git calls run a program:
@@ -366,10 +367,7 @@ class LocalSnapshot(Snapshot):
             raise UnreadableFile("is a link that points outside the repository; not followed")
 
     def _too_large(self, size: int) -> str:
-        return (
-            f"is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit; not read "
-            "(raise limits.max_file_bytes in the policy, or --max-file-size, to read it)"
-        )
+        return too_large(size, self.max_file_bytes)
 
     def last_commit_date(self, path: str) -> datetime | None:
         if not self._has_history:

@@ -17,6 +17,7 @@ from secposture.sources.interface import (
     Snapshot,
     UnreadableFile,
     decode_text,
+    too_large,
 )
 
 
@@ -43,9 +44,7 @@ class MemorySnapshot(Snapshot):
             raise UnreadableFile("is not in the snapshot")
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if len(raw) > self.max_file_bytes:
-            raise UnreadableFile(
-                f"is {len(raw):,} bytes, over the {self.max_file_bytes:,}-byte limit; not read"
-            )
+            raise UnreadableFile(too_large(len(raw), self.max_file_bytes))
         return data if isinstance(data, str) else decode_text(raw)
 
     def last_commit_date(self, path: str) -> datetime | None:

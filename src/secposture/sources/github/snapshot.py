@@ -19,6 +19,7 @@ from secposture.sources.interface import (
     Snapshot,
     UnreadableFile,
     decode_text,
+    too_large,
 )
 
 LINK_MODE = 0o120000
@@ -76,10 +77,7 @@ class GitHubSnapshot(Snapshot):
             # GitHub gives a link's target as text; it is never followed, inside or out.
             raise UnreadableFile("is a link; not followed")
         if entry.size > self.max_file_bytes:
-            raise UnreadableFile(
-                f"is {entry.size:,} bytes, over the {self.max_file_bytes:,}-byte limit; not read "
-                "(raise limits.max_file_bytes in the policy, or --max-file-size, to read it)"
-            )
+            raise UnreadableFile(too_large(entry.size, self.max_file_bytes))
         blob = self.blobs.get(path)
         if blob is None:
             self.wanted.add(path)
