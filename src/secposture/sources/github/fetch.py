@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.interface import glob_matcher
 from secposture.model import Target
 from secposture.policy import Policy, load_policy
 from secposture.probes.interface import load_probe
@@ -30,6 +30,7 @@ from secposture.sources.github.settings import settings_from
 from secposture.sources.github.snapshot import Blob, GitHubSnapshot, TreeFile
 from secposture.sources.github.transport import GitHubClient, GitHubError, GraphQLTooLarge
 from secposture.sources.interface import Settings
+from secposture.sources.local import is_excluded
 
 T = TypeVar("T")
 
@@ -301,9 +302,15 @@ class GitHubFetcher:
 
     def _planned(self, snap: GitHubSnapshot) -> list[str]:
         """The files the enabled probes declare they read (from each probe's def.toml)."""
-        match = glob_matcher(declared_reads(self.base_policy))
-        paths = Facts(snap, self.base_policy, self.today).paths
-        wanted = [p for p in paths if match(p) and snap.fetchable(p)]
+        policy = self.base_policy
+        match = glob_matcher(declared_reads(policy))
+        wanted = [
+            p
+            for p in snap.paths
+            if match(p)
+            and snap.fetchable(p)
+            and not is_excluded(p, policy.excluded_dirs, policy.exclude)
+        ]
         wanted.extend(p for p in POLICY_FILES if snap.fetchable(p))
         return wanted
 
@@ -427,15 +434,15 @@ def _store_contents(
 ) -> None:
     snap = state.require_snapshot()
     answer = answer if isinstance(answer, Mapping) else {}
+    listed: dict[str, TreeFile] = {}
     for j in range(len(request.folders)):
         listing = answer.get(f"t{j}")
         if isinstance(listing, Mapping):
             state.folders.extend(
-                _flatten(listing.get("entries"), snap.tree, queries.TREE_DEPTH, excluded)
+                _flatten(listing.get("entries"), listed, queries.TREE_DEPTH, excluded)
             )
-    if request.folders:
-        snap.tree = dict(sorted(snap.tree.items()))
-        snap.paths = tuple(p for p in snap.tree if snap.tree[p].mode != 0o160000)
+    if listed:
+        snap.add_files(listed)
     for j, path in enumerate(request.blobs):
         blob = answer.get(f"b{j}")
         if isinstance(blob, Mapping):

@@ -52,13 +52,24 @@ class GitHubSnapshot(Snapshot):
     ) -> None:
         self.target = target
         self.tree = tree
-        self.paths = tuple(sorted(p for p, f in tree.items() if f.mode != SUBMODULE_MODE))
+        self.paths: tuple[str, ...] = ()
+        self._list_paths()
         self.settings = settings
         self.max_file_bytes = max_file_bytes
         self.blobs: dict[str, Blob] = {}
         self.dates: dict[str, datetime | None] = {}
         self.wanted: set[str] = set()  # files asked for but not fetched yet
         self.wanted_dates: set[str] = set()
+
+    def add_files(self, files: dict[str, TreeFile]) -> None:
+        """Files from a deeper folder listing: the tracked paths grow with them."""
+        self.tree.update(files)
+        self._list_paths()
+
+    def _list_paths(self) -> None:
+        # A submodule is a commit, not a file of this repository: git ls-files lists it, but the
+        # local source cannot read it either, and no probe reads one.
+        self.paths = tuple(sorted(p for p, f in self.tree.items() if f.mode != SUBMODULE_MODE))
 
     def fetchable(self, path: str) -> bool:
         """Worth fetching: tracked, a regular file, within the size limit."""
