@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from secposture.register.database import Database
     from secposture.scan import RecordsLookup
     from secposture.sources.github.options import GitHubOptions
+    from secposture.sources.github.remote import Remote
     from secposture.sources.interface import Settings
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
@@ -426,7 +427,7 @@ def _scan_one(
     the repository's name for the register."""
     from secposture.scan import scan_path
     from secposture.sources.github.options import have_credentials
-    from secposture.sources.github.remote import looks_like_repository_name
+    from secposture.sources.github.remote import looks_like_repository_name, web_host
 
     if not path.exists() and looks_like_repository_name(str(path)):
         if offline or not have_credentials(github):
@@ -447,10 +448,13 @@ def _scan_one(
             records_for=lookup,
         )
         return report, policy, f"{owner}/{name}"
+    remote = _checkout_remote(path, github)
     settings = None
-    if not offline and path.is_dir() and have_credentials(github):
-        settings = _checkout_settings(github, path)
-    repo_name = repository or _checkout_repository(path, github)
+    # Settings come only from the API's own host; a github.com remote still names the repository.
+    on_api_host = remote is not None and remote.host == web_host(github.api_url)
+    if remote is not None and on_api_host and not offline and have_credentials(github):
+        settings = _checkout_settings(github, remote)
+    repo_name = repository or (remote.full_name if remote else None)
     records = None
     if lookup is not None:
         from secposture.scan_register import UNIDENTIFIED
@@ -467,24 +471,24 @@ def _scan_one(
     return report, policy, repo_name or report.target.name
 
 
-def _checkout_repository(path: Path, github: GitHubOptions) -> str | None:
-    """OWNER/REPO from the checkout's GitHub remote, if it has one."""
+def _checkout_remote(path: Path, github: GitHubOptions) -> Remote | None:
+    """The checkout's repository on the API's host (for its settings and the register), else on
+    github.com (for the register only)."""
     from secposture.sources.github.remote import checkout_remote, web_host
 
     if not path.is_dir():
         return None
-    found = checkout_remote(path, web_host(github.api_url)) or checkout_remote(path, "github.com")
-    return f"{found[0]}/{found[1]}" if found else None
+    return checkout_remote(path, web_host(github.api_url), "github.com")
 
 
-def _checkout_settings(github: GitHubOptions, path: Path) -> Settings | None:
+def _checkout_settings(github: GitHubOptions, remote: Remote) -> Settings | None:
     """GitHub settings for a checkout; if GitHub cannot be asked, say so and scan without."""
     from secposture.cli_github import checkout_settings
     from secposture.sources.github.auth import GitHubAuthError
     from secposture.sources.github.transport import GitHubError
 
     try:
-        return checkout_settings(github, path)
+        return checkout_settings(github, remote.owner, remote.name)
     except GitHubAuthError:
         raise
     except GitHubError as exc:

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secposture.model import EstateReport, ScanReport
@@ -17,7 +16,6 @@ from secposture.policy import Policy
 from secposture.sources.github.auth import InstallationTarget, credentials_from_env
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
 from secposture.sources.github.options import GitHubOptions
-from secposture.sources.github.remote import checkout_remote, web_host
 from secposture.sources.github.transport import GitHubClient
 from secposture.sources.interface import Settings
 
@@ -119,13 +117,8 @@ def scan_repo(
         return scan_github_repo(fetcher, owner, name, today, records_for)
 
 
-def checkout_settings(options: GitHubOptions, root: Path) -> Settings | None:
-    """The settings of the GitHub repository a checkout came from; None when it has no GitHub
-    remote on this host (the settings controls then stay unknown, saying why)."""
-    remote = checkout_remote(root, web_host(options.api_url))
-    if remote is None:
-        return None
-    owner, name = remote
+def checkout_settings(options: GitHubOptions, owner: str, name: str) -> Settings:
+    """The settings of the GitHub repository a checkout came from (one REST, one GraphQL)."""
     from secposture.policy import default_policy
 
     with client_for(options, owner, name) as client:

@@ -222,12 +222,12 @@ def _settings_target(root: Path) -> tuple[str, str]:
             "--apply-settings changes the repository on GitHub: set GITHUB_TOKEN (or GH_TOKEN) "
             "to an admin's token"
         )
-    remote = checkout_remote(root, web_host(options.api_url)) or checkout_remote(root, "github.com")
+    remote = checkout_remote(root, web_host(options.api_url), "github.com")
     if remote is None:
         raise SecpostureError(
             f"{root}: no GitHub remote, so there is no repository whose settings to change"
         )
-    return remote
+    return remote.owner, remote.name
 
 
 def _settings(target: tuple[str, str], dry_run: bool) -> list[SettingResult]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from secposture.sources.local import _git
@@ -35,8 +36,19 @@ def parse_remote(url: str, host: str) -> tuple[str, str] | None:
     return match.group("owner"), match.group("name")
 
 
-def checkout_remote(root: Path, host: str) -> tuple[str, str] | None:
-    """The checkout's `origin` on `host` (the first GitHub remote otherwise), or None."""
+class Remote(NamedTuple):
+    owner: str
+    name: str
+    host: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def checkout_remote(root: Path, *hosts: str) -> Remote | None:
+    """The checkout's repository on the first of `hosts` it has a remote on (`origin` first,
+    then the others), from one read of its git config; None when it has none."""
     try:
         proc = _git(root, "config", "--get-regexp", r"^remote\..*\.url$")
     except (OSError, subprocess.SubprocessError):
@@ -49,10 +61,11 @@ def checkout_remote(root: Path, host: str) -> tuple[str, str] | None:
         remotes[key.removeprefix("remote.").removesuffix(".url")] = url
     ordered = [remotes.pop("origin")] if "origin" in remotes else []
     ordered.extend(remotes.values())
-    for url in ordered:
-        found = parse_remote(url, host)
-        if found is not None:
-            return found
+    for host in hosts:
+        for url in ordered:
+            found = parse_remote(url, host)
+            if found is not None:
+                return Remote(found[0], found[1], host)
     return None
 
 
