@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -33,7 +32,7 @@ from secposture.reports.estate import (
     why_not_scanned,
 )
 from secposture.reports.interface import RenderOptions
-from secposture.reports.terminal_format import STYLE, safe
+from secposture.reports.terminal_format import STYLE, console_for, safe
 
 SYMBOL = {status: label.split(" ", 1)[0] for status, (label, _style) in STYLE.items()}
 NOT_EVALUATED = "·"
@@ -50,19 +49,6 @@ class Layout:
     abbreviated: bool
     name_width: int
     tables: list[list[ControlColumn | None]]
-
-
-def _console(out: io.StringIO, options: RenderOptions) -> Console:
-    return Console(
-        file=out,
-        force_terminal=options.color,
-        no_color=not options.color,
-        color_system="standard" if options.color else None,
-        width=options.width or 120,
-        highlight=False,
-        soft_wrap=False,
-        emoji=False,
-    )
 
 
 def _cell(status: Status) -> str:
@@ -240,7 +226,7 @@ def _head(estate: EstateReport) -> str:
 
 def render(estate: EstateReport, options: RenderOptions) -> str:
     out = io.StringIO()
-    console = _console(out, options)
+    console = console_for(out, options)
     console.print(_head(estate))
     columns = control_columns(estate)
     if estate.repositories:

@@ -88,9 +88,9 @@ def _matrix_table(matrix: Matrix) -> Table:
     return table
 
 
-def render(report: ScanReport, options: RenderOptions) -> str:
-    out = io.StringIO()
-    console = Console(
+def console_for(out: io.StringIO, options: RenderOptions) -> Console:
+    """A console writing to `out`: colour only when asked, no markup guessing on our text."""
+    return Console(
         file=out,
         force_terminal=options.color,
         no_color=not options.color,
@@ -100,6 +100,11 @@ def render(report: ScanReport, options: RenderOptions) -> str:
         soft_wrap=False,
         emoji=False,
     )
+
+
+def render(report: ScanReport, options: RenderOptions) -> str:
+    out = io.StringIO()
+    console = console_for(out, options)
     target = report.target
     where = f" @ {safe(target.commit[:12])}" if target.commit else ""
     console.print(f"[bold]secposture[/bold] {safe(target.name)}{where} ({safe(target.source)})")
