@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from secposture.model import ControlResult, ScanReport
 from secposture.scan import scan_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The day the fixture files are dated against (their threat-model reviews, waivers, ADRs): scans
+# of fixtures pass it explicitly.
 TODAY = date(2026, 11, 29)
+# The moment the whole suite runs at: no test reads the real clock. Every Python clock is pinned
+# here for the session (time-machine; it ticks on from there, so timeouts still work), and the
+# register's tests also hand it in as the database's clock. SECPOSTURE_TEST_NOW runs the suite at
+# another moment: `tests/run-dates` runs it at month ends, 29 February and across a DST change.
+NOW = datetime.fromisoformat(os.environ.get("SECPOSTURE_TEST_NOW", "2026-11-29T12:00:00+00:00"))
+if NOW.tzinfo is None:
+    raise SystemExit("SECPOSTURE_TEST_NOW needs a UTC offset, e.g. 2028-02-29T23:30:00+00:00")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config._secposture_clock = time_machine.travel(NOW, tick=True)  # type: ignore[attr-defined]
+    config._secposture_clock.start()  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock = getattr(config, "_secposture_clock", None)
+    if clock is not None:
+        clock.stop()
+
+
+def fixed_clock() -> datetime:
+    """The register's clock in tests: always NOW."""
+    return NOW
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.org",

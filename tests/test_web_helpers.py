@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from conftest import fixed_clock
 
 from secposture.model import (
     ControlResult,
@@ -114,7 +115,7 @@ def post(
 
 
 def open_dashboard(url: str, **changes: Any) -> Iterator[Dashboard]:
-    database = Database.open(url)
+    database = Database.open(url, clock=fixed_clock)
     app = create_app(settings(url, **changes), database=database)
     dashboard = Dashboard(database, app)
     try:
@@ -220,7 +221,7 @@ def seed_registers(database: Database, actor: str = "architect1") -> dict[str, i
             control="container-scanning",
             reason="No images yet",
             approver="Cy",
-            expires_on=tx.today + timedelta(days=90),
+            expires_on=tx.today + timedelta(days=45),
             repository="acme/payments",
         )
         return {"product": product.id, "issue": issue.id, "risk": risk.id, "waiver": waiver.id}

@@ -108,23 +108,37 @@ def resolve_url(db: str | None) -> URL:
 class Database:
     """An open register: `Database.open(url)` migrates it to the current schema."""
 
-    def __init__(self, engine: Engine, timezone: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        timezone: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.engine = engine
         self.url = engine.url
         self.timezone = _checked_timezone(
             timezone or os.environ.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE
         )
+        # The moment each transaction records (and "today" derives from): the wall clock, or a
+        # fixed one that tests and reproducible runs hand in.
+        self.clock = clock or _utc_now
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, db: str | None = None, *, timezone: str | None = None) -> Database:
+    def open(
+        cls,
+        db: str | None = None,
+        *,
+        timezone: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Database:
         """Open (creating and migrating as needed) the register `db` names (see resolve_url);
         `timezone` is the team's, for "today" [default: $SECPOSTURE_TIMEZONE, else
-        Europe/London]."""
+        Europe/London]; `clock` gives "now" [default: the system's clock, in UTC]."""
         url = resolve_url(db)
         engine = _engine(url)
         try:
-            database = cls(engine, timezone)
+            database = cls(engine, timezone, clock)
             database.migrate()
         except BaseException:
             engine.dispose()
@@ -161,7 +175,7 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 with self._session(writing) as session:
-                    tx = Tx(session, actor, datetime.now(UTC), writing, self.timezone)
+                    tx = Tx(session, actor, self.clock(), writing, self.timezone)
                     result = fn(tx)
                     if writing:
                         session.commit()
@@ -226,6 +240,10 @@ class Database:
             ) from None
         except DBAPIError as exc:
             raise _translate(exc, self.url, 1) from None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _checked_timezone(name: str) -> str:

@@ -134,8 +134,9 @@ def analysis_matrix(report: ScanReport) -> Matrix | None:
 # --- making repository text safe to show --------------------------------------------------------
 
 # Control characters (they move the cursor or colour a terminal), DEL, C1 controls, and the Unicode
-# bidirectional overrides that can make a file name read differently from what it is.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# bidirectional overrides that can make a file name read differently from what it is, and the Unicode
+# line and paragraph separators (U+2028, U+2029) that break a Markdown table row in some readers.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 # A file name that is not UTF-8 arrives with surrogate escapes (see sources/local.py).
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
