@@ -43,6 +43,7 @@ def fixed_clock() -> datetime:
     """The register's clock in tests: always NOW."""
     return NOW
 
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.org",

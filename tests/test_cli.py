@@ -347,7 +347,11 @@ def test_help_teaches() -> None:
     ):
         assert text in proc.stdout
     top = script()
-    assert top.returncode == 0 and "secposture COMMAND --help" in top.stdout and "secposture serve" in top.stdout
+    assert (
+        top.returncode == 0
+        and "secposture COMMAND --help" in top.stdout
+        and "secposture serve" in top.stdout
+    )
     version = script("--version")
     assert version.returncode == 0 and "secposture" in version.stdout
 
