@@ -847,3 +847,57 @@ def test_linking_a_risk_to_an_issue_is_in_both_histories(run: Run) -> None:
     assert (history[1]["before"]["risks"], history[1]["after"]["risks"]) == ([], [risk["id"]])
     line = failed(run("risk", "add", *RISK[:1], "Other", *RISK[2:], "--issue", "9"))
     assert "issues: no issue 9" in line
+
+
+# --- reading never creates the register ---------------------------------------------------------
+
+READ_ONLY_COMMANDS = [
+    ("product", "list"),
+    ("product", "show", "payments"),
+    ("risk", "list"),
+    ("risk", "show", "1"),
+    ("risk", "export", "--format", "csv"),
+    ("issue", "list"),
+    ("issue", "show", "1"),
+    ("waiver", "list"),
+    ("due",),
+    ("history", "risk", "1"),
+    ("user", "list"),
+]
+
+
+@pytest.mark.parametrize("command", READ_ONLY_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("named", [False, True], ids=["embedded", "--db"])
+def test_a_read_only_command_never_creates_the_register(
+    command: tuple[str, ...], named: bool, tmp_path: Path
+) -> None:
+    from secposture.register.location import default_path
+    from secposture.scan_register import open_register
+
+    path = tmp_path / "later.db" if named else default_path()
+    args = [*command, "--db", str(path)] if named else list(command)
+    result = CliRunner().invoke(cli, args, env={"NO_COLOR": "1"}, catch_exceptions=False)
+    assert result.exit_code in (0, 2), (result.output, result.stderr)
+    assert not path.exists() and not path.parent.joinpath("register.db-wal").exists()
+    if not named:
+        assert not path.parent.exists()  # not even the folder
+        assert open_register(None, record=False) is None  # a later scan still sees no register
+    if result.exit_code == 0:
+        assert f"no register at {path} yet" in result.stderr
+
+
+def test_a_read_only_command_on_a_missing_register_reads_as_empty(tmp_path: Path) -> None:
+    env = {"NO_COLOR": "1", "SECPOSTURE_DATABASE_URL": str(tmp_path / "none.db")}
+    listed = CliRunner().invoke(cli, ["risk", "list", "--format", "json"], env=env)
+    assert listed.exit_code == 0 and json.loads(listed.stdout)["risks"] == []
+    due = CliRunner().invoke(cli, ["due", "--format", "json"], env=env)
+    assert due.exit_code == 0, due.output
+    unknown = CliRunner().invoke(cli, ["product", "show", "payments"], env=env)
+    assert unknown.exit_code == 2 and "payments" in unknown.stderr
+    added = CliRunner().invoke(
+        cli,
+        ["product", "add", "payments", "--owner", "Jo", "--classification", "official"],
+        env={**env, "SECPOSTURE_ACTOR": "a"},
+    )
+    assert added.exit_code == 0, added.output
+    assert (tmp_path / "none.db").exists()  # a write creates it

@@ -167,7 +167,13 @@ def _write(db: str | None, actor: str | None, fn: Callable[[Tx], T]) -> T:
 
 
 def _read(db: str | None, fn: Callable[[Tx], T]) -> T:
-    with _open(db) as database:
+    """`fn` over the register, never creating it: a register that does not exist yet reads as
+    an empty one, with a note saying so."""
+    from secposture.register.database import Database
+
+    with Database.open(db, create=False) as database:
+        if database.missing_note:
+            click.echo(database.missing_note, err=True)
         return database.read(fn)
 
 

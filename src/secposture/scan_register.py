@@ -22,7 +22,8 @@ def open_register(db: str | None, *, record: bool) -> Database | None:
     """The register to read (and write, with `record`), or None when there is none to read."""
     if not record and not register_configured(db):
         return None
-    return Database.open(db)
+    # A named register that does not exist yet is created only to record into.
+    return Database.open(db, create=record)
 
 
 def records_lookup(database: Database) -> Callable[[str], RepositoryRecords]:

@@ -76,13 +76,14 @@ def safe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def resolve_url(db: str | None) -> URL:
+def resolve_url(db: str | None, *, create: bool = True) -> URL:
     """The database to open: `--db` (URL or file path), else $SECPOSTURE_DATABASE_URL, else the
-    default SQLite file (its folder created, private to the user)."""
+    default SQLite file (its folder created, private to the user, when `create`)."""
     given = db if db else os.environ.get(ENV_URL) or None
     if given is None:
         path = default_path()
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if create:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return URL.create("sqlite", database=str(path))
     if "://" not in given:
         return URL.create("sqlite", database=str(Path(given).expanduser()))
@@ -122,6 +123,7 @@ class Database:
         # The moment each transaction records (and "today" derives from): the wall clock, or a
         # fixed one that tests and reproducible runs hand in.
         self.clock = clock or _utc_now
+        self.missing: str | None = None  # see open(create=False)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
@@ -131,19 +133,36 @@ class Database:
         *,
         timezone: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        create: bool = True,
     ) -> Database:
         """Open (creating and migrating as needed) the register `db` names (see resolve_url);
         `timezone` is the team's, for "today" [default: $SECPOSTURE_TIMEZONE, else
-        Europe/London]; `clock` gives "now" [default: the system's clock, in UTC]."""
-        url = resolve_url(db)
-        engine = _engine(url)
+        Europe/London]; `clock` gives "now" [default: the system's clock, in UTC].
+
+        `create=False` is for commands that only read: a SQLite register that does not exist
+        yet is not created (a later scan would then find a register and behave differently);
+        an empty one in memory stands in for it, and `missing` names the file."""
+        url = resolve_url(db, create=create)
+        missing = None if create else _missing_sqlite_file(url)
+        engine = _memory_engine() if missing else _engine(url)
         try:
             database = cls(engine, timezone, clock)
+            database.missing = missing
             database.migrate()
         except BaseException:
             engine.dispose()
             raise
         return database
+
+    @property
+    def missing_note(self) -> str | None:
+        """What to tell a reader of a register that does not exist yet (None: it exists)."""
+        if self.missing is None:
+            return None
+        return (
+            f"note: no register at {self.missing} yet, so nothing is recorded "
+            "(a write such as `secposture product add` creates it)"
+        )
 
     @property
     def dialect(self) -> str:
@@ -267,6 +286,26 @@ def _engine(url: URL) -> Engine:
         raise DatabaseError(
             f"--db: PostgreSQL needs psycopg: pip install 'secposture[postgres]' ({exc.name})"
         ) from None
+
+
+def _missing_sqlite_file(url: URL) -> str | None:
+    """The path of a SQLite register that does not exist yet (None: it exists, or not SQLite)."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    path = Path(url.database)
+    return None if path.exists() or path.is_symlink() else str(path)
+
+
+def _memory_engine() -> Engine:
+    """An empty register in memory, one connection shared by every session (StaticPool)."""
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -220,7 +220,9 @@ def user_list(fmt: str, db: str | None) -> None:
     from secposture.register.database import Database
     from secposture.web.accounts import list_users
 
-    with Database.open(db) as database:
+    with Database.open(db, create=False) as database:  # listing never creates a register
+        if database.missing_note:
+            click.echo(database.missing_note, err=True)
         rows = database.read(lambda tx: [u.to_dict() for u in list_users(tx)])
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
