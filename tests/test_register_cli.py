@@ -412,6 +412,63 @@ def test_issue_raise_asks_on_a_terminal_and_asks_again_after_a_typo(run: Run) ->
     assert issue["conversation_links"] == ["https://chat.example.org/p/2"]
 
 
+def test_issue_raise_checks_the_product_before_asking_anything(run: Run) -> None:
+    add_product(run)
+    result = run("issue", "raise", "--interactive", "--product", "paymnts", input="\n" * 20)
+    line = failed(result)
+    assert "unknown product 'paymnts': did you mean payments?" in line
+    assert "OS / environment" not in result.output  # not one question was asked
+    future = failed(run("issue", "raise", "--interactive", "--on", ahead(1), input="\n" * 20))
+    assert f"--on {ahead(1)} is in the future" in future and "Product" not in future
+
+
+def test_issue_raise_asks_again_for_an_unknown_product_with_close_names(run: Run) -> None:
+    add_product(run)
+    answers = [
+        "paymnts",  # a typo: asked again, with the name it is close to
+        "Payments",  # any case: stored as registered
+        "",
+        "Debian 12",
+        "SSRF in the image proxy",
+        "Fetches partner images",
+        "https://chat.example.org/p/3",
+        "Internal metadata",
+        VECTOR,
+        "https://jira.example.org/browse/SEC-10",
+    ]
+    result = run("issue", "raise", "--interactive", input="\n".join(answers) + "\n")
+    ok(result)
+    assert "did you mean payments?" in result.output
+    assert data(run("issue", "show", "1", "--format", "json"))["product"] == "payments"
+
+
+def test_issue_raise_keeps_the_answers_when_the_register_refuses_them(run: Run) -> None:
+    import shlex
+
+    add_product(run)
+    raise_issue(run, "--ticket", "https://jira.example.org/browse/SEC-11")
+    answers = [
+        "payments",
+        "",
+        "Debian 12",
+        "the same ticket again",
+        "Context",
+        "https://chat.example.org/p/4",
+        "Names",
+        VECTOR,
+        "https://jira.example.org/browse/SEC-11",  # already open for payments: refused at the end
+    ]
+    result = run("issue", "raise", "--interactive", input="\n".join(answers) + "\n")
+    assert result.exit_code == 2 and "already open" in result.stderr
+    again = result.stderr.split("Your answers, to raise it again: ", 1)[1].splitlines()[0]
+    args = shlex.split(again)
+    assert args[:4] == ["secposture", "issue", "raise", "--no-interactive"]
+    for answer in answers[2:]:
+        assert answer in args, answer
+    changed = [a.replace("SEC-11", "SEC-12") for a in args[1:]]
+    assert run(*changed).exit_code == 0  # the printed command raises it as typed
+
+
 def test_issue_report_as_markdown_and_email(run: Run) -> None:
     add_product(run)
     raise_issue(

@@ -955,7 +955,15 @@ def issue_raise(
 
     patch_days = _patch_days(given.pop("patch_days") or os.environ.get(ENV_PATCH_DAYS))
     ask = sys.stdin.isatty() if interactive is None else interactive
-    values = _issue_values(given, ask)
+    # What the register decides (the product, the date) is checked before any question is asked,
+    # and each answer as it is given: a typo never costs the answers already typed.
+    known_product = _register_check(db, given.get("raised_on"))
+    if given.get("product_name"):
+        try:
+            given["product_name"] = known_product(given["product_name"])
+        except SecpostureError as exc:
+            raise SecpostureError(f"issue not raised: {exc}") from None
+    values = _issue_values(given, ask, {"product_name": known_product})
     data = IssueInput(
         product=values["product_name"],
         reporter=given.get("reporter") or actor_name(actor),
@@ -974,6 +982,8 @@ def issue_raise(
     try:
         result = _write(db, actor, lambda tx: raise_issue(tx, data).to_dict())
     except SecpostureError as exc:
+        if ask:  # what was typed is not lost: the command that raises it again
+            click.echo(_raise_again(values, given), err=True)
         raise SecpostureError(f"issue not raised: {exc}") from None
     _done(
         fmt,
@@ -984,8 +994,56 @@ def issue_raise(
     )
 
 
-def _issue_values(given: dict[str, Any], ask: bool) -> dict[str, Any]:
-    """The issue's fields from the options, asking on a terminal for those missing."""
+def _register_check(db: str | None, raised_on: date | None) -> Callable[[str], str]:
+    """Check `--on` against the register's today now, and return a check of a product name
+    (its name as registered, or an error with close names), reading the register each time."""
+    from secposture.errors import SecpostureError
+    from secposture.register.database import Database
+    from secposture.register.products import active_product
+
+    with Database.open(db, create=False) as database:
+        today = database.read(lambda tx: tx.today)
+    if raised_on is not None and raised_on > today:
+        raise SecpostureError(
+            f"issue not raised: --on {raised_on} is in the future (today is {today})"
+        )
+
+    def product(name: str) -> str:
+        with Database.open(db, create=False) as database:
+            return database.read(lambda tx: active_product(tx, name).name)
+
+    return product
+
+
+def _raise_again(values: dict[str, Any], given: dict[str, Any]) -> str:
+    """The answers given, as the command that raises the issue without asking again."""
+    import shlex
+
+    args = ["secposture", "issue", "raise", "--no-interactive"]
+    for key, _prompt in ISSUE_PROMPTS:
+        option = "--" + _ISSUE_OPTIONS.get(key, key).replace("_", "-")
+        value = values.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if item:
+                args += [option, str(item)]
+    for key in ("severity", "reporter"):
+        if given.get(key):
+            args += [f"--{key}", str(given[key])]
+    if given.get("raised_on"):
+        args += ["--on", given["raised_on"].isoformat()]
+    return "Your answers, to raise it again: " + shlex.join(args)
+
+
+_ISSUE_OPTIONS = {"product_name": "product", "conversations": "conversation"}
+
+
+def _issue_values(
+    given: dict[str, Any],
+    ask: bool,
+    checks: dict[str, Callable[[str], str]] | None = None,
+) -> dict[str, Any]:
+    """The issue's fields from the options, asking on a terminal for those missing; `checks`
+    validate an answer against the register as it is given."""
     from secposture.errors import SecpostureError
 
     values: dict[str, Any] = {}
@@ -1002,16 +1060,11 @@ def _issue_values(given: dict[str, Any], ask: bool) -> dict[str, Any]:
                 prompt,
                 default="" if key == "cve" else None,
                 show_default=False,
-                value_proc=_prompt_check(key),
+                value_proc=_prompt_check(key, (checks or {}).get(key)),
             )
             values[key] = [answer] if key in ("cve", "conversations") else answer
         else:
-            missing.append(
-                "--"
-                + {"product_name": "product", "conversations": "conversation"}.get(
-                    key, key
-                ).replace("_", "-")
-            )
+            missing.append("--" + _ISSUE_OPTIONS.get(key, key).replace("_", "-"))
     if missing:
         raise SecpostureError(
             f"issue not raised: missing {', '.join(missing)} (give them as options, or run on a terminal to be asked)"
@@ -1019,15 +1072,19 @@ def _issue_values(given: dict[str, Any], ask: bool) -> dict[str, Any]:
     return values
 
 
-def _prompt_check(key: str) -> Callable[[str], str]:
-    """Check an answer as it is typed, so a typo is asked again rather than failing at the end."""
+def _prompt_check(key: str, register: Callable[[str], str] | None = None) -> Callable[[str], str]:
+    """Check an answer as it is typed, so a typo is asked again rather than failing at the end;
+    `register` checks it against the register (a product's name) and gives the stored form."""
 
     def check(answer: str) -> str:
+        from secposture.errors import SecpostureError
         from secposture.register import validate
         from secposture.register.errors import InvalidField
         from secposture.register.severity import parse_cve_ids, score_vector
 
         try:
+            if register is not None:
+                return register(answer)
             if key == "cve":
                 parse_cve_ids(answer)
             elif key == "cvss":
@@ -1038,7 +1095,7 @@ def _prompt_check(key: str) -> Callable[[str], str]:
                 validate.url("ticket", answer)
             elif not answer.strip():
                 raise ValueError("required")
-        except (ValueError, InvalidField) as exc:
+        except (ValueError, InvalidField, SecpostureError) as exc:
             raise click.BadParameter(str(exc)) from None
         return answer
 

@@ -293,7 +293,11 @@ def _missing_sqlite_file(url: URL) -> str | None:
     if url.get_backend_name() != "sqlite" or not url.database:
         return None
     path = Path(url.database)
-    return None if path.exists() or path.is_symlink() else str(path)
+    if path.exists() or path.is_symlink():
+        return None
+    # A named file in a folder that does not exist is a typo, reported as for a write; the
+    # embedded register's folder is made only by the first write.
+    return str(path) if path.parent.is_dir() or path == default_path() else None
 
 
 def _memory_engine() -> Engine:
