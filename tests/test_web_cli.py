@@ -155,7 +155,8 @@ def free_port() -> int:
 def test_serve_runs_a_dashboard_that_answers_over_http(tmp_path: Path) -> None:
     db = str(tmp_path / "r.db")
     port = free_port()
-    env = {**os.environ, "SECPOSTURE_SESSION_SECRET": "s" * 40}
+    # uvicorn would believe X-Forwarded-For from anywhere with this; `serve` must not.
+    env = {**os.environ, "SECPOSTURE_SESSION_SECRET": "s" * 40, "FORWARDED_ALLOW_IPS": "*"}
     code = "from secposture.web.cli import serve; serve()"
     args = ["--db", db, "--port", str(port), "--insecure-cookies"]
     process = subprocess.Popen(
@@ -176,6 +177,8 @@ def test_serve_runs_a_dashboard_that_answers_over_http(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the dashboard did not start"
                 time.sleep(0.1)
         assert health.text == "ok"
+        forged = {"X-Forwarded-For": "203.0.113.77"}
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", headers=forged).text == "ok"
         login = httpx.get(f"http://127.0.0.1:{port}/login")
         assert login.status_code == 200 and "Sign in" in login.text
         assert "server" not in login.headers  # no product banner
@@ -189,5 +192,6 @@ def test_serve_runs_a_dashboard_that_answers_over_http(tmp_path: Path) -> None:
     output = process.stdout.read() if process.stdout else ""
     assert "no accounts yet: add one with `secposture user add NAME --role admin`" in output
     assert '"GET /login HTTP/1.1" 200' in output  # the access log is on
+    assert "203.0.113.77" not in output  # the connection's address is logged, not the header's
     assert "/auth/callback?[redacted]" in output and "ONE-TIME-CODE" not in output
     assert "s" * 40 not in output

@@ -373,7 +373,7 @@ def test_sign_in_failures_all_say_the_same_thing(dashboard: Dashboard) -> None:
             tx, "gone", active=False
         ),
     )
-    messages = set()
+    messages: set[str] = set()
     for username, password in [
         ("ann", "wrong password here"),
         ("nobody", "correct horse battery staple"),
@@ -413,13 +413,15 @@ def test_sign_in_is_rate_limited_per_client_address(dashboard: Dashboard) -> Non
 
 
 def test_the_limit_lifts_when_the_window_has_passed() -> None:
-    from secposture.web.security import LoginLimiter
+    from secposture.web.security import LoginLimiter, SignInLimited
 
     limiter = LoginLimiter(per_account=2, per_client=10, window_seconds=60)
-    limiter.failed("ann", "1.2.3.4", now=0)
-    limiter.failed("ann", "1.2.3.5", now=1)
-    assert limiter.retry_after("Ann", "9.9.9.9", now=2) == 59
-    assert limiter.retry_after("ann", "9.9.9.9", now=61) is None
+    limiter.reserve("ann", "1.2.3.4", now=0)
+    limiter.reserve("ann", "1.2.3.5", now=1)
+    with pytest.raises(SignInLimited) as limited:
+        limiter.reserve("Ann", "9.9.9.9", now=2)
+    assert limited.value.retry_after == 59
+    limiter.reserve("ann", "9.9.9.9", now=61)
 
 
 @pytest.mark.parametrize(

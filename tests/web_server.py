@@ -113,16 +113,23 @@ def scan_files(
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
+def serve(app: Any, config: uvicorn.Config | None = None) -> Iterator[str]:
     """Run `app` with uvicorn on 127.0.0.1 (a free port) in a background thread; yields its
-    base URL and stops the server afterwards."""
+    base URL and stops the server afterwards. `config`: uvicorn's settings for `app` (its host
+    and port are ignored), e.g. `secposture serve`'s own."""
     # IPPROTO_TCP so asyncio turns Nagle off (TCP_NODELAY): no 40 ms delayed-ACK stalls.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, loop="asyncio", http="h11", lifespan="on"
+    config = config or uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        loop="asyncio",
+        http="h11",
+        lifespan="on",
+        proxy_headers=False,  # as `secposture serve` without --forwarded-allow-ips
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -34,7 +34,7 @@ from secposture.web.context import (
 )
 from secposture.web.queries import TrendCache
 from secposture.web.rendering import page
-from secposture.web.security import BodyLimit, LoginLimiter, SecurityHeaders
+from secposture.web.security import BodyLimit, LoginLimiter, PasswordCheckGate, SecurityHeaders
 from secposture.web.settings import SettingsError, WebSettings
 
 SECURE_COOKIE = "__Host-secposture"  # __Host-: Secure, Path=/, no Domain; the browser insists
@@ -86,6 +86,9 @@ def create_app(settings: WebSettings, database: Database | None = None) -> FastA
         database=register,
         limiter=LoginLimiter(
             settings.login_failures_per_account, settings.login_failures_per_client, window
+        ),
+        password_checks=PasswordCheckGate(
+            settings.password_checks_at_once, settings.password_check_wait.total_seconds()
         ),
         oidc=oidc,
         trend=TrendCache(),

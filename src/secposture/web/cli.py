@@ -14,9 +14,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import uvicorn
 
 DB_HELP = (
     "The register: a database URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file "
@@ -85,10 +88,10 @@ def _errors_as_input(fn: Any) -> Any:
 @click.option(
     "--forwarded-allow-ips",
     metavar="IPS",
-    default="127.0.0.1",
-    show_default=True,
-    help="Proxies trusted for X-Forwarded-For/-Proto (the client address the sign-in rate "
-    "limit counts, and https).",
+    default=None,
+    help="The proxies (comma-separated addresses or networks) whose X-Forwarded-For and "
+    "X-Forwarded-Proto to believe: the client address the sign-in limit counts, and https for "
+    "the OIDC callback. Without it no forwarded header is believed, from anywhere.",
 )
 @_errors_as_input
 def serve(
@@ -97,7 +100,7 @@ def serve(
     port: int,
     allow_remote: bool,
     insecure_cookies: bool,
-    forwarded_allow_ips: str,
+    forwarded_allow_ips: str | None,
 ) -> None:
     loopback = is_loopback(host)
     if not loopback and not allow_remote:
@@ -119,12 +122,27 @@ def serve(
     scheme = "http" if insecure_cookies else "https (via your proxy)"
     click.echo(f"secposture dashboard on http://{host}:{port} — open it over {scheme}", err=True)
     _hint_accounts(app)
-    uvicorn.run(
+    config = server_config(app, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
+    if config.proxy_headers:
+        click.echo(f"believing X-Forwarded-For from {config.forwarded_allow_ips}", err=True)
+    uvicorn.Server(config).run()
+
+
+def server_config(
+    app: Any, *, host: str, port: int, forwarded_allow_ips: str | None
+) -> uvicorn.Config:
+    """How `serve` runs uvicorn. Forwarded headers are believed only from the proxies the
+    operator names: uvicorn by default believes them from 127.0.0.1 (or $FORWARDED_ALLOW_IPS),
+    so without a proxy any local client could choose the address the sign-in limit counts."""
+    import uvicorn
+
+    trusted = (forwarded_allow_ips or "").strip()
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,  # never None, which would read $FORWARDED_ALLOW_IPS
         server_header=False,
         log_level="info",
         log_config=_log_config(),

@@ -23,6 +23,7 @@ from secposture.web.security import (
     CSRF_HEADER,
     UNSAFE_METHODS,
     LoginLimiter,
+    PasswordCheckGate,
     csrf_valid,
     same_origin,
 )
@@ -37,6 +38,7 @@ class WebState:
     settings: WebSettings
     database: Database
     limiter: LoginLimiter
+    password_checks: PasswordCheckGate
     oidc: OidcClient | None
     trend: TrendCache
 

@@ -20,8 +20,14 @@ Cross-Origin-Opener-Policy and -Resource-Policy same-origin, Cache-Control no-st
 
 Rate limit: failed sign-ins are counted per account (default 5 in 15 minutes) and per client
 address (default 20 in 15 minutes); past either, sign-in answers 429 without checking the
-password until the window has moved on. Counts live in this process's memory (one uvicorn
-worker), capped in size.
+password until the window has moved on. Each attempt is counted before its password is checked
+(and taken off again if it succeeds), so concurrent attempts cannot race past the limit. Counts
+live in this process's memory (one uvicorn worker), capped in size. The client address is the
+connection's, unless `serve --forwarded-allow-ips` names the proxies whose X-Forwarded-For to
+believe (ADR 0013).
+
+Password checks run at most a few at a time (PasswordCheckGate); a sign-in that finds no place
+within a few seconds answers 503 without checking.
 """
 
 from __future__ import annotations
@@ -31,10 +37,13 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.to_thread
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -70,6 +79,8 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 HSTS = "max-age=31536000; includeSubDomains"
+
+T = TypeVar("T")
 
 
 def csrf_token(session: MutableMapping[str, Any]) -> str:
@@ -140,8 +151,29 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt counted against its account and client address."""
+
+    account: str
+    client: str
+    moment: float
+
+
+class SignInLimited(Exception):
+    """Too many failed sign-ins for the account or the address: refused without a check."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class LoginLimiter:
-    """Failed sign-ins per account and per client address in a sliding window."""
+    """Failed sign-ins per account and per client address in a sliding window.
+
+    An attempt is counted (`reserve`) before its password is checked, in one step under the
+    lock: concurrent attempts cannot all pass the check before any is counted as failed. A
+    successful or unchecked attempt is taken off again (`succeeded`, `release`)."""
 
     MAX_KEYS = 50_000
 
@@ -152,30 +184,43 @@ class LoginLimiter:
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def retry_after(self, account: str, client: str, now: float | None = None) -> int | None:
-        """Seconds until another attempt is allowed, or None if one may be made now."""
+    def reserve(self, account: str, client: str, now: float | None = None) -> Attempt:
+        """Count an attempt, or raise SignInLimited when either limit is reached."""
         moment = time.monotonic() if now is None else now
+        attempt = Attempt(f"account:{account.strip().casefold()}", f"client:{client}", moment)
         with self._lock:
             waits = [
-                self._wait(f"account:{account.strip().casefold()}", self.per_account, moment),
-                self._wait(f"client:{client}", self.per_client, moment),
+                self._wait(attempt.account, self.per_account, moment),
+                self._wait(attempt.client, self.per_client, moment),
             ]
-        blocked = [w for w in waits if w is not None]
-        return max(blocked) if blocked else None
-
-    def failed(self, account: str, client: str, now: float | None = None) -> None:
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            for key in (f"account:{account.strip().casefold()}", f"client:{client}"):
+            blocked = [w for w in waits if w is not None]
+            if blocked:
+                raise SignInLimited(max(blocked))
+            for key in (attempt.account, attempt.client):
                 times = self._failures.pop(key, None) or deque()
                 times.append(moment)
                 self._failures[key] = times  # most recently failed last
             while len(self._failures) > self.MAX_KEYS:
                 self._failures.popitem(last=False)
+        return attempt
 
-    def succeeded(self, account: str) -> None:
+    def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: the account's failures are forgiven, and this attempt does
+        not count against the address (people behind one NAT sign in all day)."""
         with self._lock:
-            self._failures.pop(f"account:{account.strip().casefold()}", None)
+            self._failures.pop(attempt.account, None)
+            self._forget(attempt.client, attempt.moment)
+
+    def release(self, attempt: Attempt) -> None:
+        """The password was never checked (the server was busy): the attempt does not count."""
+        with self._lock:
+            self._forget(attempt.account, attempt.moment)
+            self._forget(attempt.client, attempt.moment)
+
+    def _forget(self, key: str, moment: float) -> None:
+        times = self._failures.get(key)
+        if times is not None and moment in times:
+            times.remove(moment)
 
     def _wait(self, key: str, limit: int, now: float) -> int | None:
         times = self._failures.get(key)
@@ -186,6 +231,33 @@ class LoginLimiter:
         if len(times) < limit:
             return None
         return max(1, int(times[0] + self.window - now) + 1)
+
+
+class PasswordCheckGate:
+    """At most `limit` password checks at once; the rest wait up to `wait_seconds` in the event
+    loop (not in a worker thread), then are turned away. Each argon2id check holds its memory
+    cost (64 MiB by default) and already uses several cores, so running more at once only
+    queues them for the CPU while the memory adds up: 60 at once took the server to 1 GB."""
+
+    def __init__(self, limit: int, wait_seconds: float) -> None:
+        self.wait = wait_seconds
+        self.places = anyio.CapacityLimiter(limit)
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """`fn()` in a worker thread once a place is free; ServerBusy if none frees in time."""
+        try:
+            with anyio.fail_after(self.wait):
+                await self.places.acquire()
+        except TimeoutError:
+            raise ServerBusy() from None
+        try:
+            return await anyio.to_thread.run_sync(fn)
+        finally:
+            self.places.release()
+
+
+class ServerBusy(Exception):
+    """No place to check a password came free in time."""
 
 
 class BodyLimit:

@@ -131,6 +131,10 @@ class WebSettings:
     login_failures_per_account: int = 5
     login_failures_per_client: int = 20
     login_window: timedelta = timedelta(minutes=15)
+    # Password checks at once, and how long a sign-in waits for a place before a 503 (ADR 0013):
+    # argon2id's default holds 64 MiB per check and already spreads over four lanes.
+    password_checks_at_once: int = 2
+    password_check_wait: timedelta = timedelta(seconds=3)
     risks_per_page: int = 50
     timezone: str | None = None
     # argon2id parameters for new hashes; None: argon2-cffi's defaults (RFC 9106 low memory).

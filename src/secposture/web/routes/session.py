@@ -12,12 +12,14 @@ from secposture.web import accounts
 from secposture.web.auth import OidcRefused, end_session, start_session
 from secposture.web.context import SESSION_KEY, PostedForm, WebState, signed_in, state
 from secposture.web.rendering import page
-from secposture.web.security import csrf_token, safe_next
+from secposture.web.security import ServerBusy, SignInLimited, csrf_token, safe_next
 
 router = APIRouter()
 
 FAILED = "Sign-in failed: check the user name and password."
 LIMITED = "Too many failed sign-ins: wait a few minutes and try again."
+BUSY = "The dashboard is busy signing people in: try again in a few seconds."
+BUSY_RETRY_SECONDS = 5
 NEXT_KEY = "next"
 
 
@@ -56,25 +58,37 @@ async def login(request: Request, form: PostedForm) -> Response:
     password = form.text("password")
     next_path = safe_next(form.text("next"))
     client = request.client.host if request.client else "unknown"
-    wait = web.limiter.retry_after(username, client)
-    if wait is not None:
+    try:
+        attempt = web.limiter.reserve(username, client)
+    except SignInLimited as limited:
         response = _login_page(request, next_path, LIMITED, status_code=429)
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(limited.retry_after)
         return response
     hasher = accounts.hasher_for(web.settings.argon2_parameters)
-    user = await run_in_threadpool(
-        web.database.read, lambda tx: accounts.verify_password(tx, username, password, hasher)
-    )
-    if user is None:
-        web.limiter.failed(username, client)
-        return _login_page(request, next_path, FAILED, status_code=401)
-    web.limiter.succeeded(username)
-    if user.rehash:
-        await run_in_threadpool(
-            web.database.write,
-            user.username,
-            lambda tx: accounts.rehash(tx, user.id, password, hasher),
+
+    def check() -> accounts.Account | None:
+        user = web.database.read(
+            lambda tx: accounts.verify_password(tx, username, password, hasher)
         )
+        if user is not None and user.rehash:
+            web.database.write(
+                user.username, lambda tx: accounts.rehash(tx, user.id, password, hasher)
+            )
+        return user
+
+    try:
+        user = await web.password_checks.run(check)
+    except ServerBusy:
+        web.limiter.release(attempt)
+        response = _login_page(request, next_path, BUSY, status_code=503)
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
+    except Exception:
+        web.limiter.release(attempt)  # the register failed: not a wrong password
+        raise
+    if user is None:
+        return _login_page(request, next_path, FAILED, status_code=401)
+    web.limiter.succeeded(attempt)
     await _begin(request, web, user, LOCAL)
     return RedirectResponse(next_path, status_code=303)
 
