@@ -12,17 +12,20 @@ from secposture.register import validate
 from secposture.register.database import Tx
 from secposture.register.history import record_event
 from secposture.register.models import ScanResult, ScanRun
+from secposture.reports.interface import storable, storable_tree
 
 MAX_EVIDENCE = 50  # findings kept per control; the full report is the scan's own output
 
 
 def record_scan(tx: Tx, report: ScanReport) -> ScanRun:
-    """Store one scan report: a run (repository, commit, time) and a row per control."""
+    """Store one scan report: a run (repository, commit, time) and a row per control.
+
+    A checkout's names can hold bytes that are not UTF-8 (surrogate escapes, see sources/local.py):
+    every text is stored as the reports show it, `\\xNN`, which SQLite and PostgreSQL accept."""
+    name = report.target.name
     run = ScanRun(
-        repository=report.target.name.lower()
-        if report.target.source == "github"
-        else report.target.name,
-        commit=report.target.commit,
+        repository=storable(name.lower() if report.target.source == "github" else name),
+        commit=report.target.commit and storable(report.target.commit),
         source=report.target.source,
         scanned_at=_moment(report.generated_at, tx.now),
         tool_version=report.tool_version,
@@ -30,8 +33,8 @@ def record_scan(tx: Tx, report: ScanReport) -> ScanRun:
             ScanResult(
                 control=r.id,
                 status=r.status.value,
-                summary=r.summary,
-                evidence=[f.to_dict() for f in r.findings[:MAX_EVIDENCE]],
+                summary=storable(r.summary),
+                evidence=storable_tree([f.to_dict() for f in r.findings[:MAX_EVIDENCE]]),
             )
             for r in report.results
         ],

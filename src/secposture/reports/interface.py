@@ -163,6 +163,30 @@ def clean(text: str, *, keep_newlines: bool = False) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+# What a UTF-8 store (SQLite, PostgreSQL, a JSON file) cannot hold: a surrogate has no UTF-8
+# encoding, and PostgreSQL refuses NUL in text.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text any UTF-8 store accepts, for the register: an undecodable byte of a name as `\\xNN`,
+    as `clean` shows it, a lone surrogate as `\\uXXXX`, NUL as `\\x00`; the rest unchanged."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(_visible, _SURROGATE.sub(_byte, text))
+
+
+def storable_tree(value: Any) -> Any:
+    """`storable` applied to every string (keys too) of a JSON-shaped value."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_tree(k): storable_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_tree(v) for v in value]
+    return value
+
+
 def clean_tree(value: Any) -> Any:
     """`clean` applied to every string (keys too) of a JSON-shaped value; newlines are kept."""
     if isinstance(value, str):
