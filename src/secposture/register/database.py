@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import (
@@ -71,9 +73,69 @@ class Tx:
         return local_today(self.timezone, now=self.now)
 
 
+HIDDEN = "***"
+# Connection options shown as they are: they say how to connect, never where or as whom. Any
+# other option's value (password, sslpassword, passfile, host, hostaddr, port, user, service,
+# sslkey, options, ...) is hidden.
+_SHOWN_OPTIONS = frozenset(
+    {
+        "application_name",
+        "channel_binding",
+        "client_encoding",
+        "connect_timeout",
+        "gssencmode",
+        "sslmode",
+        "target_session_attrs",
+    }
+)
+# Shorter values are not hunted for in free text: masking them would garble the message.
+_MIN_MASKED_CHARS = 3
+# What libpq and psycopg name in their own words: `at "HOST" (ADDRESS)`, `on socket "PATH"`,
+# `user "NAME"`, `role "NAME"`, `host name "HOST"`, `host 'HOST'`, `hostaddr: 'ADDRESS'`, `port N`.
+_DRIVER_NAMES = re.compile(
+    r"""\b(at|on socket|user|role|host name|host|hostaddr|port)(:?\s+)(?:"[^"]*"|'[^']*')"""
+    r"""(?:\s*\([^)]*\))?"""
+)
+_DRIVER_PORT = re.compile(r"\b(port)(:?\s+)\d+")
+
+
 def safe_url(url: URL) -> str:
-    """The URL for messages: never the password."""
-    return url.render_as_string(hide_password=True)
+    """The register's URL as every message shows it (ADR 0013): a PostgreSQL URL keeps its
+    driver, database name and harmless options, and hides the user, password, host and port and
+    every other option's value (`?password=`, `sslpassword=`, `passfile=`, `host=`...). A SQLite
+    register is a file of the user's own: its path is shown."""
+    if url.get_backend_name() == "sqlite":
+        return url.render_as_string(hide_password=True)
+    query = {
+        key: value if key.lower() in _SHOWN_OPTIONS else HIDDEN for key, value in url.query.items()
+    }
+    hidden = URL.create(
+        url.drivername,
+        username=HIDDEN if url.username else None,
+        password=HIDDEN if url.password else None,
+        host=HIDDEN if url.host else None,
+        database=url.database,
+        query=query,
+    )
+    # Unquoted: the placeholders read as *** rather than %2A%2A%2A.
+    return unquote(hidden.render_as_string(hide_password=False))
+
+
+def safe_message(text: str, url: URL) -> str:
+    """`text` about `url` (a driver's error, say) without what safe_url hides: every such value
+    of the URL wherever it appears, and the hosts, addresses, ports and user names the driver
+    names in its own words."""
+    values = {url.username, url.password, url.host, str(url.port) if url.port else None}
+    for key, value in url.query.items():
+        if key.lower() not in _SHOWN_OPTIONS:
+            values.update(value if isinstance(value, tuple) else (value,))
+    values.add(url.render_as_string(hide_password=False))
+    for value in sorted((v for v in values if v), key=len, reverse=True):
+        if len(value) >= _MIN_MASKED_CHARS:
+            text = text.replace(value, HIDDEN)
+    for pattern in (_DRIVER_NAMES, _DRIVER_PORT):
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{HIDDEN}", text)
+    return text
 
 
 def resolve_url(db: str | None, *, create: bool = True) -> URL:
@@ -254,8 +316,9 @@ class Database:
                     command.upgrade(config, "head")
         except CommandError as exc:
             raise DatabaseError(
-                f"{safe_url(self.url)}: cannot migrate the register ({exc}); it may have been "
-                "created by a newer secposture: upgrade secposture"
+                f"{safe_url(self.url)}: cannot migrate the register "
+                f"({safe_message(str(exc), self.url)}); it may have been created by a newer "
+                "secposture: upgrade secposture"
             ) from None
         except DBAPIError as exc:
             raise _translate(exc, self.url, 1) from None
@@ -392,9 +455,7 @@ def _translate(exc: Exception, url: URL, attempts: int) -> RegisterError:
         )
     where = safe_url(url)
     detail = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
-    detail = " ".join(detail.split())
-    if url.password:
-        detail = detail.replace(str(url.password), "***")
+    detail = safe_message(" ".join(detail.split()), url)
     if isinstance(exc, IntegrityError):
         return Conflict(f"{where}: the change clashed with another record ({detail})")
     if "file is not a database" in detail:

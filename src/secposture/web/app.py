@@ -9,6 +9,7 @@ the form as it was typed; nothing becomes a traceback.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -22,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from secposture.register.database import Database
+from secposture.register.database import Database, safe_message, safe_url
 from secposture.register.errors import Conflict, DatabaseError, NotFound, RegisterError
 from secposture.web.auth import OidcClient
 from secposture.web.context import (
@@ -39,6 +40,14 @@ from secposture.web.settings import SettingsError, WebSettings
 
 SECURE_COOKIE = "__Host-secposture"  # __Host-: Secure, Path=/, no Domain; the browser insists
 PLAIN_COOKIE = "secposture"
+UNREACHABLE = (
+    "The register cannot be reached just now. Try again in a few minutes; if this goes on, "
+    "tell whoever runs the dashboard (the server's log says why)."
+)
+BUSY = (
+    "The register was busy, or the change clashed with another made at the same moment: try again."
+)
+log = logging.getLogger("secposture.web")
 # The largest form: a security issue's six fields at the register's limit of 20,000 characters
 # each, in UTF-8 and URL-encoded, fits well within this.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -115,7 +124,8 @@ def _check_schema(database: Database) -> None:
     Database.open may not have them yet."""
     from sqlalchemy import inspect
 
-    if not inspect(database.engine).has_table("web_user"):
+    # Through the register's own read, so a failure is its redacted error (ADR 0013).
+    if not database.read(lambda tx: inspect(tx.session.connection()).has_table("web_user")):
         raise SettingsError(
             "the register has no dashboard accounts table (migration 0002): upgrade secposture, "
             "whose next `secposture` register command migrates it"
@@ -159,9 +169,16 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RegisterError)
     async def register_error(request: Request, exc: RegisterError) -> Response:
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
-        if isinstance(exc, DatabaseError):
-            status = 503  # the register cannot be reached: not the user's mistake
-        return await _error(request, status, "Not done", str(exc))
+        url = request.app.state.web.database.url
+        message = str(exc)
+        if isinstance(exc, DatabaseError) or safe_url(url) in message:
+            # The database's own words are for whoever runs the dashboard (redacted again, in
+            # case a message was built elsewhere), never for the page: ADR 0013.
+            log.error("the register cannot be reached: %s", safe_message(message, url))
+            if isinstance(exc, DatabaseError):
+                return await _error(request, 503, "Not done", UNREACHABLE)
+            return await _error(request, status, "Not done", BUSY)
+        return await _error(request, status, "Not done", message)
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -174,5 +191,8 @@ async def _error(request: Request, status: int, title: str, detail: str) -> Resp
     if request.url.path.startswith("/static/"):
         return PlainTextResponse(title, status_code=status)
     if not hasattr(request.state, "user"):  # an unknown address: still show who is signed in
-        await run_in_threadpool(signed_in, request)
+        try:
+            await run_in_threadpool(signed_in, request)
+        except RegisterError:  # the register is down too: the page shows no one signed in
+            request.state.user = None
     return page(request, "error.html", {"title": title, "detail": detail}, status_code=status)
