@@ -17,6 +17,12 @@ The first request of each page (cold: the trend cache empty) is printed apart fr
 A breakdown splits the estate page into its register reads and rendering, so a page that misses
 the target says where its time goes.
 
+Pauses: each page is timed with the collector as `secposture serve` runs it (the start-up heap
+frozen, ADR 0013's thresholds: `settle_heap`) and, as the same-run baseline, with CPython's
+defaults, alternating the two (default, served, default, served) so neither gets the warmer
+caches. Beside the median: p90, p90 / median, and the full (generation 2) collections that ran
+during the timed requests, how many and the longest.
+
     .venv/bin/python benchmarks/bench_web.py [--repositories 2000] [--controls 20]
         [--risks 10000] [--scans-per-repository 1] [-n 15] [--sqlite]
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import re
 import statistics
 import sys
@@ -46,7 +53,7 @@ from web_server import add_accounts, password_for, web_settings
 
 from secposture.register.database import Database
 from secposture.web import charts, queries
-from secposture.web.app import create_app
+from secposture.web.app import GC_THRESHOLDS, create_app, settle_heap
 from secposture.web.rendering import environment, heatmap
 
 TARGET_MS = 300.0
@@ -126,6 +133,41 @@ class Timed:
     size: int  # bytes of the last response
     shows: str  # what the page says it shows ("2000 of 2000 repositories", "3,412 risks")
     statements: list[tuple[str, Any]]  # the SQL one request sent: (statement, parameters)
+    full_collections: list[float]  # ms, each generation-2 collection during the timed requests
+
+
+@contextmanager
+def full_collections() -> Iterator[list[float]]:
+    """The duration (ms) of every full collection while the block runs."""
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append((time.perf_counter() - started.pop()) * 1000)
+
+    gc.callbacks.append(watch)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(watch)
+
+
+@contextmanager
+def collector(served: bool) -> Iterator[None]:
+    """The collector as `serve` runs it (served) or CPython's defaults; restored afterwards."""
+    defaults = gc.get_threshold()
+    if served:
+        settle_heap()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*defaults)
 
 
 @contextmanager
@@ -146,30 +188,57 @@ def captured_sql(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 SHOWS = re.compile(r'data-testid="(?:estate-count|risks-count)">([^<]+)<')
 
 
-async def time_pages(app: Any, engine: Engine, paths: list[str], n: int) -> dict[str, Timed]:
-    """Each path's request times (ms), size and SQL, through the ASGI app in-process."""
+async def time_pages(
+    app: Any, engine: Engine, paths: list[str], n: int, first: dict[str, float]
+) -> dict[str, Timed]:
+    """Each path's request times (ms), size and SQL, through the ASGI app in-process. The very
+    first request of each path (cold caches) is timed into `first` when it is not there yet."""
     transport = httpx.ASGITransport(app=app)
     out: dict[str, Timed] = {}
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         await sign_in(client, "security")
         for path in paths:
-            times = []
-            for _ in range(WARM_UP + n):
+            if path not in first:
                 t0 = time.perf_counter()
-                response = await client.get(path)
-                times.append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 200:
-                    sys.exit(f"GET {path}: HTTP {response.status_code}")
+                await client.get(path)
+                first[path] = (time.perf_counter() - t0) * 1000
+        for path in paths:
+            times = []
+            for _ in range(WARM_UP):
+                await client.get(path)
+            with full_collections() as pauses:
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    response = await client.get(path)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    if response.status_code != 200:
+                        sys.exit(f"GET {path}: HTTP {response.status_code}")
             with captured_sql(engine) as statements:
                 await client.get(path)
             shows = SHOWS.search(response.text)
             out[path] = Timed(
-                times[0],
-                times[WARM_UP:],
+                first[path] if path in first else times[0],
+                times,
                 len(response.content),
                 shows.group(1) if shows else "",
                 statements,
+                pauses,
             )
+    return out
+
+
+def merged(runs: list[dict[str, Timed]]) -> dict[str, Timed]:
+    """Several rounds of the same pages as one: their times and pauses together."""
+    out: dict[str, Timed] = {}
+    for path, result in runs[0].items():
+        out[path] = Timed(
+            result.first,
+            [t for run in runs for t in run[path].times],
+            result.size,
+            result.shows,
+            result.statements,
+            [p for run in runs for p in run[path].full_collections],
+        )
     return out
 
 
@@ -243,6 +312,18 @@ def line(label: str, times: list[float], target: float | None, floor: float | No
     return text
 
 
+def pause_line(label: str, result: Timed) -> str:
+    median = statistics.median(result.times)
+    p90 = percentile(result.times, 0.9)
+    pauses = result.full_collections
+    longest = f"longest {max(pauses):6.1f} ms" if pauses else "longest      - ms"
+    return (
+        f"  {label:<40} median {median:7.1f} ms   p90 {p90:7.1f} ms   p90/median "
+        f"{p90 / median:4.1f}   full collections {len(pauses):3d} in {len(result.times)} "
+        f"requests, {longest}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--repositories", type=int, default=2_000)
@@ -269,14 +350,22 @@ def main() -> None:
         )
         app = create_app(web_settings(str(database.url)), database)
         paths = ["/healthz", ESTATE, RISKS, RISKS_FILTERED]
-        pages = asyncio.run(time_pages(app, database.engine, paths, args.n))
+        first: dict[str, float] = {}
+        rounds: dict[bool, list[dict[str, Timed]]] = {False: [], True: []}
+        for served in (False, True, False, True):
+            with collector(served):
+                rounds[served].append(
+                    asyncio.run(time_pages(app, database.engine, paths, args.n, first))
+                )
+        pages, untuned = merged(rounds[True]), merged(rounds[False])
         floors = {
             path: timed(sql_floor(database, pages[path].statements), args.n) for path in paths[1:]
         }
         parts = breakdown(database, args.n)
 
     print(
-        f"\nserver time per request, N={args.n} (after {WARM_UP} warm-up), target {TARGET_MS:.0f} ms"
+        f"\nserver time per request, N={2 * args.n} in two rounds (after {WARM_UP} warm-up each), "
+        f"collector as serve runs it, target {TARGET_MS:.0f} ms"
     )
     names = {
         "/healthz": "trivial page /healthz (baseline)",
@@ -292,6 +381,16 @@ def main() -> None:
         print(line(names[path], times, target, floor))
         if target is not None and statistics.median(times) > target:
             missed.append(names[path])
+    print(
+        "\npauses: the collector as serve runs it (start-up heap frozen, thresholds "
+        f"{GC_THRESHOLDS}) against CPython's defaults {gc.get_threshold()}, alternating rounds"
+    )
+    short = {ESTATE: "estate", RISKS: "risk list", RISKS_FILTERED: "risk list, filtered"}
+    for path in paths[1:]:
+        print(pause_line(f"{short[path]}, defaults", untuned[path]))
+        print(pause_line(f"{short[path]}, as served", pages[path]))
+        ratio = percentile(untuned[path].times, 0.9) / percentile(pages[path].times, 0.9)
+        print(f"  {'':<40} p90 {ratio:4.1f}x lower as served")
     print("\nfirst request of each page (cold caches)")
     for path, result in pages.items():
         print(f"  {names[path]:<52} {result.first:7.1f} ms")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -157,7 +159,13 @@ def test_serve_runs_a_dashboard_that_answers_over_http(tmp_path: Path) -> None:
     port = free_port()
     # uvicorn would believe X-Forwarded-For from anywhere with this; `serve` must not.
     env = {**os.environ, "SECPOSTURE_SESSION_SECRET": "s" * 40, "FORWARDED_ALLOW_IPS": "*"}
-    code = "from secposture.web.cli import serve; serve()"
+    # On the way out (SIGINT: uvicorn stops cleanly, then Python runs atexit), how much of the
+    # heap serve froze.
+    code = (
+        "import atexit, gc; from secposture.web.cli import serve; "
+        "atexit.register(lambda: print('frozen objects:', gc.get_freeze_count(), flush=True)); "
+        "serve()"
+    )
     args = ["--db", db, "--port", str(port), "--insecure-cookies"]
     process = subprocess.Popen(
         [sys.executable, "-c", code, *args],
@@ -187,11 +195,17 @@ def test_serve_runs_a_dashboard_that_answers_over_http(tmp_path: Path) -> None:
         callback = httpx.get(f"http://127.0.0.1:{port}/auth/callback?code=ONE-TIME-CODE&state=S")
         assert callback.status_code == 404  # no OIDC configured
     finally:
-        process.terminate()
-        process.wait(10)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
     output = process.stdout.read() if process.stdout else ""
     assert "no accounts yet: add one with `secposture user add NAME --role admin`" in output
     assert '"GET /login HTTP/1.1" 200' in output  # the access log is on
     assert "203.0.113.77" not in output  # the connection's address is logged, not the header's
     assert "/auth/callback?[redacted]" in output and "ONE-TIME-CODE" not in output
     assert "s" * 40 not in output
+    frozen = re.search(r"frozen objects: (\d+)", output)
+    assert frozen is not None and int(frozen.group(1)) > 50_000  # the start-up heap

@@ -112,7 +112,7 @@ def serve(
         _fail("--insecure-cookies is for plain-http localhost development only")
     import uvicorn
 
-    from secposture.web.app import create_app
+    from secposture.web.app import create_app, settle_heap
     from secposture.web.settings import OidcSettings, WebSettings
 
     settings = WebSettings(
@@ -122,6 +122,7 @@ def serve(
     scheme = "http" if insecure_cookies else "https (via your proxy)"
     click.echo(f"secposture dashboard on http://{host}:{port} — open it over {scheme}", err=True)
     _hint_accounts(app)
+    settle_heap()
     config = server_config(app, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
     if config.proxy_headers:
         click.echo(f"believing X-Forwarded-For from {config.forwarded_allow_ips}", err=True)
