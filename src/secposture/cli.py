@@ -468,6 +468,8 @@ def _scan_one(
         settings=settings,
         records=records,
     )
+    if report.target.source == "git":
+        _say_top_level("scanning", path, report.target.path)
     return report, policy, repo_name or report.target.name
 
 
@@ -563,6 +565,18 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(EXIT_USAGE)
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _say_top_level(doing: str, asked: Path, top: str | None) -> None:
+    """Say so when a folder inside a checkout stood for its repository (LocalSource)."""
+    if top is not None and top != str(asked):
+        from secposture.reports.interface import clean
+
+        click.echo(
+            f"secposture: {doing} the repository at {clean(top)} (the top level of "
+            f"{clean(str(asked))})",
+            err=True,
+        )
 
 
 def _warn(message: str) -> None:

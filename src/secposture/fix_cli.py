@@ -161,6 +161,11 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
     # Settings need a token and a GitHub remote: known before anything is written.
     settings_target = _settings_target(root) if apply_settings else None
     snapshot, policy, report = _scan(root)
+    if snapshot.root != root:  # a folder inside a checkout: its repository is fixed
+        from secposture.cli import _say_top_level
+
+        _say_top_level("fixing", root, str(snapshot.root))
+        root = snapshot.root
     plan = plan_fixes(
         snapshot,
         policy,

@@ -109,7 +109,7 @@ class Facts:
         self.snapshot = snapshot
         self.policy = policy
         self.today = today
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = list(snapshot.problems)
         self._cache: dict[Callable[[Facts], Any], Any] = {}
         self._texts: dict[str, str | None] = {}
         self._problem_by_path: dict[str, Problem] = {}

@@ -10,7 +10,7 @@ import abc
 from dataclasses import dataclass
 from datetime import datetime
 
-from secposture.model import Target
+from secposture.model import Problem, Target
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 
@@ -105,6 +105,8 @@ class Snapshot(abc.ABC):
     paths: tuple[str, ...]
     settings: Settings = NO_SETTINGS
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # What the source could not use as it stands (a `.git` that leads out of the checkout).
+    problems: tuple[Problem, ...] = ()
 
     @abc.abstractmethod
     def read_text(self, path: str) -> str:

@@ -1,8 +1,9 @@
 """The local source: a git checkout (the files `git ls-files` lists) or, failing that, a plain folder.
 
-Security stance (ADR 0003): git is run with options that stop a hostile repository's own config from
-running commands (core.fsmonitor), never with hooks; files are read only inside the root, never
-through a link that leads out of it, and never beyond the size limit.
+Security stance (ADR 0003, ADR 0009): git is run only through `_git_start`, with settings that stop a
+hostile repository's own config from running commands (core.fsmonitor, a partial clone's fetch),
+never with hooks, and only on a `.git` that does not lead out of the checkout; files are read only
+inside the root, never through a link that leads out of it, and never beyond the size limit.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from secposture.errors import SecpostureError
-from secposture.model import Target
+from secposture.model import Problem, Target
 from secposture.sources.interface import (
     DEFAULT_MAX_FILE_BYTES,
     Snapshot,
@@ -31,15 +33,30 @@ from secposture.sources.interface import (
     too_large,
 )
 
-# A repository's own .git/config must not be able to make our git calls run a program:
-# core.fsmonitor runs a command on ls-files; log.showSignature would run gpg.program on log.
+# A repository's own .git/config must not be able to make our git calls run a program (ADR 0003,
+# ADR 0009). Our commands (ls-files, rev-parse, log, config) need no hook, editor, pager, filter,
+# diff driver or network; these settings stop what could still start one: core.fsmonitor runs a
+# command on ls-files, log.showSignature runs gpg.program on log, and a partial clone's missing
+# object makes log fetch it from the promisor remote, which runs core.sshCommand, core.gitProxy,
+# remote.<name>.uploadpack or an ext:: URL.
 _GIT_SAFE_CONFIG = (
+    "--no-pager",
     "-c", "core.fsmonitor=false",
     "-c", "core.untrackedCache=false",
     "-c", "log.showSignature=false",
+    "-c", "protocol.allow=never",
     "-c", "safe.directory=*",
 )  # fmt: skip
-_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+_GIT_ENV = {
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_TERMINAL_PROMPT": "0",
+    # A missing object of a partial clone is not fetched (git 2.39.4 and later honour it).
+    "GIT_NO_LAZY_FETCH": "1",
+    # A list of the transports allowed, here none, overrides every protocol.* setting: the
+    # repository's own `protocol.file.allow = always` beats `-c protocol.allow=never`.
+    "GIT_ALLOW_PROTOCOL": "",
+    "LC_ALL": "C",
+}
 # Set by a calling git (a pre-commit hook) or a user's shell, these would point our calls at another
 # repository than the one named by -C.
 _GIT_LOCATION_VARS = (
@@ -52,26 +69,67 @@ _GIT_LOCATION_VARS = (
 def _git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
     env.update(_GIT_ENV)
+    if "PATH" in env:
+        env["PATH"] = _absolute_folders(env["PATH"])
     return env
 
 
 @lru_cache(maxsize=8)
+def _absolute_folders(search_path: str) -> str:
+    """PATH without its relative folders: "." or an empty entry would find a program (`git`, or
+    a remote helper git looks up) in the checkout, where git runs."""
+    return os.pathsep.join(f for f in search_path.split(os.pathsep) if os.path.isabs(f))
+
+
+@lru_cache(maxsize=8)
 def _which_git(search_path: str | None) -> str | None:
-    return shutil.which("git", path=search_path)
+    return shutil.which("git", path=_absolute_folders(search_path or os.defpath))
 
 
-def _git_start(root: Path, *args: str) -> subprocess.Popen[bytes]:
+class GitCheckout(NamedTuple):
+    """A work tree and the `.git` git is to use for it, found and checked without running git."""
+
+    top_level: str  # the work tree's top folder (a real path)
+    git_entry: str  # top_level/.git: a folder, or a file or link that leads git to one
+
+
+class RefusedGitFolder(NamedTuple):
+    """A `.git` that would lead git out of the checkout, and why it is not used."""
+
+    top_level: str
+    entry: str  # ".git", ".git/refs", ...
+    reason: str
+
+
+class NotACheckout(OSError):
+    """No git checkout that git may be run on (none, or its `.git` was refused)."""
+
+
+def _start_git(*args: str) -> subprocess.Popen[bytes]:
+    """Start git with the safe settings and environment: the one way this project starts git."""
     # Looked up once per PATH: searching PATH costs a stat per folder, and an estate scan runs
     # git for every repository.
     git = _which_git(os.environ.get("PATH"))
     if git is None:
         raise FileNotFoundError("git")
     return subprocess.Popen(
-        [git, *_GIT_SAFE_CONFIG, "-C", str(root), *args],
+        [git, *_GIT_SAFE_CONFIG, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         env=_git_env(),
+    )
+
+
+def _git_start(checkout: GitCheckout, *args: str) -> subprocess.Popen[bytes]:
+    # The git folder and the work tree are named, not discovered: the checkout's own
+    # core.worktree cannot move git to another folder.
+    return _start_git(
+        f"--git-dir={checkout.git_entry}",
+        f"--work-tree={checkout.top_level}",
+        "-C",
+        checkout.top_level,
+        *args,
     )
 
 
@@ -133,15 +191,137 @@ def _git_finish(proc: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[by
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return _git_finish(_git_start(root, *args))
+def _git(where: Path | GitCheckout, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git on the checkout `where` is in (the one hardened way this project runs git)."""
+    if isinstance(where, GitCheckout):
+        checkout = where
+    else:
+        found = find_checkout(where)
+        if not isinstance(found, GitCheckout):
+            raise NotACheckout(f"{where}: not in a git checkout git may be run on")
+        checkout = found
+    return _git_finish(_git_start(checkout, *args))
+
+
+def _git_config_value(config_file: str, key: str) -> str | None:
+    """One value of a git config file (no includes), or None."""
+    folder = os.path.dirname(config_file)
+    try:
+        proc = _start_git("-C", folder, "config", "--file", config_file, "--get", key)
+    except OSError:
+        return None
+    done = _git_finish(proc)
+    value = done.stdout.decode("utf-8", "surrogateescape").strip()
+    return value if done.returncode == 0 and value else None
+
+
+# The entries of a git folder that the commands we run read: none may be a link out of the
+# checkout (an outside index lists another repository's files; outside refs or HEAD put an outside
+# file's text where a commit belongs).
+_GIT_FOLDER_ENTRIES = ("HEAD", "commondir", "config", "index", "objects", "packed-refs", "refs")
+_LINK_OUT = "is a link that points outside the repository; not followed"
+
+
+def find_checkout(path: str | os.PathLike[str]) -> GitCheckout | RefusedGitFolder | None:
+    """The git checkout `path` is in, checked, or None when it is in none.
+
+    Like git's own discovery: the nearest folder at or above `path` (on the same file system)
+    that holds a `.git`. Unlike it, a `.git` file or link that leads out of the checkout is
+    followed only to a git folder that names this checkout as its work tree (a worktree's or a
+    submodule's), and a git folder in the checkout must not link out of it (ADR 0009).
+    """
+    here = os.path.realpath(path)
+    try:
+        device = os.stat(here).st_dev
+    except OSError:
+        return None
+    while True:
+        entry = os.path.join(here, ".git")
+        try:
+            st = os.lstat(entry)
+        except OSError:
+            pass
+        else:
+            return _check_git_entry(here, entry, st)
+        parent = os.path.dirname(here)
+        try:
+            if parent == here or os.stat(parent).st_dev != device:
+                return None
+        except OSError:
+            return None
+        here = parent
+
+
+def _check_git_entry(
+    top: str, entry: str, st: os.stat_result
+) -> GitCheckout | RefusedGitFolder | None:
+    if stat.S_ISDIR(st.st_mode):
+        return _check_git_folder(top, entry, entry)
+    if stat.S_ISLNK(st.st_mode):
+        folder = os.path.realpath(entry)
+    else:
+        pointer = _small_file(entry)  # a worktree's or submodule's `gitdir: PATH`
+        if pointer is None or not pointer.startswith(b"gitdir: "):
+            return None  # not a git checkout; git would refuse it too
+        named = os.fsdecode(pointer[8:].rstrip(b"\r\n"))
+        folder = os.path.realpath(os.path.join(top, named))
+    if not os.path.isdir(folder):
+        return None  # leads nowhere; git would refuse it too
+    if _inside(folder, top):
+        return _check_git_folder(top, entry, folder)
+    if _names_work_tree(folder, top):
+        return GitCheckout(top, entry)
+    return RefusedGitFolder(
+        top,
+        ".git",
+        "leads outside the checkout to a git folder that does not name this checkout as its "
+        "work tree; not followed, the folder is scanned without git (a worktree's or "
+        "submodule's git folder names it; for a separate git folder, set its core.worktree)",
+    )
+
+
+def _check_git_folder(top: str, entry: str, folder: str) -> GitCheckout | RefusedGitFolder:
+    """A git folder inside the checkout is used unless something in it leads out."""
+    for name in _GIT_FOLDER_ENTRIES:
+        path = os.path.join(folder, name)
+        if os.path.islink(path) and not _inside(os.path.realpath(path), top):
+            return RefusedGitFolder(top, f".git/{name}", _LINK_OUT)
+    common = _small_file(os.path.join(folder, "commondir"))
+    if common is not None:
+        named = os.path.realpath(os.path.join(folder, os.fsdecode(common.strip())))
+        if not _inside(named, top):
+            return RefusedGitFolder(
+                top, ".git/commondir", "names a git folder outside the repository; not followed"
+            )
+        for name in _GIT_FOLDER_ENTRIES:
+            path = os.path.join(named, name)
+            if os.path.islink(path) and not _inside(os.path.realpath(path), top):
+                return RefusedGitFolder(top, ".git/commondir", _LINK_OUT)
+    return GitCheckout(top, entry)
+
+
+def _names_work_tree(folder: str, top: str) -> bool:
+    """Whether a git folder outside the checkout says `top` is its work tree."""
+    # A worktree's git folder holds the path of the worktree's `.git` file.
+    back = _small_file(os.path.join(folder, "gitdir"))
+    if back is not None:
+        named = os.path.join(folder, os.fsdecode(back.strip()))
+        if os.path.basename(named) == ".git" and os.path.realpath(os.path.dirname(named)) == top:
+            return True
+    # A submodule's git folder (and a separate one that has been told) sets core.worktree.
+    worktree = _git_config_value(os.path.join(folder, "config"), "core.worktree")
+    return worktree is not None and os.path.realpath(os.path.join(folder, worktree)) == top
 
 
 _SHA = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
 _SMALL = 4096
+_PACKED_REFS_LIMIT = 8 * 1024 * 1024
 _POSIX = os.sep == "/" and os.altsep is None
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY: int = getattr(os, "O_DIRECTORY", 0)
+# Opening each component relative to its folder, never through a link, needs these.
+_WALK_WITHOUT_LINKS = bool(_O_NOFOLLOW and _O_DIRECTORY) and os.open in os.supports_dir_fd
 
 
 def _small_file(path: str) -> bytes | None:
@@ -161,48 +341,86 @@ def _small_file(path: str) -> bytes | None:
         os.close(fd)
 
 
-def _head_from_git_dir(root: Path) -> str | None:
+def _file_below(folder_fd: int, parts: list[bytes], limit: int = _SMALL) -> bytes | None:
+    """A regular file's bytes (up to `limit`), reached from an open folder one component at a
+    time without following a link at any of them; None where that is not what it is."""
+    opened: list[int] = []
+    try:
+        here = folder_fd
+        for part in parts[:-1]:
+            here = os.open(part, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=here)
+            opened.append(here)
+        fd = os.open(parts[-1], _OPEN_FLAGS | _O_NOFOLLOW, dir_fd=here)
+        opened.append(fd)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size < st.st_size:
+            chunk = os.read(fd, st.st_size - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _head_from_git_dir(checkout: GitCheckout) -> str | None:
     """HEAD's commit read from `.git` as data (the common layouts only), or None to ask git.
 
-    Reading two small files saves a process per repository; anything unusual (a worktree's
-    `.git` file, the reftable backend, a ref in neither place) is left to `git rev-parse`.
+    Reading two small files saves a process per repository. Every component is opened without
+    following a link: a linked `.git/refs` must not put an outside file's text where the commit
+    belongs. Anything unusual (a worktree's `.git` file, a link, a common dir, the reftable
+    backend, a ref in neither place) is left to git, which is asked for a commit that exists.
     """
-    git_dir = os.path.join(root, ".git")
+    if not _WALK_WITHOUT_LINKS:
+        return None
     try:
-        is_dir = stat.S_ISDIR(os.lstat(git_dir).st_mode)  # not through a link
+        git_fd = os.open(checkout.git_entry, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW)
     except OSError:
-        return None
-    if not is_dir or os.path.exists(os.path.join(git_dir, "reftable")):
-        return None
-    head = _small_file(os.path.join(git_dir, "HEAD"))
-    if head is None:
-        return None
-    head = head.strip()
-    if _SHA.fullmatch(head):
-        return head.decode()
-    if not head.startswith(b"ref: refs/"):
-        return None
-    ref = head[5:]
-    if b".." in ref or b"\0" in ref:
-        return None
-    loose = _small_file(os.path.join(git_dir, ref.decode("utf-8", "replace")))
-    if loose is not None and _SHA.fullmatch(loose.strip()):
-        return loose.strip().decode()
-    return _packed_ref(Path(git_dir), ref)
-
-
-def _packed_ref(git_dir: Path, ref: bytes) -> str | None:
-    """The ref's commit in `packed-refs` (refs git has packed), or None."""
-    packed = git_dir / "packed-refs"
+        return None  # a `.git` file or link: git follows it
     try:
-        if packed.is_symlink() or not packed.is_file() or packed.stat().st_size > 8 * 1024 * 1024:
+        for unusual in ("reftable", "commondir"):
+            try:
+                os.lstat(unusual, dir_fd=git_fd)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                pass
             return None
-        for line in packed.read_bytes().splitlines():
-            sha, _, name = line.partition(b" ")
-            if name == ref and _SHA.fullmatch(sha):
-                return sha.decode()
-    except OSError:
-        return None
+        head = _file_below(git_fd, [b"HEAD"])
+        if head is None:
+            return None
+        head = head.strip()
+        if _SHA.fullmatch(head):
+            return head.decode()
+        if not head.startswith(b"ref: refs/"):
+            return None
+        ref = head[5:]
+        parts = ref.split(b"/")
+        if b"\0" in ref or any(part in (b"", b".", b"..") for part in parts):
+            return None
+        loose = _file_below(git_fd, parts)
+        if loose is not None and _SHA.fullmatch(loose.strip()):
+            return loose.strip().decode()
+        packed = _file_below(git_fd, [b"packed-refs"], _PACKED_REFS_LIMIT)
+        return None if packed is None else _packed_ref(packed, ref)
+    finally:
+        os.close(git_fd)
+
+
+def _packed_ref(packed: bytes, ref: bytes) -> str | None:
+    """The ref's commit in `packed-refs` (refs git has packed), or None."""
+    for line in packed.splitlines():
+        sha, _, name = line.partition(b" ")
+        if name == ref and _SHA.fullmatch(sha):
+            return sha.decode()
     return None
 
 
@@ -228,14 +446,14 @@ class LocalSnapshot(Snapshot):
         paths: Iterable[str],
         target: Target,
         max_file_bytes: int,
-        has_history: bool,
+        checkout: GitCheckout | None,
         real_root: str | None = None,
     ) -> None:
         self.root = root
         self.paths = tuple(sorted(paths))
         self.target = target
         self.max_file_bytes = max_file_bytes
-        self._has_history = has_history
+        self._checkout = checkout  # None: no history to ask git about
         self._real_root = os.path.realpath(root) if real_root is None else real_root
         self._root_prefix = os.path.join(root, "")  # the root and a separator
         self._folder_inside: dict[str, bool] = {}
@@ -370,10 +588,10 @@ class LocalSnapshot(Snapshot):
         return too_large(size, self.max_file_bytes)
 
     def last_commit_date(self, path: str) -> datetime | None:
-        if not self._has_history:
+        if self._checkout is None:
             return None
         try:
-            proc = _git(self.root, "log", "-1", "--format=%cI", "--", path)
+            proc = _git(self._checkout, "log", "-1", "--format=%cI", "--", path)
         except (OSError, subprocess.SubprocessError):
             return None
         text = proc.stdout.decode("ascii", "replace").strip()
@@ -385,8 +603,17 @@ class LocalSnapshot(Snapshot):
             return None
 
 
+def _name(real_root: str, root: Path) -> str:
+    return os.path.basename(real_root) or str(root)
+
+
 class LocalSource(Source):
-    """A checkout on disk. Git's index decides what is in the repository; a plain folder is walked."""
+    """A checkout on disk. Git's index decides what is in the repository; a plain folder is walked.
+
+    A folder inside a checkout stands for its repository: the checkout's top level is scanned
+    (`snapshot().root` says which), unless git tracks nothing in that folder (an untracked
+    folder inside some other repository), which is walked as a plain folder.
+    """
 
     def __init__(
         self,
@@ -406,55 +633,71 @@ class LocalSource(Source):
             raise SecpostureError(f"{root}: not a folder (give the checkout's folder)")
         if not os.access(root, os.R_OK | os.X_OK):
             raise SecpostureError(f"{root}: permission denied")
-        listed = self._git_paths()
         real_root = os.path.realpath(root)
-        name = os.path.basename(real_root) or str(root)
+        found = find_checkout(real_root)
+        listed = self._git_paths(found, real_root) if isinstance(found, GitCheckout) else None
+        problems: tuple[Problem, ...] = ()
+        if isinstance(found, RefusedGitFolder):
+            where = os.path.relpath(os.path.join(found.top_level, found.entry), real_root)
+            problems = (Problem(where.replace(os.sep, "/"), found.reason),)
+        checkout = None
         if listed is None:
             paths = self._walk()
-            target = Target(name=name, source="folder", path=str(root))
-            has_history = False
+            target = Target(name=_name(real_root, root), source="folder", path=str(root))
         else:
-            paths, commit = listed
-            target = Target(name=name, source="git", path=str(root), commit=commit)
-            has_history = commit is not None
+            paths, commit, checkout = listed
+            if checkout.top_level != real_root:
+                root, real_root = Path(checkout.top_level), checkout.top_level
+            target = Target(
+                name=_name(real_root, root), source="git", path=str(root), commit=commit
+            )
+            if commit is None:
+                checkout = None  # no history to ask about
         # Every tracked path is kept: the facts stage drops vendored folders and policy excludes
         # where they matter (languages, ecosystems), while a `.github/actions/build/` action or
         # a policy file must still be found.
-        return LocalSnapshot(root, paths, target, self.max_file_bytes, has_history, real_root)
+        snapshot = LocalSnapshot(root, paths, target, self.max_file_bytes, checkout, real_root)
+        snapshot.problems = problems
+        return snapshot
 
-    def _git_paths(self) -> tuple[list[str], str | None] | None:
-        """Tracked paths and HEAD's commit, or None when this is not a git work tree."""
+    def _git_paths(
+        self, checkout: GitCheckout, real_root: str
+    ) -> tuple[list[str], str | None, GitCheckout] | None:
+        """The checkout's tracked paths, HEAD's commit and the checkout, or None when git cannot
+        list it or tracks nothing in the folder asked for."""
         try:
-            listing = _git_start(self.root, "ls-files", "-z", "--cached", ".")
+            listing = _git_start(checkout, "ls-files", "-z", "--cached")
         except OSError:
             return None  # no git on this machine: walk the folder instead
         # HEAD is read from .git while git lists the files; a process asks only when .git
-        # cannot answer (a scan of a small repository is mostly processes).
-        commit = _head_from_git_dir(self.root)
+        # cannot answer (a scan of a small repository is mostly processes). ^{commit}: git names
+        # only a commit the repository has, never whatever text a ref's file holds.
+        commit = _head_from_git_dir(checkout)
         head_proc = None
         if commit is None:
             try:
-                head_proc = _git_start(self.root, "rev-parse", "-q", "--verify", "HEAD")
+                head_proc = _git_start(checkout, "rev-parse", "-q", "--verify", "HEAD^{commit}")
             except OSError:
                 _git_finish(listing)
                 return None
         proc = _git_finish(listing)
         if head_proc is not None:
             head = _git_finish(head_proc)
-            commit = head.stdout.decode().strip() if head.returncode == 0 else None
+            commit = (
+                head.stdout.decode("ascii", "replace").strip() if head.returncode == 0 else None
+            )
         if proc.returncode != 0:
             return None  # not a git work tree
-        if not proc.stdout.strip(b"\0") and self._below_top_level():
-            return None  # an untracked folder inside some other repository: walk it
         # git gives bytes; a name that is not UTF-8 is kept, escaped, rather than dropped.
         # Decoded at once (a NUL is never part of a UTF-8 sequence, so each name decodes
         # as it would alone), then split.
         names = proc.stdout.decode("utf-8", "surrogateescape")
-        return [path for path in names.split("\0") if path], commit
-
-    def _below_top_level(self) -> bool:
-        proc = _git(self.root, "rev-parse", "--show-prefix")
-        return proc.returncode == 0 and bool(proc.stdout.strip())
+        paths = [path for path in names.split("\0") if path]
+        if real_root != checkout.top_level:
+            prefix = os.path.relpath(real_root, checkout.top_level).replace(os.sep, "/") + "/"
+            if not any(path.startswith(prefix) for path in paths):
+                return None  # an untracked folder inside some other repository: walk it
+        return paths, commit, checkout
 
     def _walk(self) -> list[str]:
         paths: list[str] = []
@@ -467,5 +710,6 @@ class LocalSource(Source):
                 d for d in dirnames if d != ".git" and (keep_all or d not in self.excluded_dirs)
             ]
             for fn in filenames:
-                paths.append(fn if rel == "." else f"{rel}/{fn}".replace(os.sep, "/"))
+                if fn != ".git":  # a worktree's `.git` file is git's, never the repository's
+                    paths.append(fn if rel == "." else f"{rel}/{fn}".replace(os.sep, "/"))
         return paths

@@ -50,7 +50,11 @@ def checkout_remote(root: Path, *hosts: str) -> Remote | None:
     """The checkout's repository on the first of `hosts` it has a remote on (`origin` first,
     then the others), from one read of its git config; None when it has none."""
     try:
-        proc = _git(root, "config", "--get-regexp", r"^remote\..*\.url$")
+        # The checkout's own config file only: an include.path could name another
+        # repository's config, and so the repository whose settings the token reads.
+        proc = _git(
+            root, "config", "--local", "--no-includes", "--get-regexp", r"^remote\..*\.url$"
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0:
