@@ -629,6 +629,7 @@ def test_scanning_a_subfolder_scans_the_repository_and_says_so(
         policy = next(c for c in report["controls"] if c["id"] == "security-policy")
         assert policy["status"] == "pass"
         assert f"scanning the repository at {root} (the top level of " in result.stderr
+        assert "(the top level of .)" not in result.stderr  # "." is named
 
 
 def test_fixing_from_a_subfolder_fixes_the_repository_and_says_so(

@@ -572,9 +572,11 @@ def _say_top_level(doing: str, asked: Path, top: str | None) -> None:
     if top is not None and top != str(asked):
         from secposture.reports.interface import clean
 
+        # "." says nothing about where the user is: name the folder.
+        shown = os.path.abspath(asked) if str(asked) == "." else str(asked)
         click.echo(
             f"secposture: {doing} the repository at {clean(top)} (the top level of "
-            f"{clean(str(asked))})",
+            f"{clean(shown)})",
             err=True,
         )
 
