@@ -100,10 +100,11 @@ def sign_in(
     client: TestClient, username: str, password: str = PASSWORD, next_path: str = "/"
 ) -> httpx.Response:
     token = csrf_of(client.get("/login").text)
-    return client.post(
+    response: httpx.Response = client.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token, "next": next_path},
     )
+    return response
 
 
 def post(
@@ -111,7 +112,8 @@ def post(
 ) -> httpx.Response:
     """A form post with the CSRF token of the client's session (read from `page`)."""
     token = csrf_of(client.get(page).text)
-    return client.post(path, data={**(data or {}), "csrf_token": token})
+    response: httpx.Response = client.post(path, data={**(data or {}), "csrf_token": token})
+    return response
 
 
 def open_dashboard(url: str, **changes: Any) -> Iterator[Dashboard]:

@@ -4,10 +4,15 @@ email message (RFC 5322, plain text). Both lead with the six things Security ask
 Everything in the issue was typed by a person and is shown literally: Markdown markup, HTML and
 @mentions are escaped, links are only ever the http(s) addresses the register checked, and email
 headers cannot be split by a new line in a description.
+
+`risk_details=False` is the report as the engineer who raised the issue reads it in the
+dashboard (ADR 0013): a linked risk is its number and status, and a cannot-fix issue's reason
+(the risk's cause) is left out; the register's details are for architects and Security.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
@@ -35,7 +40,29 @@ def subject(issue: SecurityIssue) -> str:
     )
 
 
-def markdown(issue: SecurityIssue) -> str:
+CANNOT_FIX = "cannot_fix"
+RECORDED_AS_RISK = "cannot fix: recorded as a risk on the register"
+
+
+def resolution(issue: SecurityIssue, *, risk_details: bool = True) -> str | None:
+    """How the issue was resolved; without the register's details, a cannot-fix issue says only
+    that (its reason is the linked risk's cause)."""
+    if not risk_details and issue.status == CANNOT_FIX:
+        return RECORDED_AS_RISK
+    return issue.resolution
+
+
+def risk_lines(
+    issue: SecurityIssue, *, risk_details: bool = True, escape: Callable[[str], str] = str
+) -> list[str]:
+    """One line per linked risk: its title (through `escape`), or without the register's
+    details its status (a word of the register's own)."""
+    if risk_details:
+        return [f"risk {risk.id}: {escape(risk.title)}" for risk in issue.risks]
+    return [f"risk {risk.id} ({risk.status})" for risk in issue.risks]
+
+
+def markdown(issue: SecurityIssue, *, risk_details: bool = True) -> str:
     cvss = f"{issue.cvss_score} ({issue.cvss_severity}), CVSS {issue.cvss_version} `{issue.cvss_vector}`"
     lines = [
         f"## {md(subject(issue))}",
@@ -78,15 +105,16 @@ def markdown(issue: SecurityIssue) -> str:
         lines += [
             "### Risks",
             "",
-            *(f"- risk {risk.id}: {md(risk.title)}" for risk in issue.risks),
+            *(f"- {line}" for line in risk_lines(issue, risk_details=risk_details, escape=md)),
             "",
         ]
-    if issue.resolution:
-        lines += ["### Resolution", "", _md_block(issue.resolution), ""]
+    resolved = resolution(issue, risk_details=risk_details)
+    if resolved:
+        lines += ["### Resolution", "", _md_block(resolved), ""]
     return "\n".join(lines)
 
 
-def plain(issue: SecurityIssue) -> str:
+def plain(issue: SecurityIssue, *, risk_details: bool = True) -> str:
     """The email body: the same sections as plain text."""
 
     def section(title: str, body: str) -> list[str]:
@@ -110,13 +138,20 @@ def plain(issue: SecurityIssue) -> str:
         *section("Data that could be compromised", issue.data_at_risk),
     ]
     if issue.risks:
-        lines += section("Risks", "\n".join(f"risk {r.id}: {r.title}" for r in issue.risks))
-    if issue.resolution:
-        lines += section("Resolution", issue.resolution)
+        lines += section("Risks", "\n".join(risk_lines(issue, risk_details=risk_details)))
+    resolved = resolution(issue, risk_details=risk_details)
+    if resolved:
+        lines += section("Resolution", resolved)
     return "\n".join(clean(line, keep_newlines=True) for line in lines)
 
 
-def email(issue: SecurityIssue, *, to: str | None = None, sender: str | None = None) -> str:
+def email(
+    issue: SecurityIssue,
+    *,
+    to: str | None = None,
+    sender: str | None = None,
+    risk_details: bool = True,
+) -> str:
     """An RFC 5322 message ready for `sendmail -t` or a mail client (headers folded and encoded;
     a new line in the subject cannot add a header)."""
     message = EmailMessage(policy=SMTP)
@@ -127,7 +162,7 @@ def email(issue: SecurityIssue, *, to: str | None = None, sender: str | None = N
         message["From"] = sender
     message["Date"] = formatdate(localtime=False)
     message["X-Secposture-Issue"] = str(issue.id)
-    body = plain(issue)
+    body = plain(issue, risk_details=risk_details)
     try:  # readable in any mail client; quoted-printable only when a line is too long for SMTP
         message.set_content(body, cte="7bit" if body.isascii() else "8bit")
     except ValueError:

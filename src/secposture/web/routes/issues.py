@@ -2,7 +2,8 @@
 for architects the list, closing and "cannot fix" (which puts a linked risk on the register).
 
 An engineer may raise issues and read the ones they raised themselves (the history says who
-raised each); every other issue is for architect, security and admin only."""
+raised each), with a linked risk shown only as its number and status (ADR 0013); every other
+issue is for architect, security and admin only."""
 
 from __future__ import annotations
 
@@ -147,6 +148,13 @@ def raised_by(tx: Tx, issue_id: int, actor: str) -> bool:
     return found is not None
 
 
+def risk_details(user: SignedIn) -> bool:
+    """Whether the issue's pages and downloads show its linked risks' register details (title,
+    the reason it cannot be fixed) or only their numbers and status: ADR 0013. The engineer who
+    raised an issue learns what became of it, not what the risk register says."""
+    return user.can("view_risks")
+
+
 def _readable(tx: Tx, user: SignedIn, issue_id: int) -> None:
     """Architects and up read every issue; an engineer only the ones they raised."""
     if user.can("view_issues") or raised_by(tx, issue_id, user.actor):
@@ -170,15 +178,22 @@ def issue_view(
     values: dict[str, str] | None = None,
     failed_form: str | None = None,
 ) -> Response:
+    details = risk_details(user)
+
     def read(tx: Tx) -> dict[str, Any]:
         _readable(tx, user, issue_id)
         issue = issue_api.get_issue(tx, issue_id)
+        facts = {**issue.to_dict(), "title": issue.title, "product_id": issue.product.id}
+        facts["resolution"] = issue_report.resolution(issue, risk_details=details)
         return {
-            "issue": {**issue.to_dict(), "title": issue.title, "product_id": issue.product.id},
-            "risks": [{"id": r.id, "title": r.title, "status": r.status} for r in issue.risks],
-            "markdown": issue_report.markdown(issue),
+            "issue": facts,
+            "risks": [
+                {"id": r.id, "status": r.status, "title": r.title if details else None}
+                for r in issue.risks
+            ],
+            "markdown": issue_report.markdown(issue, risk_details=details),
             "subject": issue_report.subject(issue),
-            "plain": issue_report.plain(issue),
+            "plain": issue_report.plain(issue, risk_details=details),
             "history": queries.history_rows(tx, "issue", issue.id)
             if user.can("view_issues")
             else [],
@@ -205,7 +220,8 @@ def issue_view(
 def issue_markdown(request: Request, user: CanRaiseIssue, issue_id: int) -> Response:
     def read(tx: Tx) -> str:
         _readable(tx, user, issue_id)
-        return issue_report.markdown(issue_api.get_issue(tx, issue_id))
+        issue = issue_api.get_issue(tx, issue_id)
+        return issue_report.markdown(issue, risk_details=risk_details(user))
 
     text = database(request).read(read)
     return _download(text, f"security-issue-{issue_id}.md", "text/markdown; charset=utf-8")
@@ -217,7 +233,8 @@ def issue_email(request: Request, user: CanRaiseIssue, issue_id: int) -> Respons
 
     def read(tx: Tx) -> str:
         _readable(tx, user, issue_id)
-        return issue_report.email(issue_api.get_issue(tx, issue_id), to=to)
+        issue = issue_api.get_issue(tx, issue_id)
+        return issue_report.email(issue, to=to, risk_details=risk_details(user))
 
     text = database(request).read(read)
     return _download(text, f"security-issue-{issue_id}.eml", "message/rfc822")
