@@ -110,7 +110,7 @@ def test_output_file(make_repo: MakeRepo, tmp_path: Path) -> None:
     target.parent.mkdir()
     code, out, _ = run("scan", str(repo), "--format", "json", "--output", str(target))
     assert code == 0 and out == ""
-    assert json.loads(target.read_text("utf-8"))["schema_version"] == "1.0"
+    assert json.loads(target.read_text("utf-8"))["schema_version"] == "1.1"
 
 
 def test_verbose_shows_every_finding_with_its_file(make_repo: MakeRepo) -> None:

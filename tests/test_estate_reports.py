@@ -400,7 +400,7 @@ def test_json_validates_and_reuses_the_report_shape() -> None:
     estate = real_estate()
     data = _json(estate)
     _estate_validator().validate(data)
-    assert data["schema_version"] == "1.0" and data["organisation"] == "acme"
+    assert data["schema_version"] == "1.1" and data["organisation"] == "acme"
     for entry, repo in zip(data["repositories"], estate.repositories, strict=True):
         assert entry["name"] == repo.name
         if repo.report is None:
@@ -425,6 +425,9 @@ def test_json_summary_and_usage() -> None:
         "archived": 1,
         "forks": 1,
         "failing_required": 4,
+        "own_policy": 0,
+        "own_policy_unusable": 0,
+        "own_policy_refused": 0,
     }
     policy = next(c for c in summary["controls"] if c["id"] == "security-policy")
     assert policy["level"] == "required" and policy["applicable"] == 5

@@ -390,7 +390,7 @@ def _report_validator() -> jsonschema.protocols.Validator:
 def test_json_validates_against_the_documented_schema() -> None:
     data = json.loads(renderer("json")(sample_report(), RenderOptions()))
     _report_validator().validate(data)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     assert data["summary"]["fail"] == 3
     assert data["summary_by_level"]["required"]["waived"] == 1
     paths = [

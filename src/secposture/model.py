@@ -166,12 +166,61 @@ class Target:
 
 
 @dataclass(frozen=True)
+class PolicyChange:
+    """One setting of a repository's own policy file, and whether it was applied (ADR 0011)."""
+
+    key: str  # "controls.ithc.enabled", "waivers[0]", "limits.max_file_bytes"
+    value: str  # what the file sets, as text
+    was: str | None  # the value it would replace (None: it adds, as a waiver or a glob does)
+    needs: str | None  # the `[repository_policy] allow` entry that lets it loosen; None: tightens
+    applied: bool
+    reason: str = ""  # why it was not applied
+
+    def __str__(self) -> str:
+        was = "" if self.was is None else f" (was {self.was})"
+        return f"{self.key} = {self.value}{was}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class RepositoryPolicy:
+    """What the scanned repository's own policy file asked for, or why it could not be used."""
+
+    path: str  # "secposture.toml" or "pyproject.toml"
+    origin: str  # the same, naming the table: "pyproject.toml [tool.secposture]"
+    trusted: bool  # applied in full: a local checkout scanned without --policy
+    changes: tuple[PolicyChange, ...] = ()
+    error: str | None = None  # the file could not be used: why (the operator's policy applied)
+
+    @property
+    def refused(self) -> tuple[PolicyChange, ...]:
+        return tuple(c for c in self.changes if not c.applied)
+
+    @property
+    def loosened(self) -> tuple[PolicyChange, ...]:
+        return tuple(c for c in self.changes if c.applied and c.needs is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "origin": self.origin,
+            "trusted": self.trusted,
+            "error": self.error,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True)
 class ScanReport:
     target: Target
     results: tuple[ControlResult, ...]
     problems: tuple[Problem, ...]
     generated_at: str
     tool_version: str
+    # What the repository's own policy file did (None: it has none).
+    repository_policy: RepositoryPolicy | None = None
 
     def failing(self, at_or_above: Level | None) -> list[ControlResult]:
         """Controls that fail or are partial at `at_or_above` level or stricter (None: never)."""

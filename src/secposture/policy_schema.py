@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from secposture.errors import PolicyError
+
+# Bounds on a policy's patterns (each runs on RE2 over every CI command): far above any real
+# catalogue entry, low enough that a 1 MiB policy cannot make the scan compile gigabytes.
+MAX_TOOLS = 500
+MAX_COMMANDS_PER_TOOL = 50
+MAX_PATTERN_CHARS = 1000
+
+# What the operator's policy may let a repository's own policy loosen (docs/adr/0011-*.md).
+Permission = Literal[
+    "disable",
+    "levels",
+    "intervals",
+    "waivers",
+    "exclude",
+    "tools",
+    "ignore_languages",
+    "limits",
+    "fail_on",
+]
 
 
 class _Strict(BaseModel):
@@ -29,7 +47,9 @@ class ToolEntry(_Strict):
     precommit_hooks: list[str] = Field(default_factory=list)
     precommit_repos: list[str] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
-    commands: list[str] = Field(default_factory=list)
+    commands: list[Annotated[str, Field(max_length=MAX_PATTERN_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_COMMANDS_PER_TOOL
+    )
     ide_extensions: list[str] = Field(default_factory=list)
     config_files: list[str] = Field(default_factory=list)
     config_keys: list[str] = Field(default_factory=list)
@@ -38,18 +58,6 @@ class ToolEntry(_Strict):
     ide_settings: list[str] = Field(default_factory=list)
     jetbrains: list[str] = Field(default_factory=list)
     weak: bool = False
-
-    @field_validator("commands")
-    @classmethod
-    def _regexes(cls, commands: list[str]) -> list[str]:
-        for i, pattern in enumerate(commands):
-            try:
-                re.compile(pattern)
-            except (re.error, RecursionError, OverflowError) as exc:
-                raise ValueError(
-                    f"commands[{i}] is not a valid regular expression: {exc}"
-                ) from None
-        return commands
 
 
 class WaiverEntry(_Strict):
@@ -68,14 +76,21 @@ class StaticAnalysis(_Strict):
     ignore_languages: list[str] = Field(default_factory=list)
 
 
+class RepositoryPolicyRules(_Strict):
+    """Read from the operator's policy only: what a scanned repository's own file may loosen."""
+
+    allow: list[Permission] = Field(default_factory=list)
+
+
 class PolicyFile(_Strict):
     exclude: list[str] = Field(default_factory=list)
     fail_on: Literal["required", "recommended", "never"] | None = None
     limits: Limits = Field(default_factory=Limits)
     controls: dict[str, ControlOverride] = Field(default_factory=dict)
-    tools: list[ToolEntry] = Field(default_factory=list)
+    tools: list[ToolEntry] = Field(default_factory=list, max_length=MAX_TOOLS)
     static_analysis: StaticAnalysis = Field(default_factory=StaticAnalysis)
     waivers: list[WaiverEntry] = Field(default_factory=list)
+    repository_policy: RepositoryPolicyRules = Field(default_factory=RepositoryPolicyRules)
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
@@ -107,4 +122,27 @@ def validate(data: dict[str, Any], origin: str, known_controls: set[str]) -> Pol
                 f"{origin}: waivers[{i}].control: unknown control {waiver.control!r} "
                 f"(known: {known})"
             )
+    _check_patterns(parsed, origin)
     return parsed
+
+
+def _check_patterns(parsed: PolicyFile, origin: str) -> None:
+    """Every command pattern compiles on RE2, the engine the scan runs it on."""
+    from secposture.policy_regex import compile_pattern
+
+    for i, tool in enumerate(parsed.tools):
+        for j, pattern in enumerate(tool.commands):
+            try:
+                compile_pattern(pattern)
+            except ValueError as exc:
+                raise PolicyError(
+                    f"{origin}: tools[{i}].commands[{j}]: pattern '{_shown(pattern)}' of tool "
+                    f"{_shown(tool.id)} "
+                    f"cannot run on RE2: {exc} (policy patterns use RE2 syntax, which has no "
+                    "backreferences or lookaround, so that no pattern can hang a scan)"
+                ) from None
+
+
+def _shown(text: str) -> str:
+    """`text` on one line: control characters as escapes (a message is one line)."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,8 +14,15 @@ from secposture import __version__, catalogue
 from secposture.controls.evaluate import evaluate
 from secposture.errors import SecpostureError
 from secposture.facts.interface import Facts
-from secposture.model import EstateReport, EstateRepository, ScanReport
-from secposture.policy import Policy, load_policy, load_policy_file
+from secposture.model import EstateReport, EstateRepository, Problem, RepositoryPolicy, ScanReport
+from secposture.policy import (
+    PIN_DEEP,
+    PIN_MAX_FILE_BYTES,
+    Policy,
+    default_policy,
+    load_policy_file,
+    resolve_policy,
+)
 from secposture.sources.interface import Settings, Snapshot
 from secposture.sources.local import LocalSource
 
@@ -26,12 +34,20 @@ if TYPE_CHECKING:
 
     RecordsLookup = Callable[[str], RepositoryRecords | None]
 
+logger = logging.getLogger(__name__)
+
 
 def scan_snapshot(
-    snapshot: Snapshot, policy: Policy, today: date, records: RepositoryRecords | None = None
+    snapshot: Snapshot,
+    policy: Policy,
+    today: date,
+    records: RepositoryRecords | None = None,
+    *,
+    own: RepositoryPolicy | None = None,
 ) -> ScanReport:
     """`records`: what the register holds for this repository (None: no register connected);
-    its waivers apply like the policy file's."""
+    its waivers apply like the policy file's. `own`: what the repository's own policy file
+    did; its error and refused settings are problems recorded on that file."""
     if records is not None and records.waivers:
         policy = replace(policy, waivers=(*policy.waivers, *records.waivers))
     facts = Facts(snapshot, policy, today)
@@ -40,10 +56,19 @@ def scan_snapshot(
     return ScanReport(
         target=snapshot.target,
         results=tuple(results),
-        problems=tuple(facts.problems),
+        problems=(*_policy_problems(own), *facts.problems),
         generated_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         tool_version=__version__,
+        repository_policy=own,
     )
+
+
+def _policy_problems(own: RepositoryPolicy | None) -> list[Problem]:
+    if own is None:
+        return []
+    if own.error is not None:
+        return [Problem(own.path, own.error)]
+    return [Problem(own.path, f"{c}: not applied: {c.reason}") for c in own.refused]
 
 
 def scan_path(
@@ -56,7 +81,9 @@ def scan_path(
     settings: Settings | None = None,
     records: RepositoryRecords | None = None,
 ) -> tuple[ScanReport, Policy]:
-    """Scan a checkout (or a plain folder) with its own policy file, or `policy_file`.
+    """Scan a checkout (or a plain folder). Without `policy_file` its own policy file is the
+    user's and applies in full; with it, that file is the operator's, and the checkout's own
+    may only tighten it or loosen what it allows (docs/adr/0011-*.md).
 
     `settings`, when given, are the repository's settings read from GitHub for this checkout;
     `records`, what the register holds for it."""
@@ -65,10 +92,13 @@ def scan_path(
     snapshot = source.snapshot()
     if settings is not None:
         snapshot.settings = settings
-    policy = read_policy_file(policy_file) if policy_file is not None else load_policy(snapshot)
-    policy = adjust_policy(policy, deep=deep, max_file_bytes=max_file_bytes)
+    operator = read_policy_file(policy_file) if policy_file is not None else default_policy()
+    operator = adjust_policy(operator, deep=deep, max_file_bytes=max_file_bytes)
+    resolved = resolve_policy(snapshot, operator, trusted=policy_file is None)
+    policy = resolved.policy
     snapshot.max_file_bytes = policy.max_file_bytes
-    return scan_snapshot(snapshot, policy, today or date.today(), records), policy
+    report = scan_snapshot(snapshot, policy, today or date.today(), records, own=resolved.own)
+    return report, policy
 
 
 def read_policy_file(policy_file: Path) -> Policy:
@@ -76,13 +106,16 @@ def read_policy_file(policy_file: Path) -> Policy:
 
 
 def adjust_policy(policy: Policy, *, deep: bool, max_file_bytes: int | None) -> Policy:
-    """The command line's overrides: --max-file-size and --deep."""
+    """The command line's overrides: --max-file-size and --deep; pinned, so that no repository's
+    policy file changes them."""
     if max_file_bytes is not None:
-        policy = replace(policy, max_file_bytes=max_file_bytes)
+        policy = replace(
+            policy, max_file_bytes=max_file_bytes, pinned=policy.pinned | {PIN_MAX_FILE_BYTES}
+        )
     if deep:
         controls = dict(policy.controls)
         controls["secrets-in-tree"] = replace(controls["secrets-in-tree"], enabled=True)
-        policy = replace(policy, controls=controls)
+        policy = replace(policy, controls=controls, pinned=policy.pinned | {PIN_DEEP})
     return policy
 
 
@@ -96,7 +129,11 @@ def scan_github(
     records_for: RecordsLookup | None = None,
 ) -> list[EstateRepository]:
     """Scan repositories read from GitHub: fetch in batched rounds until every scan is complete.
-    `records_for` gives what the register holds for a repository ("owner/name")."""
+    `records_for` gives what the register holds for a repository ("owner/name").
+
+    Each repository's own policy file lies over the fetcher's policy (the operator's) as an
+    untrusted one (docs/adr/0011-*.md). Nothing one repository holds ends the run: what cannot
+    be used is recorded on that repository, and the rest are scanned."""
     today = today or date.today()
     records = {id(s): records_for(s.full_name) if records_for else None for s in states}
     fetcher.fetch_round_one(states)
@@ -111,13 +148,35 @@ def scan_github(
         still: list[RepoState] = []
         for done, state in enumerate(pending, 1):
             snapshot = state.require_snapshot()
-            policy = fetcher.policy_for(state)
-            reports[id(state)] = scan_snapshot(snapshot, policy, today, records[id(state)])
-            if not snapshot.complete():
-                still.append(state)
+            report = _scan_fetched(fetcher, state, today, records[id(state)])
+            if report is None:
+                reports.pop(id(state), None)  # no earlier round's incomplete report either
+            else:
+                reports[id(state)] = report
+                if not snapshot.complete():
+                    still.append(state)
             fetcher.progress("scanning", done, len(pending))
         pending = still
     return [_estate_entry(state, reports.get(id(state))) for state in states]
+
+
+def _scan_fetched(
+    fetcher: GitHubFetcher, state: RepoState, today: date, records: RepositoryRecords | None
+) -> ScanReport | None:
+    """One repository's scan; None, with `state.error` saying why, when it faulted."""
+    snapshot = state.require_snapshot()
+    try:
+        resolved = resolve_policy(snapshot, fetcher.base_policy)
+        snapshot.max_file_bytes = resolved.policy.max_file_bytes
+        return scan_snapshot(snapshot, resolved.policy, today, records, own=resolved.own)
+    except SecpostureError as exc:
+        state.error = str(exc)
+    except Exception as exc:
+        # A fault on one repository's content must not cost the whole estate run: that one is
+        # reported as not scanned, saying so, and the others go on.
+        logger.debug("scanning %s failed", state.full_name, exc_info=True)
+        state.error = f"a fault in secposture ({type(exc).__name__}: {exc}); please report it"
+    return None
 
 
 def _estate_entry(state: RepoState, report: ScanReport | None) -> EstateRepository:

@@ -24,6 +24,7 @@ from secposture.facts.parsing import load_json, load_toml, load_yaml
 from secposture.facts.scripts import Command, Expander, PreCommitRun, parse_ini, segments, unwrap
 from secposture.model import Location
 from secposture.policy import Tool
+from secposture.policy_regex import MAX_JOINED_MEMORY, Pattern, compile_pattern
 
 ALL = "*"
 PRE_COMMIT, CI, IDE = "pre-commit", "ci", "ide"
@@ -54,7 +55,7 @@ class ToolUse:
 @dataclass
 class _Compiled:
     tool: Tool
-    commands: list[re.Pattern[str]]
+    commands: list[Pattern]
     actions: tuple[str, ...]
     templates: tuple[str, ...]
     hooks: frozenset[str]
@@ -62,7 +63,7 @@ class _Compiled:
     extensions: frozenset[str]
     conditions: list[tuple[str, frozenset[str] | None]]  # (input, allowed values; None = set)
     # The command patterns in one (None: none, or they cannot be joined): one search per text.
-    command_search: Callable[[str], re.Match[str] | None] | None = None
+    command_search: Callable[[str], object] | None = None
 
 
 @dataclass
@@ -70,9 +71,7 @@ class Catalogue:
     tools: list[_Compiled] = field(default_factory=list)
     config_index: _ConfigIndex | None = field(default=None, repr=False, compare=False)
     # Every tool's command patterns in one: most commands match none (None: cannot be joined).
-    any_command: Callable[[str], re.Match[str] | None] | None = field(
-        default=None, repr=False, compare=False
-    )
+    any_command: Callable[[str], object] | None = field(default=None, repr=False, compare=False)
     # Action and template/orb names -> (catalogue position, tool): a use looks up its name and
     # the folders above it rather than testing every tool.
     by_action: dict[str, list[tuple[int, _Compiled]]] = field(
@@ -126,11 +125,11 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
     out = Catalogue()
     errors: list[str] = []
     for tool in tools:
-        patterns: list[re.Pattern[str]] = []
+        patterns: list[Pattern] = []
         for pattern in tool.commands:
             try:
-                patterns.append(re.compile(pattern))
-            except (re.error, RecursionError, OverflowError) as exc:
+                patterns.append(_compile(tool, pattern))
+            except (re.error, RecursionError, OverflowError, ValueError) as exc:
                 errors.append(
                     f"tool {tool.id}: command pattern {pattern!r} is not a regular expression: {exc}"
                 )
@@ -144,10 +143,13 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
                 repos=frozenset(r.lower() for r in tool.precommit_repos),
                 extensions=frozenset(e.lower() for e in tool.ide_extensions),
                 conditions=_conditions(tool.action_inputs),
-                command_search=_joined(patterns),
+                command_search=_joined(patterns, policy=tool.origin is not None),
             )
         )
-    out.any_command = _joined([p for c in out.tools for p in c.commands])
+    out.any_command = _any_of(
+        [p for c in out.tools if c.tool.origin is None for p in c.commands],
+        [p for c in out.tools if c.tool.origin is not None for p in c.commands],
+    )
     for position, compiled in enumerate(out.tools):
         for index, names in (
             (out.by_action, compiled.actions),
@@ -160,16 +162,43 @@ def _compile_tools(tools: tuple[Tool, ...]) -> tuple[Catalogue, tuple[str, ...]]
     return out, tuple(errors)
 
 
-def _joined(patterns: list[re.Pattern[str]]) -> Callable[[str], re.Match[str] | None] | None:
+def _compile(tool: Tool, pattern: str) -> Pattern:
+    # A policy file's patterns run on RE2, which cannot backtrack (policy_regex); the shipped
+    # catalogue's are reviewed and use Python's syntax (a lookahead among them).
+    if tool.origin is None:
+        return re.compile(pattern)
+    return compile_pattern(pattern)
+
+
+def _joined(patterns: list[Pattern], *, policy: bool = False) -> Callable[[str], object] | None:
     """One search for "any of these patterns", where joining cannot change what they match:
-    not for patterns with groups, which a backreference or a conditional could refer to (global
-    flags, which would apply to them all, fail to compile joined)."""
-    if not patterns or any(p.groups for p in patterns):
+    not for Python patterns with groups, which a backreference or a conditional could refer to
+    (global flags, which would apply to them all, fail to compile joined); RE2 has neither."""
+    if not patterns or (not policy and any(p.groups for p in patterns)):
         return None
+    joined = "|".join(f"(?:{p.pattern})" for p in patterns)
     try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns)).search
-    except (re.error, RecursionError, OverflowError):
+        if policy:
+            return compile_pattern(joined, max_mem=MAX_JOINED_MEMORY).search
+        return re.compile(joined).search
+    except (re.error, RecursionError, OverflowError, ValueError):
         return None
+
+
+def _any_of(shipped: list[Pattern], added: list[Pattern]) -> Callable[[str], object] | None:
+    """One prefilter over every tool's patterns: the shipped ones joined on `re`, a policy's on
+    RE2. None when there are none, or some could not be joined (every tool is then asked)."""
+    searches = []
+    for patterns, policy in ((shipped, False), (added, True)):
+        if not patterns:
+            continue
+        search = _joined(patterns, policy=policy)
+        if search is None:
+            return None
+        searches.append(search)
+    if len(searches) < 2:
+        return searches[0] if searches else None
+    return lambda text: any(search(text) for search in searches)
 
 
 def _languages(tool: Tool) -> frozenset[str]:

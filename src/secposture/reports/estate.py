@@ -19,6 +19,7 @@ from secposture.model import (
     EstateReport,
     EstateRepository,
     Level,
+    RepositoryPolicy,
     ScanReport,
     Status,
 )
@@ -137,6 +138,15 @@ def short_name(estate: EstateReport, repo: EstateRepository) -> str:
 
 def repository_flags(repo: EstateRepository) -> list[str]:
     return [flag for flag, on in (("archived", repo.archived), ("fork", repo.fork)) if on]
+
+
+def own_policies(estate: EstateReport) -> list[tuple[EstateRepository, RepositoryPolicy]]:
+    """The scanned repositories that have their own policy file (ADR 0011), in scan order."""
+    return [
+        (repo, repo.report.repository_policy)
+        for repo in estate.repositories
+        if repo.report is not None and repo.report.repository_policy is not None
+    ]
 
 
 def why_not_scanned(repo: EstateRepository) -> str:

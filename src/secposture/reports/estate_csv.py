@@ -14,6 +14,7 @@ import io
 from secposture.model import ControlResult, EstateReport, EstateRepository, WaiverRef
 from secposture.reports.estate import why_not_scanned
 from secposture.reports.interface import RenderOptions, clean
+from secposture.reports.own_policy import estate_note
 
 HEADER = (
     "repository",
@@ -25,6 +26,7 @@ HEADER = (
     "summary",
     "remediation",
     "waiver",
+    "repository_policy",
 )
 NOT_SCANNED = "not_scanned"  # the status of the one row of a repository that has no report
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -50,6 +52,11 @@ def _waiver(waiver: WaiverRef | None) -> str:
     return f"{state} {waiver.expires}: {waiver.reason} (approved by {waiver.approver}, {waiver.origin})"
 
 
+def _own_policy(repo: EstateRepository) -> str:
+    own = None if repo.report is None else repo.report.repository_policy
+    return "" if own is None else estate_note(own)
+
+
 def _result_row(repo: EstateRepository, r: ControlResult) -> list[str]:
     return [
         repo.name,
@@ -61,13 +68,14 @@ def _result_row(repo: EstateRepository, r: ControlResult) -> list[str]:
         r.summary,
         r.remediation or "",
         _waiver(r.waiver),
+        _own_policy(repo),
     ]
 
 
 def _rows(repo: EstateRepository) -> list[list[str]]:
     if repo.report is None:
         row = [repo.name, _flag(repo.archived), _flag(repo.fork), "", "", NOT_SCANNED]
-        return [[*row, why_not_scanned(repo), "", ""]]
+        return [[*row, why_not_scanned(repo), "", "", ""]]
     return [_result_row(repo, r) for r in repo.report.results]
 
 

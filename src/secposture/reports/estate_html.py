@@ -26,6 +26,7 @@ from secposture.reports.estate import (
     failing_required,
     level_compliance,
     not_scanned,
+    own_policies,
     repository_flags,
     results_by_id,
     short_name,
@@ -34,6 +35,7 @@ from secposture.reports.estate import (
 )
 from secposture.reports.html_format import LABELS, content_security_policy, template_environment
 from secposture.reports.interface import RenderOptions, truncate
+from secposture.reports.own_policy import estate_note
 
 SYMBOLS = {status: label.split(" ", 1)[0] for status, label in LABELS.items()}
 MAX_TOOLTIP = 300  # characters of a summary in a cell's tooltip; the JSON report has it whole
@@ -166,6 +168,9 @@ def render(estate: EstateReport, options: RenderOptions) -> str:
                 (lv, c) for lv, c in level_compliance(estate).items() if sum(c.counts.values())
             ],
             missing=[(repo.name, why_not_scanned(repo)) for repo in not_scanned(estate)],
+            own_policies=[
+                (repo.name, estate_note(policy)) for repo, policy in own_policies(estate)
+            ],
             labels=LABELS,
             symbols=SYMBOLS,
             statuses=list(Status),

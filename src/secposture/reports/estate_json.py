@@ -18,12 +18,13 @@ from secposture.reports.estate import (
     failing_required,
     level_compliance,
     not_scanned,
+    own_policies,
     why_not_scanned,
 )
 from secposture.reports.interface import RenderOptions, clean_tree
 from secposture.reports.json_format import as_dict as report_as_dict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: summary.repositories.own_policy*
 
 
 def _compliance(comp: Compliance) -> dict[str, Any]:
@@ -52,6 +53,7 @@ def _repository(repo: EstateRepository) -> dict[str, Any]:
 def _summary(estate: EstateReport) -> dict[str, Any]:
     repos = estate.repositories
     per_control = control_compliance(estate)
+    own = [policy for _repo, policy in own_policies(estate)]
     return {
         "repositories": {
             "total": len(repos),
@@ -60,6 +62,9 @@ def _summary(estate: EstateReport) -> dict[str, Any]:
             "archived": sum(1 for r in repos if r.archived),
             "forks": sum(1 for r in repos if r.fork),
             "failing_required": sum(1 for r in repos if failing_required(r)),
+            "own_policy": len(own),
+            "own_policy_unusable": sum(1 for p in own if p.error is not None),
+            "own_policy_refused": sum(1 for p in own if p.refused),
         },
         "by_level": {
             level.value: _compliance(comp) for level, comp in level_compliance(estate).items()

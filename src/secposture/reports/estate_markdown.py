@@ -19,6 +19,7 @@ from secposture.reports.estate import (
     failing_required,
     level_compliance,
     not_scanned,
+    own_policies,
     repository_flags,
     results_by_id,
     short_name,
@@ -27,6 +28,7 @@ from secposture.reports.estate import (
 )
 from secposture.reports.interface import RenderOptions, truncate
 from secposture.reports.markdown_format import EMOJI, LABEL, md
+from secposture.reports.own_policy import estate_note
 
 NOT_EVALUATED = "·"
 MAX_REASON = 300
@@ -97,6 +99,13 @@ def _missing_rows(estate: EstateReport) -> list[str]:
     return [
         f"| {md(repo.name)} | {md(truncate(why_not_scanned(repo), MAX_REASON))} |"
         for repo in not_scanned(estate)
+    ]
+
+
+def _own_policy_rows(estate: EstateReport) -> list[str]:
+    return [
+        f"| {md(repo.name)} | {md(truncate(estate_note(policy), MAX_REASON))} |"
+        for repo, policy in own_policies(estate)
     ]
 
 
@@ -188,6 +197,12 @@ def render(estate: EstateReport, options: RenderOptions) -> str:
         ["| Repository | Reason |", "|---|---|"],
         _missing_rows(estate),
         "repositories that could not be scanned",
+    )
+    budget.table(
+        "### Repositories with their own policy file",
+        ["| Repository | What it asked for |", "|---|---|"],
+        _own_policy_rows(estate),
+        "repositories with their own policy file",
     )
     if columns:
         grid = _grid_rows(estate, columns)

@@ -24,6 +24,7 @@ from secposture.reports.estate import (
     failing_required,
     level_compliance,
     not_scanned,
+    own_policies,
     plural,
     repository_flags,
     results_by_id,
@@ -32,6 +33,7 @@ from secposture.reports.estate import (
     why_not_scanned,
 )
 from secposture.reports.interface import RenderOptions
+from secposture.reports.own_policy import estate_note
 from secposture.reports.terminal_format import STYLE, console_for, safe
 
 SYMBOL = {status: label.split(" ", 1)[0] for status, (label, _style) in STYLE.items()}
@@ -249,5 +251,13 @@ def render(estate: EstateReport, options: RenderOptions) -> str:
             console.print(
                 f"  [yellow]![/yellow] {safe(repo.name)}: {safe(why_not_scanned(repo))}",
                 overflow="fold",
+            )
+    own = own_policies(estate)
+    if own:
+        console.print(f"[bold]with their own policy file ({len(own)})[/bold]")
+        for repo, policy in own:
+            mark = "[yellow]![/yellow]" if policy.error or policy.refused else "[dim]·[/dim]"
+            console.print(
+                f"  {mark} {safe(repo.name)}: {safe(estate_note(policy))}", overflow="fold"
             )
     return out.getvalue()

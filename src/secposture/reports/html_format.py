@@ -27,6 +27,7 @@ from secposture.reports.interface import (
     status_counts,
 )
 from secposture.reports.interface import clean as _clean
+from secposture.reports.own_policy import policy_note
 
 LABELS = {
     Status.PASS: "✔ pass",
@@ -104,6 +105,7 @@ def render(report: ScanReport, options: RenderOptions) -> str:
             matrix=analysis_matrix(report),
             stages=STAGES,
             stage_titles=STAGE_TITLES,
+            policy_note=policy_note(report.repository_policy),
         )
         + "\n"
     )

@@ -11,7 +11,7 @@ from typing import Any
 from secposture.model import ScanReport
 from secposture.reports.interface import RenderOptions, clean_tree, level_counts, status_counts
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: repository_policy
 
 
 def as_dict(report: ScanReport) -> dict[str, Any]:
@@ -24,6 +24,9 @@ def as_dict(report: ScanReport) -> dict[str, Any]:
         "summary_by_level": level_counts(report),
         "controls": [r.to_dict() for r in report.results],
         "problems": [p.to_dict() for p in report.problems],
+        "repository_policy": (
+            None if report.repository_policy is None else report.repository_policy.to_dict()
+        ),
     }
     # File names that are not UTF-8 or hold control characters become visible escapes, so the
     # output is always valid UTF-8 JSON that a consumer can print safely.

@@ -25,6 +25,7 @@ from secposture.reports.interface import (
     status_counts,
     truncate,
 )
+from secposture.reports.own_policy import policy_note
 
 EMOJI = {
     Status.PASS: "✅",
@@ -190,6 +191,9 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     problems = _problems(report)
     if problems:
         optional.append(problems)
+    note = policy_note(report.repository_policy)
+    if note is not None:
+        optional.append(f"\n<sub>{md(note)}</sub>\n")
     note_room = 200
     for i, part in enumerate(optional):
         if len(out) + len(part) + len(footer) + note_room > limit:

@@ -26,6 +26,7 @@ from secposture.reports.interface import (
     not_positive,
     status_counts,
 )
+from secposture.reports.own_policy import policy_note
 
 STYLE = {
     Status.PASS: ("✔ pass", "green"),
@@ -124,6 +125,9 @@ def render(report: ScanReport, options: RenderOptions) -> str:
         console.print("[bold]files that could not be used[/bold]")
         for p in report.problems:
             console.print(f"  [yellow]![/yellow] {safe(str(p))}", overflow="fold")
+    note = policy_note(report.repository_policy)
+    if note is not None:
+        console.print(safe(note), overflow="fold")
     counts = status_counts(report)
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no controls enabled")
     if failing_at(report, Level.REQUIRED):
