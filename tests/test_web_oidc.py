@@ -214,6 +214,7 @@ def test_the_role_claim_maps_to_a_role_at_every_sign_in(tmp_path: Path, provider
     provider.claims = {
         "sub": "u-9",
         "email": "sec@example.gov.uk",
+        "email_verified": True,
         "name": "Sec",
         "groups": ["staff", "sec-team"],
     }
@@ -314,7 +315,12 @@ def test_a_disabled_account_and_a_local_account_are_never_signed_in_by_oidc(
             tx, accounts.NewUser("bo@example.gov.uk", "admin", password="a long password 9")
         ),
     )
-    provider.claims = {"sub": "someone-else", "email": "bo@example.gov.uk", "name": "Not Bo"}
+    provider.claims = {
+        "sub": "someone-else",
+        "email": "bo@example.gov.uk",
+        "email_verified": True,
+        "name": "Not Bo",
+    }
     _client, response = sign_in_with_provider(dashboard)
     assert response.status_code == 403 and "may not sign in here" in response.text
 
@@ -374,3 +380,108 @@ def test_signing_out_after_oidc(dashboard: Dashboard) -> None:
     client, _ = sign_in_with_provider(dashboard)
     assert post(client, "/logout").status_code == 303
     assert client.get("/").status_code == 303
+
+
+# --- binding a sign-in to an account (ADR 0013) -------------------------------------------------
+
+
+def provision(dashboard: Dashboard, email: str, role: str) -> None:
+    """An account an admin made for someone who will sign in through the provider."""
+    new = accounts.NewUser(email, role, email=email)  # no password: OIDC only
+    dashboard.database.write("admin1", lambda tx: accounts.add_user(tx, new))
+
+
+def identity_of(dashboard: Dashboard, username: str) -> tuple[str | None, str | None]:
+    def read(tx: Any) -> tuple[str | None, str | None]:
+        user = accounts.get_user(tx, username)
+        return user.oidc_issuer, user.oidc_subject
+
+    return dashboard.database.read(read)
+
+
+@pytest.mark.parametrize("verified", [None, "yes", 1], ids=["unstated", "a-string", "a-number"])
+def test_an_account_made_for_an_email_is_linked_only_when_the_provider_verified_it(
+    dashboard: Dashboard, provider: Provider, verified: Any
+) -> None:
+    provision(dashboard, "ann.lee@example.gov.uk", "architect")
+    provider.claims.pop("email_verified")
+    if verified is not None:
+        provider.claims["email_verified"] = verified
+    client, response = sign_in_with_provider(dashboard)
+    assert response.status_code == 403
+    assert "did not confirm" in response.text and "ask an admin" in response.text
+    assert client.get("/").status_code == 303  # not signed in
+    assert identity_of(dashboard, "ann.lee@example.gov.uk") == (None, None)  # still unbound
+    assert len(dashboard.database.read(accounts.list_users)) == 1  # and no other account made
+
+    provider.claims["email_verified"] = True
+    client, response = sign_in_with_provider(dashboard)
+    assert response.status_code == 303 and "(architect)" in client.get("/").text
+    assert identity_of(dashboard, "ann.lee@example.gov.uk") == (provider.url, "user-123")
+
+
+def test_a_new_identity_without_a_verified_email_gets_no_account_named_after_it(
+    dashboard: Dashboard, provider: Provider
+) -> None:
+    provider.claims.pop("email_verified")
+    _client, response = sign_in_with_provider(dashboard)
+    assert response.status_code == 403 and "did not confirm" in response.text
+    assert dashboard.database.read(accounts.list_users) == []
+
+
+def test_later_sign_ins_match_the_issuer_and_subject_never_a_changed_email(
+    dashboard: Dashboard, provider: Provider
+) -> None:
+    _client, first = sign_in_with_provider(dashboard)  # Ann, verified: bound to user-123
+    assert first.status_code == 303
+    provision(dashboard, "bo@example.gov.uk", "admin")
+    # The provider now says user-123's email is Bo's, verified or not: still Ann's account.
+    for verified in (True, None):
+        provider.claims.update(email="bo@example.gov.uk", name="Bo?")
+        if verified is None:
+            provider.claims.pop("email_verified", None)
+        else:
+            provider.claims["email_verified"] = verified
+        client, response = sign_in_with_provider(dashboard)
+        assert response.status_code == 303
+        page = client.get("/").text
+        assert "Ann Lee (viewer)" in page and "(admin)" not in page
+    assert identity_of(dashboard, "bo@example.gov.uk") == (None, None)
+    # Another subject with Ann's (verified) email never takes over Ann's account.
+    provider.claims = {"sub": "user-999", "email": "ann.lee@example.gov.uk", "name": "Not Ann"}
+    provider.claims["email_verified"] = True
+    _client, response = sign_in_with_provider(dashboard)
+    assert response.status_code == 403 and "may not sign in here" in response.text
+
+
+def test_the_same_subject_at_another_issuer_is_another_identity(dashboard: Dashboard) -> None:
+    def first(tx: Any) -> int:
+        made = accounts.oidc_user(
+            tx,
+            issuer="https://idp-one.example",
+            subject="42",
+            email="ann@example.gov.uk",
+            email_verified=True,
+            display_name="Ann",
+            mapped_role=None,
+        )
+        assert made is not None
+        tx.session.flush()
+        return made.id
+
+    ann = dashboard.database.write("ann@example.gov.uk", first)
+
+    def other_issuer(tx: Any) -> Any:
+        return accounts.oidc_user(
+            tx,
+            issuer="https://idp-two.example",
+            subject="42",
+            email="ann@example.gov.uk",
+            email_verified=True,
+            display_name="Ann?",
+            mapped_role=None,
+        )
+
+    assert dashboard.database.write("someone", other_issuer) is None  # Ann's: bound elsewhere
+    ids = dashboard.database.read(lambda tx: [u.id for u in accounts.list_users(tx)])
+    assert ids == [ann]

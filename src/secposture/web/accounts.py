@@ -22,7 +22,7 @@ from secposture.register.database import Tx
 from secposture.register.errors import Duplicate, InvalidField, NotFound
 from secposture.register.history import record
 from secposture.register.web_accounts import ACTIVE, DISABLED, LOCAL, OIDC, WebUser
-from secposture.web.auth import end_user_sessions
+from secposture.web.auth import OidcRefused, end_user_sessions
 from secposture.web.settings import ROLES
 
 MIN_PASSWORD = 12
@@ -199,24 +199,36 @@ def _email(value: str) -> str:
     return email
 
 
+UNVERIFIED = (
+    "the identity provider did not confirm that this email address is verified, so the "
+    "sign-in cannot be linked to an account or make one: ask an admin"
+)
+
+
 def oidc_user(
     tx: Tx,
     *,
     issuer: str,
     subject: str,
     email: str,
+    email_verified: bool,
     display_name: str,
     mapped_role: str | None,
 ) -> WebUser | None:
-    """The account an OIDC identity signs in as: bound by issuer and subject; on first sign-in
-    an account pre-provisioned for the email is bound, else a new one is made (viewer, unless
-    the role claim maps to a role). None when the account is disabled."""
+    """The account an OIDC identity signs in as (ADR 0013). An identity bound before is found by
+    issuer and subject, never by its email (which may have changed, or been claimed). The first
+    sign-in of an identity goes by its email, so only when the provider says it is verified:
+    an account pre-provisioned for the email is bound (its issuer and subject stored), else a
+    new one is made (viewer, unless the role claim maps to a role); an unverified email raises
+    OidcRefused. None when the account is disabled, local, or bound to another identity."""
     user = tx.session.scalars(
         select(WebUser)
         .where(WebUser.oidc_issuer == issuer, WebUser.oidc_subject == subject)
         .with_for_update(of=WebUser)
     ).first()
     if user is None:
+        if not email_verified:
+            raise OidcRefused(UNVERIFIED)
         user = find_user(tx, email, for_update=True)
         if user is not None and (user.auth != OIDC or user.oidc_subject is not None):
             # A local account, or an email already bound to another identity: never take it over.

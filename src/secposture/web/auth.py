@@ -19,7 +19,9 @@ role applies at once.
 
 OIDC: authlib's Starlette client does the authorization-code flow with PKCE, state and nonce, and
 checks the ID token's signature (the provider's JWKS), issuer, audience, expiry and nonce. The
-email must be verified (where the provider says) and in an allowed domain.
+email must be in an allowed domain and never marked unverified. An identity's first sign-in
+needs `email_verified: true` (it links to, or makes, the account for that email); later ones
+find the account by issuer and subject alone (accounts.oidc_user, ADR 0013).
 """
 
 from __future__ import annotations
@@ -184,6 +186,7 @@ class OidcIdentity:
     issuer: str
     subject: str
     email: str
+    email_verified: bool  # the ID token's email_verified is JSON true (absent is not)
     name: str
     role: str | None  # from the role claim, when a role map is configured
 
@@ -241,7 +244,14 @@ class OidcClient:
         if not subject:
             raise OidcRefused("the ID token has no subject")
         name = " ".join(str(claims.get("name") or email).split())[:200]
-        return OidcIdentity(str(claims.get("iss", "")), subject, email, name, self._role(claims))
+        return OidcIdentity(
+            str(claims.get("iss", "")),
+            subject,
+            email,
+            claims.get("email_verified") is True,
+            name,
+            self._role(claims),
+        )
 
     def _role(self, claims: dict[str, Any]) -> str | None:
         mapping = self.settings.role_map

@@ -147,12 +147,16 @@ async def oidc_callback(request: Request) -> Response:
             issuer=identity.issuer,
             subject=identity.subject,
             email=identity.email,
+            email_verified=identity.email_verified,
             display_name=identity.name,
             mapped_role=identity.role,
         )
         return accounts.Account.of(found) if found is not None else None
 
-    user = await run_in_threadpool(web.database.write, identity.email, bind)
+    try:
+        user = await run_in_threadpool(web.database.write, identity.email, bind)
+    except OidcRefused as exc:
+        return _login_page(request, "/", f"Sign-in failed: {exc}.", status_code=403)
     if user is None:
         return _login_page(
             request, "/", "Sign-in failed: this account may not sign in here.", status_code=403
