@@ -4,7 +4,8 @@ on the server, one local style sheet and one small local script, charts as inlin
 Routes (the least role each needs; see auth.py for the matrix and ADR 0008 for why):
 
     GET  /healthz                         anyone       "ok", for the proxy in front
-    GET  /login, POST /login              anyone       local sign-in (rate limited)
+    GET  /login, POST /login              anyone       local sign-in (rate limited, two
+                                                       password checks at a time)
     GET  /login/oidc, GET /auth/callback  anyone       OIDC sign-in (when configured)
     POST /logout                          signed in    ends the session
     GET  /                                viewer       estate: heatmap, compliance, trend
@@ -24,7 +25,8 @@ Routes (the least role each needs; see auth.py for the matrix and ADR 0008 for w
     GET  /issues/new, POST /issues        engineer     the six-field form; raising one
     GET  /issues/{id}                     engineer*    the issue and the report to send
     GET  /issues/{id}/report.md|.eml      engineer*    the report as a download
-                                                       (* an engineer: only issues they raised)
+                                                       (* an engineer: only issues they raised,
+                                                       a linked risk as its number and status)
     POST /issues/{id}/close               architect    fixed, duplicate, not a problem
     POST /issues/{id}/cannot-fix          architect    closes it and adds a linked risk
     GET  /risks                           architect    filter, sort, 50 a page (?status=
