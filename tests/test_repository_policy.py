@@ -130,6 +130,15 @@ def test_a_pattern_re2_cannot_run_is_a_policy_error_naming_tool_and_pattern(
     assert "\n" not in message
 
 
+def test_a_policy_may_add_only_so_many_patterns() -> None:
+    tool = '[[tools]]\nid = "t"\ncommands = [' + ", ".join(['"x"'] * 20) + "]\n"
+    load_policy_file("org.toml", tool * 50)  # 1,000: the most a policy may add
+    with pytest.raises(PolicyError, match="1001 command patterns, more than the 1000"):
+        load_policy_file("org.toml", tool * 50 + '[[tools]]\nid = "u"\ncommands = ["y"]\n')
+    with pytest.raises(PolicyError, match=r"tools\[0\]\.commands"):
+        load_policy_file("org.toml", '[[tools]]\nid = "t"\ncommands = ["' + "a" * 1001 + '"]\n')
+
+
 def test_an_unusable_pattern_in_a_repositorys_file_is_recorded_and_the_scan_goes_on(
     make_repo: MakeRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

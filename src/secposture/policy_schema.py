@@ -10,9 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from secposture.errors import PolicyError
 
 # Bounds on a policy's patterns (each runs on RE2 over every CI command): far above any real
-# catalogue entry, low enough that a 1 MiB policy cannot make the scan compile gigabytes.
-MAX_TOOLS = 500
-MAX_COMMANDS_PER_TOOL = 50
+# catalogue (the shipped one has 98 patterns), low enough that a 1 MiB policy cannot make a scan
+# take gigabytes: 1,000 crafted patterns cost about 70 MiB and 3 s over 100 KB of CI commands.
+MAX_TOOLS = 200
+MAX_COMMANDS_PER_TOOL = 20
+MAX_PATTERNS = 1000
 MAX_PATTERN_CHARS = 1000
 
 # What the operator's policy may let a repository's own policy loosen (docs/adr/0011-*.md).
@@ -130,6 +132,12 @@ def _check_patterns(parsed: PolicyFile, origin: str) -> None:
     """Every command pattern compiles on RE2, the engine the scan runs it on."""
     from secposture.policy_regex import compile_pattern
 
+    total = sum(len(tool.commands) for tool in parsed.tools)
+    if total > MAX_PATTERNS:
+        raise PolicyError(
+            f"{origin}: tools: {total} command patterns, more than the {MAX_PATTERNS} a policy "
+            "may add (each is searched over every command CI runs)"
+        )
     for i, tool in enumerate(parsed.tools):
         for j, pattern in enumerate(tool.commands):
             try:
