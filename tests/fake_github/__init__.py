@@ -18,9 +18,13 @@ as strict as the real one.
   are validated against GitHub's full OpenAPI description. The default branch never moves:
   other branches live in `repo.branches`, created objects in `repo.git_objects`, pull requests
   in `repo.pulls`; `gh.writes()` lists the writing requests.
+- Misbehaviour on demand (`gh.misbehaviour`, see misbehaviour.py): repeated or endless cursors,
+  endless REST pages, the Authorization header echoed in errors and headers, refusals; and
+  beside it a refused port and a listener that never answers.
 - Everything that did not validate is listed in `gh.unvalidated`; every request is in `gh.log`.
 """
 
+from .misbehaviour import Listener, Misbehaviour, closed_port
 from .model import (
     BranchRule,
     BypassActor,
@@ -42,8 +46,11 @@ __all__ = [
     "FakeOrg",
     "FakePull",
     "FakeRepo",
+    "Listener",
+    "Misbehaviour",
     "PullRequestRule",
     "RequestRecord",
     "Ruleset",
+    "closed_port",
     "generate_org",
 ]

@@ -75,10 +75,19 @@ class Handler:
         if self.gh.latency_s > 0:
             await asyncio.sleep(self.gh.latency_s)
         path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        misbehaviour = self.gh.misbehaviour
         try:
+            if not misbehaviour.any():
+                if path in GRAPHQL_PATHS:
+                    return await self.graphql(request, path)
+                return await self.rest(request, path)
             if path in GRAPHQL_PATHS:
-                return await self.graphql(request, path)
-            return await self.rest(request, path)
+                return misbehaviour.graphql_answer(request, await self.graphql(request, path))
+            refusal = misbehaviour.rest_refusal(request)
+            if refusal is not None:
+                self.gh.rest_requests += 1
+                return self._done(request, path, "rest", refusal)
+            return misbehaviour.rest_answer(request, await self.rest(request, path))
         except Exception as exc:
             # A bug in the fake: the test sees a 500 and the cause in gh.unvalidated.
             self.gh.problem(f"{request.method} {path}: the fake crashed: {exc!r}"[:500])

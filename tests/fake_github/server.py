@@ -15,6 +15,7 @@ import uvicorn
 from .app import build_app
 from .auth import Authenticator
 from .limits import RateLimits
+from .misbehaviour import Misbehaviour
 from .model import FakeOrg
 from .rest_api import RestDescription
 from .schemas import graphql_schema
@@ -62,6 +63,7 @@ class FakeGitHub:
         self.latency_s = latency_s
         self.fail_graphql_over_repos = fail_graphql_over_repos
         self.listing_omits_security = listing_omits_security
+        self.misbehaviour = Misbehaviour()  # switched on by the hostile-server tests
         self.description = RestDescription()
         graphql_schema()  # parse GitHub's schema now (once per process), not in the first request
         self.log: list[RequestRecord] = []
