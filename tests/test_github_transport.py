@@ -442,17 +442,23 @@ def test_server_errors_give_up_after_max_retries() -> None:
     assert str(caught.value) == "GitHub GET /orgs/acme/repos: 504 Gateway Timeout (after 2 retries)"
 
 
-def test_connection_errors_are_retried() -> None:
+def test_connection_errors_are_retried_once() -> None:
+    """A refused connection is retried once, not six times (issue 10: a GitHub that cannot be
+    reached must fail fast, naming the host)."""
+
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    github = Recorder(refuse, refuse, ok({"up": True}))
+    github = Recorder(refuse, ok({"up": True}))
     with make_client(github) as client:
         assert client.rest_get("/orgs/acme").json == {"up": True}
-    github = Recorder(refuse)
-    with make_client(github, max_retries=1) as client, pytest.raises(GitHubUnavailable) as caught:
+    github = Recorder(refuse, refuse, ok({"up": True}))
+    with make_client(github) as client, pytest.raises(GitHubUnavailable) as caught:
         client.rest_get("/orgs/acme")
-    assert "cannot reach api.github.com (ConnectError) after 1 retries" in str(caught.value)
+    assert len(github.requests) == 2
+    assert "cannot reach api.github.com (connection refused or no route) after 1 retry" in str(
+        caught.value
+    )
 
 
 def test_a_post_is_not_resent_after_a_server_error() -> None:

@@ -253,7 +253,8 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--repository",
     metavar="OWNER/REPO",
-    help="The repository a checkout is, for the register [default: from its git remote].",
+    help="The GitHub repository a checkout is: whose settings a token reads, and its name in "
+    "the register [default: from its git remote, which the checkout itself chooses].",
 )
 @click.option(
     "--actor",
@@ -425,9 +426,11 @@ def _scan_one(
 ) -> tuple[ScanReport, Policy, str]:
     """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub; and
     the repository's name for the register."""
+    from dataclasses import replace
+
     from secposture.scan import scan_path
     from secposture.sources.github.options import have_credentials
-    from secposture.sources.github.remote import looks_like_repository_name, web_host
+    from secposture.sources.github.remote import looks_like_repository_name
 
     if not path.exists() and looks_like_repository_name(str(path)):
         if offline or not have_credentials(github):
@@ -450,10 +453,8 @@ def _scan_one(
         return report, policy, f"{owner}/{name}"
     remote = _checkout_remote(path, github)
     settings = None
-    # Settings come only from the API's own host; a github.com remote still names the repository.
-    on_api_host = remote is not None and remote.host == web_host(github.api_url)
-    if remote is not None and on_api_host and not offline and have_credentials(github):
-        settings = _checkout_settings(github, remote)
+    if not offline and have_credentials(github):
+        settings = _checkout_settings(github, repository, remote)
     repo_name = repository or (remote.full_name if remote else None)
     records = None
     if lookup is not None:
@@ -470,6 +471,9 @@ def _scan_one(
     )
     if report.target.source == "git":
         _say_top_level("scanning", path, report.target.path)
+    if repo_name:
+        # Every format names the repository whose settings were read (ADR 0012).
+        report = replace(report, target=replace(report.target, repository=repo_name))
     return report, policy, repo_name or report.target.name
 
 
@@ -483,19 +487,54 @@ def _checkout_remote(path: Path, github: GitHubOptions) -> Remote | None:
     return checkout_remote(path, web_host(github.api_url), "github.com")
 
 
-def _checkout_settings(github: GitHubOptions, remote: Remote) -> Settings | None:
-    """GitHub settings for a checkout; if GitHub cannot be asked, say so and scan without."""
+def _checkout_settings(
+    github: GitHubOptions, repository: str | None, remote: Remote | None
+) -> Settings:
+    """A checkout's GitHub settings, only ever asked of the configured API (ADR 0012): of
+    --repository when given (the operator's word), else of the checkout's remote when it is on
+    that API's host (the checkout's own word: the report names it). Otherwise, or when GitHub
+    cannot be asked, settings that say why they are unknown, and the files still decide theirs."""
     from secposture.cli_github import checkout_settings
     from secposture.sources.github.auth import GitHubAuthError
-    from secposture.sources.github.transport import GitHubError
+    from secposture.sources.github.remote import looks_like_repository_name, web_host
+    from secposture.sources.github.transport import GitHubError, GitHubUnreachable
+    from secposture.sources.interface import Settings
 
+    api_host = web_host(github.api_url)
+    if repository is not None and looks_like_repository_name(repository):
+        owner, name = repository.split("/")
+    elif remote is not None and remote.host == api_host:
+        owner, name = remote.owner, remote.name
+    elif remote is not None:
+        return Settings(
+            observed=False,
+            reason=f"the checkout's remote is on {remote.host}, not on the configured GitHub "
+            f"({api_host}), so no settings were read (give --repository OWNER/REPO, or "
+            "--github-url for that host)",
+        )
+    else:
+        return Settings(
+            observed=False,
+            reason=f"no remote of the checkout is on the configured GitHub ({api_host}), so no "
+            "settings were read (give --repository OWNER/REPO)",
+        )
     try:
-        return checkout_settings(github, remote.owner, remote.name)
+        return checkout_settings(github, owner, name)
     except GitHubAuthError:
         raise
+    except GitHubUnreachable as exc:
+        _warn(f"{exc}; scanning the checkout without its GitHub settings")
+        return Settings(
+            observed=False,
+            reason=f"GitHub ({exc.host}) could not be reached, so the settings of {owner}/{name} "
+            "were not read",
+        )
     except GitHubError as exc:
-        _warn(f"GitHub settings not read ({exc}); settings controls stay unknown")
-        return None
+        _warn(f"GitHub settings of {owner}/{name} not read ({exc}); settings controls stay unknown")
+        return Settings(
+            observed=False,
+            reason=f"the settings of {owner}/{name} could not be read from GitHub ({exc})",
+        )
 
 
 def _write(text: str, output: Path | None, use_color: bool) -> None:
@@ -582,16 +621,19 @@ def _say_top_level(doing: str, asked: Path, top: str | None) -> None:
 
 
 def _warn(message: str) -> None:
+    from secposture.redaction import redact
     from secposture.reports.interface import clean
 
-    click.echo(f"secposture: warning: {clean(message)}", err=True)
+    click.echo(f"secposture: warning: {clean(redact(message))}", err=True)
 
 
 def _error(message: str) -> None:
+    from secposture.redaction import redact
     from secposture.reports.interface import clean
 
-    # A policy file's own key names appear in errors: no terminal escape sequences from them.
-    click.echo(f"secposture: error: {clean(message)}", err=True)
+    # A policy file's own key names appear in errors: no terminal escape sequences from them;
+    # a server's words may quote a credential: never shown (ADR 0012).
+    click.echo(f"secposture: error: {clean(redact(message))}", err=True)
 
 
 def _silence_stdout() -> None:

@@ -1,10 +1,12 @@
-"""The command line's GitHub side: credentials to a client, progress on stderr, the three scans.
+"""The command line's GitHub side: credentials to a client, progress and retries on stderr, the
+three scans.
 
 Kept apart from cli.py so that a scan of a checkout without a token imports none of it.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,9 +37,26 @@ def client_for(
     )
     client = GitHubClient(options.api_url, credentials, concurrency=options.concurrency)
     try:
-        yield client
+        with retries_on_stderr():
+            yield client
     finally:
         client.close()
+
+
+@contextmanager
+def retries_on_stderr() -> Iterator[None]:
+    """What the client waits for or retries (its WARNING records: a host that cannot be reached,
+    a server error, a rate limit) is said on stderr as it happens, never a silent stall. The
+    records are already redacted where they are made (transport.py)."""
+    logger = logging.getLogger("secposture.github")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("secposture: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 class ProgressBar:

@@ -160,6 +160,9 @@ class Target:
     source: str  # "git", "folder", "github"
     path: str | None = None
     commit: str | None = None
+    # The GitHub repository (OWNER/REPO) a checkout was resolved to, whose settings a token
+    # reads: shown in every report, since a checkout's remote is the checkout's own say (ADR 0012).
+    repository: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -251,19 +254,24 @@ class ApiUsage:
     graphql_points: int = 0
     retries: int = 0
     seconds: float = 0.0
+    # What the run's limits cut (ADR 0012): a listing that did not end, a budget spent.
+    cut: tuple[str, ...] = ()
 
     @property
     def requests(self) -> int:
         return self.rest_requests + self.graphql_requests
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "rest_requests": self.rest_requests,
             "graphql_requests": self.graphql_requests,
             "graphql_points": self.graphql_points,
             "retries": self.retries,
             "seconds": round(self.seconds, 3),
         }
+        if self.cut:
+            out["cut"] = list(self.cut)
+        return out
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,9 @@ def _scan_fetched(
     try:
         resolved = resolve_policy(snapshot, fetcher.base_policy)
         snapshot.max_file_bytes = resolved.policy.max_file_bytes
-        return scan_snapshot(snapshot, resolved.policy, today, records, own=resolved.own)
+        report = scan_snapshot(snapshot, resolved.policy, today, records, own=resolved.own)
+        # What limits cut of this repository: problems, and unknown where it decided (ADR 0012).
+        return fetcher.account_for_cuts(state, report, resolved.policy)
     except SecpostureError as exc:
         state.error = str(exc)
     except Exception as exc:

@@ -240,4 +240,7 @@ def usage_summary(estate: EstateReport) -> str:
         text += (
             f"; per repository {u.requests / n:.2f} requests and {u.graphql_points / n:.2f} points"
         )
+    if u.cut:
+        # A limit stopped reading (ADR 0012): the estate may be incomplete, and says why.
+        text += "; cut: " + "; ".join(u.cut)
     return text

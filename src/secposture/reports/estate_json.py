@@ -24,7 +24,7 @@ from secposture.reports.estate import (
 from secposture.reports.interface import RenderOptions, clean_tree
 from secposture.reports.json_format import as_dict as report_as_dict
 
-SCHEMA_VERSION = "1.1"  # 1.1: summary.repositories.own_policy*
+SCHEMA_VERSION = "1.1"  # 1.1: summary.repositories.own_policy*, usage.cut
 
 
 def _compliance(comp: Compliance) -> dict[str, Any]:

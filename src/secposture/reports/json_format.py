@@ -11,7 +11,7 @@ from typing import Any
 from secposture.model import ScanReport
 from secposture.reports.interface import RenderOptions, clean_tree, level_counts, status_counts
 
-SCHEMA_VERSION = "1.1"  # 1.1: repository_policy
+SCHEMA_VERSION = "1.1"  # 1.1: repository_policy, target.repository
 
 
 def as_dict(report: ScanReport) -> dict[str, Any]:

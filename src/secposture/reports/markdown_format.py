@@ -86,6 +86,9 @@ def _status(status: Status) -> str:
 def _head(report: ScanReport) -> str:
     t = report.target
     where = f" @ {md(t.commit[:12])}" if t.commit else ""
+    repository = ""
+    if t.repository and t.repository != t.name:
+        repository = f"GitHub repository: {md(t.repository)}\n\n"
     mark = "✅"
     if any(r.status.failing for r in report.results):
         mark = "❌" if failing_at(report, Level.REQUIRED) else "🟡"
@@ -94,6 +97,7 @@ def _head(report: ScanReport) -> str:
     )
     return (
         f"## secposture: {md(t.name)}{where}\n\n"
+        f"{repository}"
         f"{mark} **{md(headline(report))}**\n\n"
         f"{counts or 'no controls enabled'}\n"
     )

@@ -226,6 +226,8 @@ def _run_properties(report: ScanReport) -> dict[str, Any]:
     props: dict[str, Any] = {"target": report.target.name, "source": report.target.source}
     if report.target.commit:
         props["commit"] = report.target.commit
+    if report.target.repository:
+        props["repository"] = report.target.repository
     props["generatedAt"] = report.generated_at
     return props
 

@@ -109,6 +109,8 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     target = report.target
     where = f" @ {safe(target.commit[:12])}" if target.commit else ""
     console.print(f"[bold]secposture[/bold] {safe(target.name)}{where} ({safe(target.source)})")
+    if target.repository and target.repository != target.name:
+        console.print(f"GitHub repository: {safe(target.repository)}")
     for level, rows in by_level(report):
         table = Table(title=f"{level.value} controls", title_justify="left", expand=True)
         table.add_column("status", no_wrap=True, width=11)

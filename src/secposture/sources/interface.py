@@ -76,6 +76,7 @@ class ReviewRequirement:
     rules: tuple[ReviewRule, ...] = ()
     visible: bool = True
     needs: str = ""  # when not visible: the permission that would show it
+    cut: str = ""  # when the rules could not be read whole: what stopped reading (ADR 0012)
 
 
 @dataclass(frozen=True)

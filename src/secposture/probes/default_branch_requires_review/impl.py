@@ -46,6 +46,16 @@ def run(facts: Facts) -> list[Finding]:
                 PROBE, Outcome.NOT_APPLICABLE, "the repository has no default branch (it is empty)"
             )
         ]
+    if review.cut:
+        # Part of the rules is no verdict: a rule on the unread pages may require review.
+        return [
+            finding(
+                PROBE,
+                Outcome.UNKNOWN,
+                f"the protection rules of {review.branch} could not be read whole: {review.cut}",
+                Location(api_field="branchProtectionRules"),
+            )
+        ]
     if not review.visible:
         return [
             finding(

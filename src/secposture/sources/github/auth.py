@@ -4,6 +4,8 @@ ADR 0005: tokens come from the environment (or are minted from an App key) and n
 process. Every token, JWT and key is held in a `Secret` (or a redacted key holder) whose `str` and
 `repr` say nothing; `Secret.reveal()` is the one way to the raw value and is called only where the
 Authorization header is built. Error messages name where a credential came from, never its value.
+ADR 0012: a `Secret`'s value is also registered for redaction, so text that quotes it (a server
+echoing the Authorization header) shows *** instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from secposture.errors import SecpostureError
+from secposture.redaction import redact, register
 
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 APP_ID_VARIABLE = "SECPOSTURE_APP_ID"
@@ -47,12 +50,14 @@ class GitHubAuthError(SecpostureError):
 
 
 class Secret:
-    """A token, JWT or key text: redacted in str/repr; `reveal()` is the only way to the value."""
+    """A token, JWT or key text: redacted in str/repr and in any text `redact` sees;
+    `reveal()` is the only way to the value."""
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register(value)
 
     def reveal(self) -> str:
         """The raw value, for building an Authorization header (and nothing else)."""
@@ -60,7 +65,7 @@ class Secret:
 
     def fingerprint(self) -> str:
         """A keyed hash of the value: the same within this process, useless outside it."""
-        return hmac.new(_IDENTITY_KEY, self._value.encode(), hashlib.sha256).hexdigest()[:32]
+        return _fingerprint(self._value)
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -70,6 +75,10 @@ class Secret:
     def __reduce__(self) -> Any:
         # Pickling would write the value to disk or a pipe: refuse rather than leak.
         raise TypeError("a Secret cannot be pickled")
+
+
+def _fingerprint(value: str) -> str:
+    return hmac.new(_IDENTITY_KEY, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class AppApi(Protocol):
@@ -224,7 +233,8 @@ class AppCredentials:
             if installation_id is not None or target is None
             else target.describe()
         )
-        self._identity = "app:" + Secret(f"{app_id}:{where}").fingerprint()
+        # Not a Secret: an app id is not secret, and registering it would mask it in messages.
+        self._identity = "app:" + _fingerprint(f"{app_id}:{where}")
 
     @property
     def identity(self) -> str:
@@ -321,12 +331,13 @@ class AppCredentials:
 
 
 def _detail(body: Any) -> str:
-    """GitHub's own message, bounded and stripped of control characters (it is not secret)."""
+    """GitHub's own message, bounded, stripped of control characters and of any credential value
+    it echoes (the App's answers are not redacted on the way in: they carry the new token)."""
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message.strip():
         return ""
-    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in message).split())
-    return f" (GitHub: {cleaned[:200]})"
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in message)
+    return f" (GitHub: {' '.join(redact(cleaned).split())[:200]})"
 
 
 def _installation_token(body: Mapping[str, Any], source: str) -> tuple[Secret, float]:

@@ -9,11 +9,18 @@ The plan, per organisation:
 3. Later rounds, batched across repositories by size: deeper folder listings, the texts of the
    files the enabled probes declare they read, and anything a scan asked for that was not
    foreseen (see snapshot.py), until every repository's scan is complete.
+
+Every step is bounded by the client's limits (limits.py, ADR 0012): listing pages, follow-up
+pages per connection and per run (a repeated cursor is noticed), the file list and file bytes per
+repository, and the run's bytes. What a limit cuts is recorded: per repository as a `Cut` (its
+report then says so and the controls that read it are `unknown`, see cuts.py), per run in `cut`
+(the estate's usage line).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,13 +29,23 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from secposture.facts.interface import glob_matcher
-from secposture.model import Target
+from secposture.model import ScanReport, Target
 from secposture.policy import Policy, load_policy
 from secposture.probes.interface import load_probe
 from secposture.sources.github import queries
+from secposture.sources.github.cuts import Cut, Part, apply_cuts
+from secposture.sources.github.limits import size
 from secposture.sources.github.settings import settings_from
 from secposture.sources.github.snapshot import Blob, GitHubSnapshot, TreeFile
-from secposture.sources.github.transport import GitHubClient, GitHubError, GraphQLTooLarge
+from secposture.sources.github.transport import (
+    GitHubClient,
+    GitHubError,
+    GraphQLTooLarge,
+    LimitReached,
+    RunBudgetExhausted,
+    next_link,
+    page_items,
+)
 from secposture.sources.interface import Settings
 from secposture.sources.local import is_excluded
 
@@ -80,6 +97,15 @@ class RepoState:
     planned: bool = False
     automated_fixes: bool | None = None  # from the per-repository endpoint, when asked
     error: str | None = None
+    # What limits cut, by kind (a later cut of the same kind replaces the message): ADR 0012.
+    cuts: dict[str, Cut] = field(default_factory=dict)
+    file_bytes: int = 0  # bytes of file text asked for so far
+
+    def cut(self, key: str, part: Part, message: str) -> None:
+        self.cuts[key] = Cut(part, message)
+
+    def review_cut(self) -> str:
+        return "; ".join(c.message for c in self.cuts.values() if c.part is Part.REVIEW)
 
     @property
     def full_name(self) -> str:
@@ -113,21 +139,53 @@ class GitHubFetcher:
         self.progress = progress
         self.today = today or date.today()
         self.batch_repos = BATCH_REPOS
+        self.limits = client.limits
+        self._follow_ups = 0
+        self._lock = threading.Lock()
+
+    @property
+    def cut(self) -> tuple[str, ...]:
+        """What the run's limits cut so far (the estate shows it with the usage)."""
+        return self.client.usage().cut
+
+    def note(self, message: str) -> None:
+        """A run-level cut, said once."""
+        self.client.note_cut(message)
 
     # -- listing ---------------------------------------------------------------------------
 
     def list_org(self, org: str, repo_filter: RepoFilter) -> list[RepoState]:
+        """The organisation's repositories that pass the filter. A listing that does not end (a
+        page cap, a repeated page, a page adding no repository) is cut and said in `cut`."""
         states = []
-        listing = self.client.rest_pages(f"/orgs/{quote(org, safe='')}/repos", {"type": "all"})
-        for item in listing:
-            if (
-                isinstance(item, Mapping)
-                and isinstance(item.get("name"), str)
-                and repo_filter.accepts(item)
+        seen: set[str] = set()
+        path = f"/orgs/{quote(org, safe='')}/repos"
+        try:
+            for number, page in enumerate(
+                self.client.rest_page_responses(path, {"type": "all"}), 1
             ):
-                owner = item.get("owner", {}).get("login", org)
-                states.append(RepoState(owner=str(owner), name=str(item["name"]), rest=item))
-            self.progress("listing repositories", len(states), 0)
+                new = 0
+                for item in page_items(page, path):
+                    if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+                        continue
+                    owner = item.get("owner")
+                    login = owner.get("login") if isinstance(owner, Mapping) else None
+                    key = f"{login or org}/{item['name']}".lower()
+                    if key in seen:
+                        continue  # listed twice (repositories created while listing shift pages)
+                    seen.add(key)
+                    new += 1
+                    if repo_filter.accepts(item):
+                        states.append(RepoState(str(login or org), str(item["name"]), rest=item))
+                self.progress("listing repositories", len(states), 0)
+                if new == 0 and next_link(page.headers.get("link")) is not None:
+                    self.note(
+                        f"the repository listing of {org} was stopped at page {number:,}: GitHub "
+                        "linked to more pages that added no repository"
+                    )
+                    break
+        except LimitReached as exc:
+            self.note(f"the repository listing of {org} was cut: {exc}")
         return states
 
     def get_repo(self, owner: str, name: str) -> RepoState:
@@ -159,7 +217,9 @@ class GitHubFetcher:
             raise GitHubError(f"GitHub repository {owner}/{name}: {message}")
         state.graph = repo
         self._follow_connections(state)
-        return settings_from(state.graph, state.rest, state.forbidden)
+        return settings_from(
+            state.graph, state.rest, state.forbidden, review_cut=state.review_cut()
+        )
 
     # -- round one -------------------------------------------------------------------------
 
@@ -182,6 +242,11 @@ class GitHubFetcher:
         query = queries.repositories_query([s.key for s in batch], protection=protection)
         try:
             result = self.client.graphql(query, retry_server_errors=False)
+        except RunBudgetExhausted as exc:
+            self._spent(exc)
+            for state in batch:
+                state.error = f"not read: {_budget_words(self.limits.run_bytes)}"
+            return
         except GraphQLTooLarge:
             if len(batch) == 1:
                 batch[0].error = "GitHub could not answer for this repository (timeout)"
@@ -239,11 +304,14 @@ class GitHubFetcher:
             source="github",
             path=str(repo.get("url") or "") or None,
             commit=str(commit) if commit else None,
+            repository=state.full_name,
         )
         return GitHubSnapshot(target, tree, max_file_bytes=self.base_policy.max_file_bytes)
 
     def _follow_connections(self, state: RepoState) -> None:
-        """Every page of the protection rules and rulesets: a rule on page two still protects."""
+        """Every page of the protection rules and rulesets: a rule on page two still protects.
+        A connection that does not end (a repeated cursor, no cursor, the page caps) is cut:
+        review is then unknown, never decided on the pages read."""
         graph = dict(state.graph or {})
         for name in ("branchProtectionRules", "rulesets"):
             connection = graph.get(name)
@@ -251,14 +319,71 @@ class GitHubFetcher:
                 continue
             nodes = list(connection.get("nodes") or [])
             page = connection.get("pageInfo") or {}
-            while page.get("hasNextPage") and page.get("endCursor"):
-                query = queries.connection_query(state.key, name, str(page["endCursor"]))
-                result = self.client.graphql(query)
-                more = ((result.data or {}).get("r0") or {}).get(name) or {}
-                nodes.extend(more.get("nodes") or [])
-                page = more.get("pageInfo") or {}
+            cut = self._follow(state, name, page, nodes)
+            if cut:
+                state.cut(name, Part.REVIEW, f"{name}: {cut}")
             graph[name] = {"nodes": nodes}
         state.graph = graph
+
+    def _follow(
+        self, state: RepoState, name: str, page: Mapping[str, Any], nodes: list[Any]
+    ) -> str:
+        """Add the connection's further pages to `nodes`; why it stopped early, or ""."""
+        cursors: set[str] = set()
+        while isinstance(page, Mapping) and page.get("hasNextPage"):
+            followed = len(cursors)
+            cursor = page.get("endCursor")
+            if not isinstance(cursor, str) or not cursor:
+                return "GitHub said there were more pages but gave no cursor to ask for them"
+            if cursor in cursors:
+                return (
+                    "GitHub said there were more pages but repeated the same cursor; stopped "
+                    f"after {_pages(followed)}"
+                )
+            if followed >= self.limits.connection_pages:
+                return (
+                    f"GitHub still said there were more pages; stopped after {_pages(followed)}, "
+                    "the limit per connection"
+                )
+            if not self._take_follow_up():
+                return f"not read past page one: {self._run_pages_words()}"
+            cursors.add(cursor)
+            try:
+                result = self.client.graphql(queries.connection_query(state.key, name, cursor))
+            except LimitReached as exc:
+                self._spent(exc)
+                return str(exc)
+            answer = (result.data or {}).get("r0")
+            more = answer.get(name) if isinstance(answer, Mapping) else None
+            if not isinstance(more, Mapping):
+                return "GitHub did not answer for the next page"
+            nodes.extend(more.get("nodes") or [])
+            page = more.get("pageInfo") or {}
+        return ""
+
+    def _take_follow_up(self) -> bool:
+        with self._lock:
+            if self._follow_ups >= self.limits.run_connection_pages:
+                exhausted = True
+            else:
+                self._follow_ups += 1
+                exhausted = False
+        if exhausted:
+            self.note(
+                f"GitHub connections: {self._run_pages_words()}; protection rules and rulesets "
+                "past it were not read (review is unknown there)"
+            )
+        return not exhausted
+
+    def _run_pages_words(self) -> str:
+        return f"this run reached its limit of {self.limits.run_connection_pages:,} follow-up pages"
+
+    def _spent(self, exc: LimitReached) -> None:
+        if isinstance(exc, RunBudgetExhausted):
+            self.note(
+                f"{_budget_words(self.limits.run_bytes)}; what was not read yet is unknown "
+                "(see each repository)"
+            )
 
     # -- content rounds --------------------------------------------------------------------
 
@@ -282,8 +407,16 @@ class GitHubFetcher:
     def _next_request(self, state: RepoState) -> queries.ContentRequest | None:
         snap = state.require_snapshot()
         oid = snap.target.commit
-        if oid is None:
+        if oid is None or snap.starved:
             return None
+        if state.folders and len(snap.tree) >= self.limits.repo_files:
+            state.cut(
+                "file list",
+                Part.FILES,
+                f"file list: stopped at {len(snap.tree):,} files, the limit per repository; "
+                f"{len(state.folders):,} deeper folders not listed",
+            )
+            state.folders = []
         if state.folders:
             folders, state.folders = state.folders, []
             return queries.ContentRequest(state.key, oid, folders=folders)
@@ -296,9 +429,33 @@ class GitHubFetcher:
         dated = snap.wanted_dates - set(snap.dates)
         snap.wanted.clear()
         snap.wanted_dates.clear()
-        if not blobs and not dated:
+        chosen = self._within_file_budget(state, sorted(blobs))
+        if not chosen and not dated:
             return None
-        return queries.ContentRequest(state.key, oid, blobs=sorted(blobs), dated=sorted(dated))
+        return queries.ContentRequest(state.key, oid, blobs=chosen, dated=sorted(dated))
+
+    def _within_file_budget(self, state: RepoState, paths: list[str]) -> list[str]:
+        """The files that fit the repository's budget of file text; the rest are withheld."""
+        snap = state.require_snapshot()
+        budget = self.limits.repo_file_bytes
+        chosen: list[str] = []
+        for path in paths:
+            weight = snap.tree[path].size if path in snap.tree else 0
+            if state.file_bytes + weight > budget:
+                snap.withheld[path] = (
+                    f"this repository's budget of {size(budget)} of file text was used up"
+                )
+                continue
+            state.file_bytes += weight
+            chosen.append(path)
+        if snap.withheld:
+            state.cut(
+                "file bytes",
+                Part.FILES,
+                f"files: {len(snap.withheld):,} not fetched: this repository's budget of "
+                f"{size(budget)} of file text was used up",
+            )
+        return chosen
 
     def _planned(self, snap: GitHubSnapshot) -> list[str]:
         """The files the enabled probes declare they read (from each probe's def.toml)."""
@@ -318,6 +475,13 @@ class GitHubFetcher:
         query = queries.contents_query([r for _, r in batch])
         try:
             result = self.client.graphql(query, retry_server_errors=False)
+        except RunBudgetExhausted as exc:
+            self._spent(exc)
+            why = _budget_words(self.limits.run_bytes)
+            for state, _ in batch:
+                state.require_snapshot().starved = why
+                state.cut("run bytes", Part.FILES, f"files: not all fetched: {why}")
+            return len(batch)
         except GraphQLTooLarge:
             if len(batch) == 1:
                 _split_one(self, batch[0])
@@ -332,6 +496,10 @@ class GitHubFetcher:
         return len(batch)
 
     # -- scanning --------------------------------------------------------------------------
+
+    def account_for_cuts(self, state: RepoState, report: ScanReport, policy: Policy) -> ScanReport:
+        """The report, saying what limits cut for this repository (see cuts.py)."""
+        return apply_cuts(report, state.cuts.values(), policy)
 
     def policy_for(self, state: RepoState) -> Policy:
         """The repository's own policy file, unless one policy was given for all (--policy)."""
@@ -349,10 +517,22 @@ class GitHubFetcher:
         for state in states:
             if state.snapshot is not None and state.graph is not None:
                 state.snapshot.settings = settings_from(
-                    state.graph, state.rest, state.forbidden, automated_fixes=state.automated_fixes
+                    state.graph,
+                    state.rest,
+                    state.forbidden,
+                    automated_fixes=state.automated_fixes,
+                    review_cut=state.review_cut(),
                 )
 
     def _security_lookup(self, state: RepoState) -> int:
+        try:
+            return self._look_up_security(state)
+        except LimitReached as exc:
+            self._spent(exc)
+            state.cut("security", Part.SECURITY, f"security settings: not read: {exc}")
+            return 1
+
+    def _look_up_security(self, state: RepoState) -> int:
         path = f"/repos/{quote(state.owner, safe='')}/{quote(state.name, safe='')}"
         full = self.client.rest_get(path, allow=(403, 404))
         if full.status == 200 and isinstance(full.json, Mapping):
@@ -375,6 +555,14 @@ class GitHubFetcher:
             return
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             yield from pool.map(fn, items)
+
+
+def _pages(n: int) -> str:
+    return f"{n:,} more {'page' if n == 1 else 'pages'}"
+
+
+def _budget_words(run_bytes: int) -> str:
+    return f"this run read its budget of {size(run_bytes)} of GitHub answers"
 
 
 def _needs_security_lookup(state: RepoState) -> bool:

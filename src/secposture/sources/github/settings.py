@@ -62,11 +62,14 @@ def settings_from(
     protection_rules: list[Mapping[str, Any]] | None = None,
     rulesets: list[Mapping[str, Any]] | None = None,
     automated_fixes: bool | None = None,
+    review_cut: str = "",
 ) -> Settings:
     """Settings for one repository from round one's GraphQL answer and its REST listing entry.
 
     `forbidden` names the GraphQL fields GitHub refused (FORBIDDEN errors); the connection lists,
     when given, are complete (every page followed) and replace the first pages in `graph_repo`.
+    `review_cut` says why the protection rules or rulesets could not be read whole (review is
+    then unknown).
     """
     refused = set(forbidden)
     security = security_observations(rest_repo, automated_fixes)
@@ -83,7 +86,7 @@ def settings_from(
         vulnerability_alerts=alerts,
         secret_scanning=security["secret_scanning"],
         secret_scanning_push_protection=security["secret_scanning_push_protection"],
-        review=review_requirement(graph_repo, refused, protection_rules, rulesets),
+        review=review_requirement(graph_repo, refused, protection_rules, rulesets, review_cut),
     )
 
 
@@ -92,6 +95,7 @@ def review_requirement(
     refused: set[str],
     protection_rules: list[Mapping[str, Any]] | None = None,
     rulesets: list[Mapping[str, Any]] | None = None,
+    cut: str = "",
 ) -> ReviewRequirement:
     branch_ref = graph_repo.get("defaultBranchRef")
     branch = branch_ref.get("name") if isinstance(branch_ref, Mapping) else None
@@ -114,6 +118,8 @@ def review_requirement(
     protection_hidden = "branchProtectionRules" in refused or graph_repo.get(
         "viewerPermission"
     ) in ("READ", "TRIAGE", "WRITE", "MAINTAIN")
+    if cut:
+        return ReviewRequirement(branch, tuple(rules), cut=cut)
     if protection_hidden and not any(r.active and r.required_approvals for r in rules):
         # Rulesets alone may already show a review requirement; otherwise classic protection,
         # which this token cannot read, might hold one: unknown, not fail.

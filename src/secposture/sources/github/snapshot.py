@@ -60,6 +60,10 @@ class GitHubSnapshot(Snapshot):
         self.dates: dict[str, datetime | None] = {}
         self.wanted: set[str] = set()  # files asked for but not fetched yet
         self.wanted_dates: set[str] = set()
+        # Files a limit kept from being fetched (ADR 0012): path -> why. `starved`: nothing more
+        # is fetched at all (the run's budget is spent), and this says why.
+        self.withheld: dict[str, str] = {}
+        self.starved = ""
 
     def add_files(self, files: dict[str, TreeFile]) -> None:
         """Files from a deeper folder listing: the tracked paths grow with them."""
@@ -91,6 +95,9 @@ class GitHubSnapshot(Snapshot):
             raise UnreadableFile(too_large(entry.size, self.max_file_bytes))
         blob = self.blobs.get(path)
         if blob is None:
+            why = self.withheld.get(path) or self.starved
+            if why:
+                raise UnreadableFile(f"was not fetched from GitHub: {why}")
             self.wanted.add(path)
             raise UnreadableFile("was not fetched from GitHub")
         if blob.is_binary:
@@ -103,7 +110,8 @@ class GitHubSnapshot(Snapshot):
     def last_commit_date(self, path: str) -> datetime | None:
         if path in self.dates:
             return self.dates[path]
-        self.wanted_dates.add(path)
+        if not self.starved:
+            self.wanted_dates.add(path)
         return None
 
     def complete(self) -> bool:

@@ -5,12 +5,19 @@ What it takes care of, so callers only ask for data:
 - ETag caching of GETs (per credential identity, never the token) and `Link` pagination;
 - rate limits: the primary limit waits for its reset (or fails clearly when that is too far away),
   secondary limits wait `Retry-After` or at least a minute, growing; every thread pauses together;
-- 502/503/504 and connection failures: jittered exponential backoff, up to `max_retries`;
-  GraphQL server errors become `GraphQLTooLarge` so the fetcher can halve its batch;
+- 502/503/504: jittered exponential backoff, up to `server_retries`; GraphQL server errors become
+  `GraphQLTooLarge` so the fetcher can halve its batch;
+- a host that cannot be reached fails fast (ADR 0012): a short connect timeout, a short wait for
+  the first answer, at most one retry, each retry said as a WARNING log record (the command line
+  prints them), and a one-line error naming the host;
+- the limits of limits.py: the size of one answer and of all of a run's answers, the pages of a
+  listing (a repeated page link is noticed);
 - counters for the usage report, and DEBUG logs of method, path, status and duration.
 
 A request is never sent outside the base URL's origin: pagination links and redirects that point
-elsewhere are refused, so the token cannot be carried to another host.
+elsewhere are refused, so the token cannot be carried to another host. Every answer has the
+credential values this process holds blanked out before anything reads it (redaction.py), so a
+server that echoes the Authorization header cannot put the token into a message, log or report.
 """
 
 from __future__ import annotations
@@ -35,17 +42,27 @@ import httpx
 from secposture import __version__
 from secposture.errors import SecpostureError
 from secposture.model import ApiUsage
+from secposture.redaction import guard_logger, holds_secret, redact, redact_bytes, redact_tree
 from secposture.sources.github.auth import Credentials, GitHubAuthError, Secret
+from secposture.sources.github.limits import DEFAULT_LIMITS, GitHubLimits, size
 
 logger = logging.getLogger("secposture.github")
+# Our records and the HTTP client's are redacted: httpx quotes the server's reason phrase,
+# httpcore's DEBUG traces quote every response header. A filter sees only the records of the
+# logger it is on, so each of httpcore's loggers is guarded.
+_HTTPCORE_LOGGERS = ("connection", "http11", "http2", "proxy", "socks")
+for _name in (
+    "secposture.github",
+    "httpx",
+    "httpcore",
+    *(f"httpcore.{n}" for n in _HTTPCORE_LOGGERS),
+):
+    guard_logger(_name)
 
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 MEDIA_TYPE = "application/vnd.github+json"
 PER_PAGE = 100
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a GitHub answer this large is a fault, not data
-MAX_PAGES = 10_000  # 1,000,000 items at 100 a page: beyond that a server is looping
-MAX_REDIRECTS = 5
 CACHE_ENTRIES = 4096
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
@@ -61,9 +78,9 @@ class GitHubError(SecpostureError):
     def __init__(
         self, message: str, *, method: str = "", path: str = "", status: int | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.method = method
-        self.path = path
+        self.path = redact(path)
         self.status = status
 
 
@@ -73,6 +90,26 @@ class RateLimitError(GitHubError):
 
 class GitHubUnavailable(GitHubError):
     """GitHub kept failing (5xx, connection errors) after every retry."""
+
+
+class GitHubUnreachable(GitHubUnavailable):
+    """No answer from the host at all: refused, no route, or silent. `host` is named."""
+
+    def __init__(self, message: str, *, host: str, method: str = "", path: str = "") -> None:
+        super().__init__(message, method=method, path=path)
+        self.host = host
+
+
+class LimitReached(GitHubError):
+    """A limit of limits.py stopped reading (the caller reports what it cut)."""
+
+
+class PaginationCut(LimitReached):
+    """A listing that did not end: the page cap, or a page link seen before."""
+
+
+class RunBudgetExhausted(LimitReached):
+    """This run has read as many bytes of answers as `GitHubLimits.run_bytes` allows."""
 
 
 class GraphQLTooLarge(GitHubError):
@@ -107,6 +144,7 @@ class TransportCounters:
     retries: int = 0
     not_modified: int = 0
     seconds_waited: float = 0.0
+    bytes_read: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,15 +191,24 @@ def _check_base_url(base_url: str) -> str:
 
 
 def _printable(text: str, limit: int = 200) -> str:
-    """A server's message made safe for one terminal line: no control characters, bounded."""
+    """A server's message made safe for one terminal line: no control characters, no credential
+    values, bounded."""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(cleaned.split())[:limit]
+    return " ".join(redact(cleaned).split())[:limit]
 
 
-def _decode(body: bytes) -> Any:
+def _decode(body: bytes, redacted: bool = True) -> Any:
     if not body.strip():
         return None
-    return jsonlib.loads(body)
+    try:
+        decoded = jsonlib.loads(body)
+        if redacted and b"\\u" in body:
+            # The body's bytes were redacted on the way in; a value written with JSON's \uXXXX
+            # escapes only appears once decoded.
+            decoded = redact_tree(decoded)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None  # callers: "not JSON"
+    return decoded
 
 
 def _github_message(body: bytes) -> str:
@@ -215,34 +262,51 @@ class GitHubClient:
         credentials: Credentials | None = None,
         *,
         concurrency: int = 4,
-        max_retries: int = 6,
-        timeout: float = 30,
+        limits: GitHubLimits = DEFAULT_LIMITS,
+        max_retries: int | None = None,
+        timeout: float | None = None,
         user_agent: str = f"secposture/{__version__}",
         max_wait: float = 15 * 60,
         secondary_min_wait: float = 60,
         backoff_base: float = 1.0,
         backoff_cap: float = 60,
         write_interval: float = 1.0,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_response_bytes: int | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`limits` (limits.py) bounds everything; `max_retries`, `timeout` and
+        `max_response_bytes` override its server_retries, read_timeout_s and response_bytes."""
         if credentials is None:
             raise GitHubAuthError("GitHubClient needs credentials (see credentials_from_env)")
         if concurrency < 1:
             raise SecpostureError("concurrency must be at least 1")
+        if max_retries is not None:
+            limits = replace(limits, server_retries=max_retries)
+        if timeout is not None:
+            limits = replace(limits, read_timeout_s=timeout)
+        if max_response_bytes is not None:
+            limits = replace(limits, response_bytes=max_response_bytes)
+        self.limits = limits
         self.base_url = _check_base_url(base_url)
         self.graphql_url = graphql_url_for(self.base_url)
         self._origin = urlsplit(self.base_url)
+        self.host = self._origin.hostname or "?"
         self._credentials = credentials
-        self._max_retries = max(0, max_retries)
+        self._max_retries = max(0, limits.server_retries)
+        self._connect_retries = max(0, min(limits.connect_retries, self._max_retries))
         self._max_wait = max_wait
         self._secondary_min_wait = secondary_min_wait
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._write_interval = write_interval
-        self._max_response_bytes = max_response_bytes
+        self._max_response_bytes = limits.response_bytes
+        # Until the host has answered once, a request waits only this long for its answer.
+        self._first_timeout = httpx.Timeout(
+            limits.first_answer_timeout_s, connect=limits.connect_timeout_s
+        )
+        self._answered = False
         self._clock = clock
         self._sleep = sleep
         self._jitter = random.Random()  # noqa: S311  # nosec B311 - spreading retries
@@ -252,7 +316,7 @@ class GitHubClient:
             "User-Agent": user_agent,
         }
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             transport=transport,
             follow_redirects=False,  # redirects are followed here, same origin only
@@ -263,10 +327,11 @@ class GitHubClient:
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], _CacheEntry] = OrderedDict()
         self._counts: dict[str, float] = dict.fromkeys(
-            ("rest", "graphql", "points", "retries", "not_modified", "waited"), 0.0
+            ("rest", "graphql", "points", "retries", "not_modified", "waited", "bytes"), 0.0
         )
         self._paused_until = 0.0
         self._last_write = float("-inf")
+        self._cut: dict[str, None] = {}  # what the run's limits cut, said once each
 
     # -- public API --------------------------------------------------------------------------
 
@@ -281,18 +346,28 @@ class GitHubClient:
         A page that wraps its list in an object ({"total_count": n, "repositories": [...]})
         gives the items of that list."""
         for page in self.rest_page_responses(path, params):
-            yield from _page_items(page, path)
+            yield from page_items(page, path)
 
     def rest_page_responses(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> Iterator[RestResponse]:
-        """Every page of a list endpoint, following Link rel="next" (100 items a page)."""
+        """Every page of a list endpoint, following Link rel="next" (100 items a page). Raises
+        PaginationCut, after the pages read so far, when a link repeats an earlier page or the
+        listing goes past `limits.listing_pages`."""
         url: str | None = self._url(path, {"per_page": PER_PAGE, **(params or {})})
         seen: set[str] = set()
         while url is not None:
-            if url in seen or len(seen) >= MAX_PAGES:
-                raise GitHubError(
-                    f"GitHub GET {path}: pagination does not end (page {len(seen) + 1})",
+            if url in seen:
+                raise PaginationCut(
+                    f"GitHub GET {path}: pagination does not end: page {len(seen) + 1} links "
+                    "back to a page already read",
+                    method="GET",
+                    path=path,
+                )
+            if len(seen) >= self.limits.listing_pages:
+                raise PaginationCut(
+                    f"GitHub GET {path}: pagination does not end: stopped after "
+                    f"{len(seen):,} pages (the limit of a listing)",
                     method="GET",
                     path=path,
                 )
@@ -378,15 +453,18 @@ class GitHubClient:
         self, method: str, path: str, bearer: Secret, json: Mapping[str, Any] | None = None
     ) -> tuple[int, Any]:
         """A call authenticated as the App itself (its JWT), for AppCredentials."""
+        # Not redacted on the way in: the answer may be a new installation token, which must
+        # reach AppCredentials intact (its messages are redacted where they are built).
         answer = self._exchange(
             method.upper(),
             self._url(path, None),
             "rest",
             json_body=None if json is None else dict(json),
             bearer=bearer,
+            redacted=False,
         )
         try:
-            return answer.status, _decode(answer.body)
+            return answer.status, _decode(answer.body, redacted=False)
         except ValueError:
             return answer.status, None
 
@@ -400,18 +478,28 @@ class GitHubClient:
             retries=int(c["retries"]),
             not_modified=int(c["not_modified"]),
             seconds_waited=c["waited"],
+            bytes_read=int(c["bytes"]),
         )
 
     def usage(self) -> ApiUsage:
-        """The usage report: requests, GraphQL points, retries and seconds spent waiting."""
+        """The usage report: requests, GraphQL points, retries, seconds spent waiting, and what
+        the run's limits cut."""
         c = self.counters()
+        with self._lock:
+            cut = tuple(self._cut)
         return ApiUsage(
             rest_requests=c.rest_requests,
             graphql_requests=c.graphql_requests,
             graphql_points=c.graphql_points,
             retries=c.retries,
             seconds=c.seconds_waited,
+            cut=cut,
         )
+
+    def note_cut(self, message: str) -> None:
+        """Something this run's limits cut, for the usage report (said once)."""
+        with self._lock:
+            self._cut[redact(message)] = None
 
     def close(self) -> None:
         self._http.close()
@@ -482,23 +570,40 @@ class GitHubClient:
         headers: Mapping[str, str] | None = None,
         bearer: Secret | None = None,
         retry_server_errors: bool = True,
+        redacted: bool = True,
     ) -> _Answer:
         """Send until there is an answer to give back: waits out rate limits, retries server
         and connection errors, follows same-origin redirects of GETs, re-mints a refused App
         token once. 4xx/5xx answers that are not retried are returned for the caller to judge."""
-        retries = secondary_hits = redirects = 0
+        retries = secondary_hits = redirects = connect_failures = 0
         reauthenticated = False
         while True:
             self._wait_out_pause()
             token = bearer if bearer is not None else self._credentials.bearer(self)
+            # GraphQL is never the first request (a listing, a repository or an App's
+            # installation is) and may rightly take long: its timeouts keep their meaning.
+            first_contact = not self._answered and kind != "graphql"
             try:
-                answer = self._send_once(method, url, kind, json_body, headers, token)
+                answer = self._send_once(method, url, kind, json_body, headers, token, redacted)
             except httpx.TransportError as exc:
+                if first_contact and _is_read_timeout(exc):
+                    # The host took the request and said nothing: not serving. Do not wait again.
+                    raise self._silent(method, url) from None
+                if first_contact or isinstance(exc, _NO_CONNECTION):
+                    if connect_failures >= self._connect_retries or not _may_resend(
+                        method, kind, exc
+                    ):
+                        raise self._unreachable(method, url, exc, connect_failures) from None
+                    connect_failures += 1
+                    retries = self._back_off(
+                        retries, None, f"cannot reach {self.host} ({_reason(exc)})"
+                    )
+                    continue
                 too_large = kind == "graphql" and _is_read_timeout(exc)
                 retry = retry_server_errors or not too_large
                 if not retry or retries >= self._max_retries or not _may_resend(method, kind, exc):
                     raise self._transport_failure(method, url, exc, too_large, retries) from None
-                retries = self._back_off(retries, None)
+                retries = self._back_off(retries, None, f"{_reason(exc)}")
                 continue
 
             wait = self._rate_limit_wait(answer, kind, secondary_hits, method)
@@ -513,7 +618,11 @@ class GitHubClient:
 
             if answer.status in RETRYABLE_STATUSES and (method in IDEMPOTENT or kind == "graphql"):
                 if retry_server_errors and retries < self._max_retries:
-                    retries = self._back_off(retries, answer.headers.get("retry-after"))
+                    retries = self._back_off(
+                        retries,
+                        answer.headers.get("retry-after"),
+                        f"{answer.status} {_printable(answer.reason, 60)}",
+                    )
                     continue
                 return replace(answer, retries=retries)
 
@@ -529,7 +638,7 @@ class GitHubClient:
 
             if method == "GET" and answer.status in (301, 302, 303, 307, 308):
                 location = answer.headers.get("location")
-                if location and redirects < MAX_REDIRECTS:
+                if location and redirects < self.limits.max_redirects:
                     redirects += 1
                     url = self._same_origin(urljoin(url, location), method, self._display(url))
                     continue
@@ -543,33 +652,80 @@ class GitHubClient:
         json_body: Any,
         headers: Mapping[str, str] | None,
         token: Secret,
+        redacted: bool = True,
     ) -> _Answer:
+        self._check_budget(method, url)
         request_headers = {**self._headers, **(headers or {})}
         request_headers["Authorization"] = f"Bearer {token.reveal()}"
-        request = self._http.build_request(method, url, json=json_body, headers=request_headers)
+        request = self._http.build_request(
+            method,
+            url,
+            json=json_body,
+            headers=request_headers,
+            timeout=(
+                self._first_timeout
+                if not self._answered and kind != "graphql"
+                else httpx.USE_CLIENT_DEFAULT
+            ),
+        )
         with self._slots:
             with self._lock:
                 self._counts["graphql" if kind == "graphql" else "rest"] += 1
             started = time.perf_counter()
             response = self._http.send(request, stream=True)
+            self._answered = True
             try:
                 body = self._read_capped(method, url, response)
             finally:
                 response.close()
             elapsed = time.perf_counter() - started
         logger.debug("%s %s %d %.3fs", method, self._display(url), response.status_code, elapsed)
-        return _Answer(response.status_code, response.reason_phrase, response.headers, body, url)
+        # The one door GitHub's words come in by: whatever a server echoes of our credentials
+        # is blanked before anything decodes, logs or shows it.
+        answer_headers = response.headers
+        if redacted:
+            body = redact_bytes(body)
+            if any(holds_secret(value) for value in answer_headers.values()):
+                answer_headers = httpx.Headers(
+                    [(k, redact(v)) for k, v in answer_headers.multi_items()]
+                )
+        reason = _printable(response.reason_phrase, 100)
+        return _Answer(response.status_code, reason, answer_headers, body, url)
+
+    def _check_budget(self, method: str, url: str) -> None:
+        with self._lock:
+            spent = self._counts["bytes"]
+        if spent >= self.limits.run_bytes:
+            path = self._display(url)
+            raise RunBudgetExhausted(
+                f"GitHub {method} {path}: not sent: this run has read its budget of "
+                f"{size(self.limits.run_bytes)} of GitHub answers",
+                method=method,
+                path=path,
+            )
 
     def _read_capped(self, method: str, url: str, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []
-        size = 0
+        read = 0
         for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self._max_response_bytes:
+            read += len(chunk)
+            with self._lock:
+                self._counts["bytes"] += len(chunk)
+                spent = self._counts["bytes"]
+            if read > self._max_response_bytes:
                 path = self._display(url)
                 raise GitHubError(
                     f"GitHub {method} {path}: answer larger than "
                     f"{self._max_response_bytes:,} bytes; not read",
+                    method=method,
+                    path=path,
+                    status=response.status_code,
+                )
+            if spent > self.limits.run_bytes:
+                path = self._display(url)
+                raise RunBudgetExhausted(
+                    f"GitHub {method} {path}: not read whole: this run has read its budget "
+                    f"of {size(self.limits.run_bytes)} of GitHub answers",
                     method=method,
                     path=path,
                     status=response.status_code,
@@ -610,7 +766,7 @@ class GitHubClient:
                 path=path,
                 status=answer.status,
             )
-        logger.info("GitHub rate limit (%s): pausing %.1f s", self._display(answer.url), wait)
+        logger.warning("GitHub rate limit (%s): pausing %.1f s", self._display(answer.url), wait)
         return wait
 
     def _pause(self, seconds: float) -> None:
@@ -631,11 +787,12 @@ class GitHubClient:
                 return
             self._sleep(remaining)
 
-    def _back_off(self, retries: int, retry_after: str | None) -> int:
+    def _back_off(self, retries: int, retry_after: str | None, why: str) -> int:
         delay = _retry_after(retry_after, self._clock())
         if delay is None or delay > self._max_wait:
             ceiling = min(self._backoff_cap, self._backoff_base * 2**retries)
             delay = ceiling * (0.5 + self._jitter.random() / 2)
+        logger.warning("GitHub: %s; retrying in %.1f s", why, delay)
         with self._lock:
             self._counts["waited"] += delay
         self._sleep(delay)
@@ -725,8 +882,7 @@ class GitHubClient:
         self, method: str, url: str, exc: httpx.TransportError, too_large: bool, retries: int
     ) -> GitHubError:
         path = self._display(url)
-        # The exception's class names the failure; its text could quote the request, so not used.
-        reason = type(exc).__name__
+        reason = _reason(exc)
         if too_large:
             return GraphQLTooLarge(
                 f"GitHub {method} {path}: no answer in time ({reason}); ask for less at once",
@@ -734,14 +890,37 @@ class GitHubClient:
                 path=path,
             )
         return GitHubUnavailable(
-            f"GitHub {method} {path}: cannot reach {self._origin.hostname} ({reason}) "
-            f"after {retries} retries",
+            f"GitHub {method} {path}: {self.host} failed ({reason}) after {_retries(retries)}",
+            method=method,
+            path=path,
+        )
+
+    def _unreachable(
+        self, method: str, url: str, exc: httpx.TransportError, retries: int
+    ) -> GitHubUnreachable:
+        path = self._display(url)
+        return GitHubUnreachable(
+            f"GitHub {method} {path}: cannot reach {self.host} ({_reason(exc)}) after "
+            f"{_retries(retries)}; check the network, a proxy, or --github-url",
+            host=self.host,
+            method=method,
+            path=path,
+        )
+
+    def _silent(self, method: str, url: str) -> GitHubUnreachable:
+        path = self._display(url)
+        seconds = self.limits.first_answer_timeout_s
+        return GitHubUnreachable(
+            f"GitHub {method} {path}: {self.host} accepted the connection but did not answer "
+            f"within {seconds:g} s; check the network, a proxy, or --github-url",
+            host=self.host,
             method=method,
             path=path,
         )
 
 
-def _page_items(page: RestResponse, path: str) -> list[Any]:
+def page_items(page: RestResponse, path: str) -> list[Any]:
+    """The items of one page of a list endpoint (a bare list, or the one list in an object)."""
     body = page.json
     if isinstance(body, list):
         return body
@@ -755,6 +934,27 @@ def _page_items(page: RestResponse, path: str) -> list[Any]:
         path=path,
         status=page.status,
     )
+
+
+# No connection was made (or it failed before any answer): the request never reached GitHub.
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """What failed, in words. The exception's own text could quote the request: not used."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "no connection in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or no route"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection closed without an answer"
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    return type(exc).__name__
+
+
+def _retries(n: int) -> str:
+    return f"{n} {'retry' if n == 1 else 'retries'}"
 
 
 def _is_read_timeout(exc: httpx.TransportError) -> bool:
