@@ -50,8 +50,13 @@ async def ready_clients(
 ) -> list[tuple[httpx.AsyncClient, str]]:
     """`count` browsers, each with its own session cookie and the sign-in form's CSRF token."""
     clients = []
+    # A new connection per request: on a busy machine getting 60 forms ready can outlast
+    # uvicorn's 5 s keep-alive, and a reused connection it has closed fails to read.
+    fresh = httpx.Limits(max_keepalive_connections=0)
     for _ in range(count):
-        client = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=base, timeout=30, limits=fresh)
+        )
         form = await client.get("/login")
         match = CSRF.search(form.text)
         assert match is not None
