@@ -39,7 +39,8 @@ class GitHubLimits:
     # One answer: GitHub's largest (a 100-repository listing page, a batch of file texts) are a
     # few MiB.
     response_bytes: int = 64 * MIB
-    # Every answer of one run together: an estate of 2,000 repositories reads about 0.5 GiB.
+    # Every answer of one run together: the benchmark's estate reads 13 KiB a repository; this
+    # leaves 2 MiB a repository for 2,000 of them.
     run_bytes: int = 4 * GIB
     # File texts fetched for one repository (each file is also capped by max_file_bytes).
     repo_file_bytes: int = 64 * MIB
