@@ -76,9 +76,7 @@ def raised_by_engineer(dashboard: Dashboard) -> int:
 
 
 def risk_id_of(dashboard: Dashboard, issue_id: int) -> int:
-    return dashboard.database.read(
-        lambda tx: issue_api.get_issue(tx, issue_id).risks[0].id
-    )
+    return dashboard.database.read(lambda tx: issue_api.get_issue(tx, issue_id).risks[0].id)
 
 
 @pytest.mark.parametrize("route", ROUTES)
