@@ -26,7 +26,7 @@ from secposture.web.cli import server_config
 from secposture.web.security import LoginLimiter, SignInLimited
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PASSWORD = "the right password for ann"
+PASSWORD = "the right password for ann"  # pragma: allowlist secret
 WRONG = "not the password at all"
 
 
