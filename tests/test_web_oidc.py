@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from test_web_helpers import BASE, Dashboard, open_dashboard, post
 
+from secposture.redaction import redact
 from secposture.register.models import History
 from secposture.web import accounts
 from secposture.web.settings import OidcSettings, SettingsError
@@ -363,6 +364,10 @@ def test_oidc_configuration_comes_from_the_environment() -> None:
     )
     assert settings.allowed_domains == ("example.gov.uk", "digital.example.gov.uk")
     assert settings.role_map == {"sec-team": "security", "Architects": "architect"}
+    # ADR 0012: a credential this process holds is blanked from errors and logs that quote it.
+    env["SECPOSTURE_OIDC_CLIENT_SECRET"] = "oidc-secret-from-the-environment"
+    OidcSettings.from_env(env)
+    assert redact("the IdP said: oidc-secret-from-the-environment") == "the IdP said: ***"
     assert OidcSettings.from_env({}) is None
     broken = [
         ({**env, "SECPOSTURE_OIDC_CLIENT_SECRET": ""}, "CLIENT_SECRET is required"),

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from secposture import redaction
 from secposture.errors import SecpostureError
 
 ENV_SESSION_SECRET = "SECPOSTURE_SESSION_SECRET"  # noqa: S105  # nosec B105 - a variable name
@@ -78,6 +79,7 @@ class OidcSettings:
         client_secret = get("CLIENT_SECRET")
         if not client_secret:
             raise SettingsError("SECPOSTURE_OIDC_CLIENT_SECRET is required with a client id")
+        redaction.register(client_secret)  # blanked from any error or log that quotes it
         domains = tuple(
             d.strip().lower().lstrip("@") for d in get("ALLOWED_DOMAINS").split(",") if d.strip()
         )
@@ -151,4 +153,5 @@ class WebSettings:
                 f"{ENV_SESSION_SECRET} must be at least {MIN_SECRET_CHARS} characters (e.g. the "
                 "output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        redaction.register(secret)
         return secret
