@@ -189,9 +189,35 @@ def test_apply_settings_needs_a_github_remote(
     monkeypatch.setenv("GITHUB_TOKEN", ADMIN)
     outcome = CliRunner().invoke(fix, [str(root), "--apply-settings"])
     assert outcome.exit_code == 2
-    assert "no GitHub remote" in outcome.output
+    assert "no remote on the configured GitHub (github.com)" in outcome.output
     assert ADMIN not in outcome.output
     assert not (root / "SECURITY.md").exists()  # nothing written before the error
+
+
+def test_apply_settings_never_lets_a_remote_on_another_host_choose_the_repository(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API is an Enterprise Server (the fake on loopback); the checkout's remote is on
+    # github.com: its repository is not the one to change, so nothing is asked or written.
+    root = make_repo("fix-empty")
+    git(root, "remote", "add", "origin", "https://github.com/acme/app.git")
+    github = _fake_github()
+    with github.serve() as base_url:
+        monkeypatch.setenv("GITHUB_API_URL", base_url)
+        monkeypatch.setenv("GITHUB_TOKEN", ADMIN)
+        outcome = CliRunner().invoke(fix, [str(root), "--dry-run", "--apply-settings"])
+    assert outcome.exit_code == 2, outcome.output
+    assert "no remote on the configured GitHub (127.0.0.1)" in outcome.output
+    assert github.log == []
+
+
+def test_fix_on_a_checkout_whose_pyproject_is_not_utf8_still_fixes(make_repo: MakeRepo) -> None:
+    # The file may hold no policy at all: it is a problem on it, not the end of the fix
+    # (docs/adr/0011-*.md), as for `scan`.
+    root = make_repo("fix-empty", {"pyproject.toml": b"[project]\nname = 'caf\xe9'\n"})
+    outcome = run_fix(root, "--dry-run", "--only", "security-policy")
+    assert outcome.exit_code == 0, outcome.output
+    assert "+++ b/SECURITY.md" in outcome.output
 
 
 def test_org_without_pr_says_what_would_be_opened(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -698,3 +698,18 @@ def test_cli_org_is_a_dry_run_until_pr_and_passes_only_through(
     assert ".pre-commit-config.yaml" not in opened.out
     for text in (dry.out, dry.err, opened.out, opened.err):
         assert ADMIN not in text
+
+
+def test_a_repositorys_own_waiver_does_not_stop_its_fix_without_the_operators_leave() -> None:
+    # The repository waives and disables security-policy in its own file (docs/adr/0011-*.md):
+    # an estate's fix reads it as untrusted, exactly as the scan does, so SECURITY.md is still
+    # proposed; with the operator's leave the waiver holds and nothing is proposed for it.
+    own = (
+        b"[tool.secposture.controls.security-policy]\nenabled = false\n"
+        b'[[tool.secposture.waivers]]\ncontrol = "security-policy"\nreason = "mine"\n'
+        b'approver = "me"\nexpires = "2099-01-01"\n'
+    )
+    repo = app_repo(**{"pyproject.toml": own})
+    with serving(repo) as (_gh, base_url), client(base_url) as api:
+        fix = fix_repo(api, "acme", "app", default_policy(), open_prs=False, today=TODAY)
+    assert "SECURITY.md" in {c.path for c in fix.changes}

@@ -59,7 +59,8 @@ Examples:
   secposture scan --format markdown >> "$GITHUB_STEP_SUMMARY"
   secposture scan --format html -o report.html     # one self-contained file
   secposture scan --fail-on recommended            # also fail on recommended controls
-  secposture scan --policy ../org/secposture.toml  # a shared policy instead of the checkout's
+  secposture scan --policy ../org/secposture.toml  # the org's policy; the checkout's may only
+                                                   # tighten it, or loosen what it allows
   GITHUB_TOKEN=... secposture scan acme/payments   # a GitHub repository, no clone needed
   GITHUB_TOKEN=... secposture scan --org acme --format html -o estate.html
   secposture scan --org acme --topic production --repo-glob 'svc-*' --format csv
@@ -71,6 +72,12 @@ Exit codes:
   2  usage or input error: bad option, missing folder, invalid policy, unwritable output,
      GitHub credentials missing or refused
 For --org, 1 means some repository fails at the --fail-on level.
+
+A repository's own secposture.toml or [tool.secposture] applies in full only when a checkout
+is scanned without --policy. Otherwise (--policy, OWNER/REPO, --org) it may tighten, and may
+loosen only what the --policy file's [repository_policy] allow lists: disable, levels,
+intervals, waivers, exclude, tools, ignore_languages, limits, fail_on. Every setting it asks
+for is reported, applied or refused; one that cannot be read is a problem, never exit 2.
 """
 
 ORG_FORMATS = ("terminal", "json", "csv", "html", "markdown")
@@ -170,7 +177,8 @@ def cli(ctx: click.Context) -> None:
     "--policy",
     "policy_file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Policy file to use instead of the checkout's secposture.toml / pyproject.toml.",
+    help="The operator's policy file: the repository's own secposture.toml / pyproject.toml "
+    "may only tighten it, or loosen what its [repository_policy] allow lists.",
 )
 @click.option("--deep", is_flag=True, help="Also run opt-in deep controls (secrets-in-tree).")
 @click.option(
@@ -328,7 +336,6 @@ def _scan(
             org,
             repo_filter,
             base,
-            policy_override=policy_file is not None,
             records_for=lookup,
         )
         if register is not None and record:
@@ -447,7 +454,6 @@ def _scan_one(
             owner,
             name,
             policy,
-            policy_override=policy_file is not None,
             records_for=lookup,
         )
         return report, policy, f"{owner}/{name}"
@@ -614,8 +620,7 @@ def _say_top_level(doing: str, asked: Path, top: str | None) -> None:
         # "." says nothing about where the user is: name the folder.
         shown = os.path.abspath(asked) if str(asked) == "." else str(asked)
         click.echo(
-            f"secposture: {doing} the repository at {clean(top)} (the top level of "
-            f"{clean(shown)})",
+            f"secposture: {doing} the repository at {clean(top)} (the top level of {clean(shown)})",
             err=True,
         )
 

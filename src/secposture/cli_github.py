@@ -100,20 +100,13 @@ def scan_org(
     repo_filter: RepoFilter,
     policy: Policy,
     *,
-    policy_override: bool,
     today: date | None = None,
     records_for: RecordsLookup | None = None,
 ) -> EstateReport:
     from secposture.scan import scan_github_org
 
     with client_for(options, org) as client, ProgressBar() as progress:
-        fetcher = GitHubFetcher(
-            client,
-            policy,
-            policy_override=policy_override,
-            concurrency=options.concurrency,
-            progress=progress,
-        )
+        fetcher = GitHubFetcher(client, policy, concurrency=options.concurrency, progress=progress)
         return scan_github_org(fetcher, org, repo_filter, today, records_for)
 
 
@@ -123,16 +116,13 @@ def scan_repo(
     name: str,
     policy: Policy,
     *,
-    policy_override: bool,
     today: date | None = None,
     records_for: RecordsLookup | None = None,
 ) -> ScanReport:
     from secposture.scan import scan_github_repo
 
     with client_for(options, owner, name) as client, ProgressBar() as progress:
-        fetcher = GitHubFetcher(
-            client, policy, policy_override=policy_override, concurrency=1, progress=progress
-        )
+        fetcher = GitHubFetcher(client, policy, concurrency=1, progress=progress)
         return scan_github_repo(fetcher, owner, name, today, records_for)
 
 

@@ -193,15 +193,19 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
 
 def _scan(root: Path) -> tuple[Any, Any, Any]:
     from secposture import catalogue
-    from secposture.policy import load_policy
+    from secposture.policy import default_policy, resolve_policy
     from secposture.scan import scan_snapshot
     from secposture.sources.local import LocalSource
 
     defaults = catalogue.load("defaults")
     snapshot = LocalSource(root, excluded_dirs=frozenset(defaults["excluded_dirs"])).snapshot()
-    policy = load_policy(snapshot)
+    # The checkout's own policy is the user's, as for `scan` without --policy (ADR 0011): a
+    # pyproject.toml that cannot be read is a problem on it, not the end of the fix.
+    resolved = resolve_policy(snapshot, default_policy(), trusted=True)
+    policy = resolved.policy
     snapshot.max_file_bytes = policy.max_file_bytes
-    return snapshot, policy, scan_snapshot(snapshot, policy, date.today())
+    report = scan_snapshot(snapshot, policy, date.today(), own=resolved.own)
+    return snapshot, policy, report
 
 
 # --- settings and the estate (the other half of issue 5) -----------------------------------------
@@ -227,10 +231,14 @@ def _settings_target(root: Path) -> tuple[str, str]:
             "--apply-settings changes the repository on GitHub: set GITHUB_TOKEN (or GH_TOKEN) "
             "to an admin's token"
         )
-    remote = checkout_remote(root, web_host(options.api_url), "github.com")
+    # As for a scan (ADR 0012): the checkout's remote names the repository only when it is on
+    # the configured API's own host; a remote elsewhere must not choose what gets changed.
+    api_host = web_host(options.api_url)
+    remote = checkout_remote(root, api_host)
     if remote is None:
         raise SecpostureError(
-            f"{root}: no GitHub remote, so there is no repository whose settings to change"
+            f"{root}: no remote on the configured GitHub ({api_host}), so there is no repository "
+            "whose settings to change (--github-url names another host)"
         )
     return remote.owner, remote.name
 

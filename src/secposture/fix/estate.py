@@ -75,21 +75,19 @@ def fix_org(
     open_prs: bool,
     progress: Progress = no_progress,
     today: date | None = None,
-    policy_override: bool = False,
     concurrency: int = 4,
     force: bool = False,
     only: Sequence[str] | None = None,
     codeowner: str | None = None,
 ) -> list[RepoFix]:
     """Every repository of `org` the filter accepts: its fix planned, and with `open_prs` a pull
-    request opened or updated; without it nothing is written. `policy_override`: `policy`
-    applies to every repository instead of each one's own policy file; `force`, `only` and
+    request opened or updated; without it nothing is written. `policy` is the operator's: each
+    repository's own file lies over it as for a scan (docs/adr/0011-*.md). `force`, `only` and
     `codeowner` are the generators' options, as for a checkout."""
     options = _plan_options(policy, force, only, codeowner)
     fetcher = GitHubFetcher(
         client,
         policy,
-        policy_override=policy_override,
         concurrency=concurrency,
         progress=progress,
         today=today,
@@ -107,7 +105,6 @@ def fix_repo(
     open_prs: bool,
     progress: Progress = no_progress,
     today: date | None = None,
-    policy_override: bool = False,
     force: bool = False,
     only: Sequence[str] | None = None,
     codeowner: str | None = None,
@@ -117,7 +114,6 @@ def fix_repo(
     fetcher = GitHubFetcher(
         client,
         policy,
-        policy_override=policy_override,
         concurrency=1,
         progress=progress,
         today=today,

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from secposture.facts.interface import glob_matcher
 from secposture.model import ScanReport, Target
-from secposture.policy import Policy, load_policy
+from secposture.policy import Policy, resolve_policy
 from secposture.probes.interface import load_probe
 from secposture.sources.github import queries
 from secposture.sources.github.cuts import Cut, Part, apply_cuts
@@ -127,14 +127,12 @@ class GitHubFetcher:
         client: GitHubClient,
         base_policy: Policy,
         *,
-        policy_override: bool = False,
         concurrency: int = 4,
         progress: Progress = no_progress,
         today: date | None = None,
     ) -> None:
         self.client = client
         self.base_policy = base_policy
-        self.policy_override = policy_override  # --policy: one policy for every repository
         self.concurrency = concurrency
         self.progress = progress
         self.today = today or date.today()
@@ -502,9 +500,10 @@ class GitHubFetcher:
         return apply_cuts(report, state.cuts.values(), policy)
 
     def policy_for(self, state: RepoState) -> Policy:
-        """The repository's own policy file, unless one policy was given for all (--policy)."""
+        """The policy a repository is scanned with: its own file over the operator's, as an
+        untrusted one, exactly as the scan resolves it (docs/adr/0011-*.md)."""
         snap = state.require_snapshot()
-        policy = self.base_policy if self.policy_override else load_policy(snap)
+        policy = resolve_policy(snap, self.base_policy).policy
         snap.max_file_bytes = policy.max_file_bytes
         return policy
 
