@@ -167,15 +167,19 @@ _SCALARS = [
 
 
 def _parse_with_stock_resolver(text: str) -> object:
-    """parse_yaml with ruamel's own Resolver.resolve in the loader (what the override replaces)."""
+    """parse_yaml with ruamel's own Resolver.resolve for plain scalars (what resolve_plain
+    replaces)."""
     from dataclasses import replace
 
+    from ruamel.yaml.nodes import ScalarNode
     from ruamel.yaml.resolver import Resolver
 
     ruamel = parsing._ruamel()
-    stock = type("StockLoader", (ruamel.fast,), {"resolve": Resolver.resolve})
+    stock = Resolver()
     saved = parsing._YAML
-    parsing._YAML = replace(ruamel, fast=stock)
+    parsing._YAML = replace(
+        ruamel, resolve_plain=lambda value: stock.resolve(ScalarNode, value, (True, False))
+    )
     try:
         return parsing.parse_yaml(text)
     finally:
@@ -194,7 +198,7 @@ def test_yaml_scalars_resolve_as_ruamel_resolves_them(scalar: str) -> None:
         return
     got = parsing.parse_yaml(text)
     assert got == expected
-    values = [got["key"], *got["list"]]  # type: ignore[index]
+    values = [got["key"], *got["list"]]
     wanted = [expected["key"], *expected["list"]]  # type: ignore[index]
     assert [type(v) for v in values] == [type(v) for v in wanted]
     assert [type(k) for k in got] == [type(k) for k in expected]  # type: ignore[attr-defined]
@@ -246,7 +250,7 @@ def test_flat_front_matter_reads_as_the_yaml_parser_reads_it(
     assert flat.key_lines == parsed.key_lines and flat.line == parsed.line
     for key, value in flat.items():
         assert type(value) is type(parsed[key])
-        if isinstance(value, list):
+        if isinstance(value, parsing.YamlList):
             assert [type(v) for v in value] == [type(v) for v in parsed[key]]
             assert (value.line, value.item_lines) == (parsed[key].line, parsed[key].item_lines)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from secposture.facts.parsing import parse_yaml
+from secposture.facts.parsing import compose_yaml, parse_yaml
 
 INDENT = 2
 _FLOW_WIDTH = 100  # a list of scalars longer than this is written one item per line
@@ -156,14 +156,10 @@ def dump(data: Mapping[str, Any], header: Sequence[str] = ()) -> str:
 
 
 def _compose(text: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     try:
-        return YAML(typ="safe", pure=True).compose(text)
-    except (YAMLError, RecursionError, ValueError, TypeError, AttributeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise YamlEditError(f"cannot be read as one YAML document: {first}") from None
+        return compose_yaml(text)
+    except ValueError as exc:
+        raise YamlEditError(f"cannot be read as one YAML document: {exc}") from None
 
 
 def _child(node: Any, step: str | int) -> Any:
