@@ -364,15 +364,25 @@ HOSTILE_YAML: list[str | bytes] = [
 def test_hostile_dependabot_files_never_raise(text: str | bytes) -> None:
     facts = facts_of({DEPENDABOT: text, "package.json": "{}"})
     (finding,) = probe.run(facts)
-    assert finding.outcome in (Outcome.POSITIVE, Outcome.NEGATIVE)
+    assert finding.outcome in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.UNKNOWN)
+    if finding.outcome is Outcome.UNKNOWN:  # it could not be analysed: it says which and why
+        assert DEPENDABOT in finding.message and facts.problem_for(DEPENDABOT) is not None
 
 
-def test_malformed_dependabot_is_a_negative_naming_the_problem() -> None:
+def test_malformed_dependabot_is_unknown_naming_the_problem() -> None:
+    """Not read is not "covers nothing": what Dependabot makes of it is unknown (ADR 0010)."""
     facts = facts_of({DEPENDABOT: "version: 2\nupdates: [\n", "package.json": "{}"})
     (finding,) = probe.run(facts)
-    assert finding.outcome is Outcome.NEGATIVE
-    assert "is not valid YAML" in finding.message
-    assert facts.problem_for(DEPENDABOT) is not None
+    assert finding.outcome is Outcome.UNKNOWN
+    assert finding.message.startswith(f"{DEPENDABOT} cannot be analysed (is not valid YAML")
+    assert finding.location is not None and (finding.location.path, finding.location.line) == (
+        DEPENDABOT,
+        3,
+    )
+    # A file that parses but is not what Dependabot reads still fails: that much is known.
+    facts = facts_of({DEPENDABOT: "version: 1\nupdates: []\n", "package.json": "{}"})
+    (finding,) = probe.run(facts)
+    assert finding.outcome is Outcome.NEGATIVE and "`version` must be 2" in finding.message
 
 
 HOSTILE_JSON: list[str | bytes] = [
@@ -399,7 +409,10 @@ def test_hostile_renovate_and_package_json_never_raise(text: str | bytes) -> Non
     for name in ("renovate.json", ".renovaterc.json5", "package.json"):
         files: dict[str, str | bytes] = {name: text, "go.mod": "", "apps/x/package.json": "{}"}
         findings = probe.run(facts_of(files))
-        assert findings and all(f.outcome in (Outcome.POSITIVE, Outcome.NEGATIVE) for f in findings)
+        assert findings
+        for f in findings:
+            assert f.outcome in (Outcome.POSITIVE, Outcome.NEGATIVE, Outcome.UNKNOWN)
+            assert f.outcome is not Outcome.UNKNOWN or name in f.message
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The secrets-pre-commit control end to end: a secret detector on commit passes; key checks alone or
-a push-only detector are partial; none, a manual-only one, no config or a malformed one fail."""
+a push-only detector are partial; none, a manual-only one or no config fail; a config that cannot be
+analysed (not YAML to our parser, binary, beyond the parser's limits) is unknown, naming the file."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_manual_only_detector_fails(make_repo: MakeRepo) -> None:
     assert "run only when asked" in got.findings[0].message and "manual" in got.findings[0].message
 
 
-def test_no_detector_no_config_and_malformed_config_fail(make_repo: MakeRepo) -> None:
+def test_no_detector_no_config_fail_and_a_malformed_config_is_unknown(make_repo: MakeRepo) -> None:
     got = secrets(make_repo, "repos:\n" + HOOKS_REPO)
     assert (
         got.status is Status.FAIL
@@ -73,11 +74,14 @@ def test_no_detector_no_config_and_malformed_config_fail(make_repo: MakeRepo) ->
     )
     report = scan(make_repo(None, {".pre-commit-config.yaml": "repos:\n  - repo: [unclosed\n"}))
     got = result(report, "secrets-pre-commit")
-    assert got.status is Status.FAIL
-    assert "is not valid YAML" in got.findings[0].message
+    assert got.status is Status.UNKNOWN
+    assert ".pre-commit-config.yaml cannot be analysed (is not valid YAML" in got.summary
     assert any(p.path == ".pre-commit-config.yaml" for p in report.problems)
     got = secrets(make_repo, b"\xff\xfe\x00\x00")
-    assert got.status is Status.FAIL and "binary" in got.findings[0].message
+    assert got.status is Status.UNKNOWN and "binary" in got.findings[0].message
+    # Parsed, but not a config pre-commit can run: that much is known, and it fails.
+    got = secrets(make_repo, "just text\n")
+    assert got.status is Status.FAIL and "is not a pre-commit config" in got.findings[0].message
 
 
 def test_yml_spelling_is_read(make_repo: MakeRepo) -> None:
@@ -90,4 +94,5 @@ def test_yml_spelling_is_read(make_repo: MakeRepo) -> None:
 @given(st.text(max_size=300) | st.binary(max_size=60))
 def test_probe_answers_any_config(config: str | bytes) -> None:
     (only,) = load_probe(PROBE).run(facts_of({".pre-commit-config.yaml": config}))
-    assert only.outcome in (Outcome.POSITIVE, Outcome.PARTIAL, Outcome.NEGATIVE)
+    assert only.outcome in (Outcome.POSITIVE, Outcome.PARTIAL, Outcome.NEGATIVE, Outcome.UNKNOWN)
+    assert only.outcome is not Outcome.UNKNOWN or ".pre-commit-config.yaml" in only.message

@@ -34,6 +34,7 @@ def test_every_language_in_every_stage_passes(make_repo: MakeRepo) -> None:
         assert f.location is not None and f.location.path
     ci = next(f for f in static.findings if f.values["stage"] == "ci")
     # pre-commit/action runs the hooks in CI: the evidence is the workflow step.
+    assert ci.location is not None
     assert (ci.location.path, ci.location.line) == (".github/workflows/ci.yml", 19)
     assert "run in CI by `uses: pre-commit/action@v3.0.1`" in ci.message
     ide = next(f for f in static.findings if f.values["stage"] == "ide")
@@ -100,7 +101,8 @@ def test_ignored_languages_and_malformed_precommit(make_repo: MakeRepo) -> None:
     static = result(scan(make_repo(None, files)), "static-analysis")
     assert {f.values["language"] for f in static.findings} == {"python"}
     pre = next(f for f in static.findings if f.values["stage"] == "pre-commit")
-    assert ".pre-commit-config.yaml cannot be used (is not valid YAML" in pre.message
+    assert ".pre-commit-config.yaml cannot be analysed (is not valid YAML" in pre.message
+    assert pre.outcome.value == "unknown"
 
 
 @PROPERTY

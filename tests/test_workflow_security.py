@@ -420,7 +420,10 @@ def test_huge_workflow_is_a_problem_not_a_crash(make_repo: MakeRepo) -> None:
     assert any(
         p.path == ".github/workflows/big.yml" and "limit" in p.message for p in report.problems
     )
-    assert result(report, "workflow-permissions").status is Status.NOT_APPLICABLE
+    # Not read is not "no workflow": what it runs is unknown (docs/adr/0010-parse-budgets.md).
+    permissions = result(report, "workflow-permissions")
+    assert permissions.status is Status.UNKNOWN
+    assert ".github/workflows/big.yml cannot be analysed" in permissions.summary
 
 
 def test_expression_scanning_is_linear() -> None:

@@ -16,6 +16,7 @@ from secposture.facts import workflows
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
 from secposture.facts.scripts import Command, Expander, PreCommitRun
+from secposture.model import Problem
 
 GITLAB_FILE = ".gitlab-ci.yml"
 CIRCLECI_FILES = (".circleci/config.yml", ".circleci/config.yaml")
@@ -72,6 +73,9 @@ class CiFacts:
     commands: list[Command] = field(default_factory=list)
     uses: list[ActionUse] = field(default_factory=list)
     precommit_runs: list[PreCommitRun] = field(default_factory=list)
+    # CI configuration that could not be analysed (malformed, beyond the parser's limits,
+    # unreadable): what it runs is unknown.
+    unanalysed: list[Problem] = field(default_factory=list)
 
 
 def collect(facts: Facts) -> CiFacts:
@@ -89,6 +93,7 @@ def collect(facts: Facts) -> CiFacts:
 
 
 def _github(facts: Facts, expander: Expander, ci: CiFacts) -> None:
+    ci.unanalysed.extend(facts.get(workflows.unanalysed))
     local = facts.get(workflows.collect_local_actions)
     for workflow in facts.get(workflows.collect):
         ci.files.append(workflow.path)
@@ -143,6 +148,13 @@ def _github_steps(
             expander.record_precommit(["run", *step.with_.get("extra_args", "").split()], command)
 
 
+def _unanalysed(facts: Facts, ci: CiFacts, path: str) -> None:
+    """Note a CI file that could not be read or parsed (an empty one runs nothing)."""
+    problem = facts.problem_for(path)
+    if problem is not None:
+        ci.unanalysed.append(problem)
+
+
 def _split_ref(uses: str) -> tuple[str, str | None]:
     name, at, ref = uses.partition("@")
     return name.strip().lower(), (ref.strip() if at else None)
@@ -178,6 +190,8 @@ def _gitlab(facts: Facts, expander: Expander, ci: CiFacts) -> None:
         if not isinstance(doc, dict):
             if doc is not None:
                 facts.problem(path, "is not a GitLab CI config: expected a mapping of jobs")
+            else:
+                _unanalysed(facts, ci, path)
             continue
         ci.files.append(path)
         pending.extend(_gitlab_includes(facts, path, doc, ci))
@@ -264,6 +278,8 @@ def _circleci(facts: Facts, expander: Expander, ci: CiFacts) -> None:
     if not isinstance(doc, dict):
         if doc is not None:
             facts.problem(path, "is not a CircleCI config: expected a mapping")
+        else:
+            _unanalysed(facts, ci, path)
         return
     ci.files.append(path)
     orbs = _orbs(doc.get("orbs"))
@@ -360,6 +376,7 @@ def _plain_text(facts: Facts, expander: Expander, ci: CiFacts) -> None:
             continue
         text = facts.read(path)
         if text is None:
+            _unanalysed(facts, ci, path)
             continue
         ci.files.append(path)
         for number, raw in enumerate(text.splitlines(), 1):

@@ -51,6 +51,7 @@ class DependabotConfig:
     entries: list[UpdateEntry] = field(default_factory=list)
     problem: Problem | None = None  # set when the file as a whole cannot be used
     entry_problems: list[str] = field(default_factory=list)  # entries skipped or suspect
+    analysed: bool = True  # False: not parsed at all, so what it covers is unknown
 
 
 @dataclass
@@ -65,6 +66,7 @@ class RenovateConfig:
     ignore_paths_origin: str = ""
     key_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line, for evidence
     problem: Problem | None = None
+    analysed: bool = True  # False: not parsed at all, so what it covers is unknown
 
     def line_of(self, key: str) -> int | None:
         return self.key_lines.get(key, self.line)
@@ -89,11 +91,13 @@ class Coverage:
     line: int | None
     detail: str
     fix: str = ""
+    unanalysed: Problem | None = None  # the config could not be analysed: it may cover it
 
 
-def _unusable(path: str, problem: Problem) -> Coverage:
-    """A config file that could not be used covers nothing; the fix is to mend it."""
-    return Coverage(False, path, problem.line, str(problem), f"fix {path} ({problem.message})")
+def _unusable(path: str, problem: Problem, analysed: bool) -> Coverage:
+    """A config file that could not be used covers nothing we can see; the fix is to mend it."""
+    fix = f"fix {path} ({problem.message})"
+    return Coverage(False, path, problem.line, str(problem), fix, None if analysed else problem)
 
 
 # --- Dependabot ----------------------------------------------------------------------------------
@@ -145,7 +149,8 @@ def parse_dependabot(facts: Facts, path: str) -> DependabotConfig:
     config = DependabotConfig(path)
     doc = load_yaml(facts, path)
     if doc is None:
-        config.problem = facts.problem_for(path) or facts.problem(path, "cannot be read")
+        config.analysed = facts.problem_for(path) is None  # else: unreadable, not YAML, too big
+        config.problem = facts.problem_for(path) or facts.problem(path, "is empty")
         return config
     if not isinstance(doc, dict):
         config.problem = facts.problem(
@@ -254,14 +259,16 @@ def _load_json5(facts: Facts, path: str) -> Any | None:
         return None
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         pass  # not plain JSON: try it as JSON5
     try:
         return json.loads(json5_to_json(text))
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except RecursionError:
+        facts.problem(path, "exceeds the scanner's limits for JSON5: nested too deeply")
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
         line = getattr(exc, "lineno", None)
         facts.problem(path, f"is not valid JSON/JSON5: {getattr(exc, 'msg', exc)}", line)
-        return None
+    return None
 
 
 def _strings(value: Any) -> list[str]:
@@ -322,7 +329,7 @@ def _renovate_in_package_json(facts: Facts) -> RenovateConfig | None:
         return None
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         return None  # the ecosystem facts report a malformed package.json
     if not isinstance(data, dict) or "renovate" not in data:
         return None
@@ -343,6 +350,7 @@ def parse_renovate(facts: Facts) -> RenovateConfig | None:
         data = _load_json5(facts, path)
         config.key_lines = _key_lines(facts.read(path))
         if data is None:
+            config.analysed = False
             config.problem = facts.problem_for(path) or facts.problem(path, "cannot be read")
         elif not isinstance(data, dict):
             config.problem = facts.problem(path, "is not a JSON object")
@@ -383,7 +391,7 @@ def dependabot_coverage(
         f"{config.path} (or a `directories` glob that matches it)"
     )
     if config.problem is not None:
-        return _unusable(config.path, config.problem)
+        return _unusable(config.path, config.problem, config.analysed)
     for entry in config.entries:
         if _entry_covers(entry, spec, location.directory):
             return Coverage(
@@ -427,7 +435,7 @@ def renovate_coverage(
 ) -> Coverage:
     where = f"Renovate config {config.path}"
     if config.problem is not None:
-        return _unusable(config.path, config.problem)
+        return _unusable(config.path, config.problem, config.analysed)
     if not config.enabled:
         return Coverage(
             False,

@@ -213,8 +213,10 @@ def _declares(facts: Facts, spec: EcosystemSpec, path: str) -> bool:
     keys = spec.declares.get(path.rpartition("/")[2])
     if keys is None:
         return True
-    data = load_toml(facts, path)  # a malformed file is a Problem and no manifest
-    return data is not None and any(_dig(data, k) is not None for k in keys)
+    data = load_toml(facts, path)
+    if data is None:  # a Problem: it may declare dependencies, so it counts (and says why)
+        return facts.problem_for(path) is not None
+    return any(_dig(data, k) is not None for k in keys)
 
 
 def _found(facts: Facts) -> dict[str, dict[str, list[str]]]:

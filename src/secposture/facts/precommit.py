@@ -67,6 +67,9 @@ class PreCommitConfig:
     ci_line: int | None = None  # line of the `ci:` section (pre-commit.ci), None when absent
     ci_skip: frozenset[str] = frozenset()  # hook ids pre-commit.ci skips
     valid: bool = True  # False: malformed; facts.problem_for(path) says why
+    # False: the file could not be analysed (not YAML to our parser, beyond its limits,
+    # unreadable): what pre-commit makes of it is unknown.
+    analysed: bool = True
 
     @property
     def runs_in_precommit_ci(self) -> bool:
@@ -158,7 +161,8 @@ def collect(facts: Facts) -> PreCommitConfig | None:
         if doc is None:
             if facts.problem_for(path) is None:  # an empty file parses to None
                 facts.problem(path, "is empty: no hooks are configured")
-            return PreCommitConfig(path=path, valid=False)
+                return PreCommitConfig(path=path, valid=False)
+            return PreCommitConfig(path=path, valid=False, analysed=False)
         config = parse_config(path, doc)
         if config is None:
             facts.problem(

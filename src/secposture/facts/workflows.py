@@ -1,5 +1,7 @@
 """GitHub Actions: workflows (.github/workflows/*.yml) and local composite actions, parsed into
-typed jobs and steps with line numbers. Anything of the wrong shape is skipped with a Problem."""
+typed jobs and steps with line numbers. Anything of the wrong shape is skipped with a Problem; a
+file that could not be analysed at all is listed by `unanalysed`, so that the probes answer
+`unknown` for it rather than leave it out."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
+from secposture.model import Problem
 
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 ACTION_FILES = ("action.yml", "action.yaml")
@@ -54,6 +57,7 @@ class LocalAction:
 
     path: str
     steps: list[Step]
+    problem: Problem | None = None  # the file could not be analysed: its steps are unknown
 
 
 def _str_map(node: Any) -> dict[str, str]:
@@ -124,23 +128,56 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
     return workflow
 
 
-def collect(facts: Facts) -> list[Workflow]:
-    """Every workflow file GitHub would run, parsed and in path order; malformed ones become
-    Problems."""
-    workflows = []
+@dataclass
+class _Workflows:
+    parsed: list[Workflow]
+    unanalysed: list[Problem]  # files GitHub would run that could not be analysed
+
+
+def _collect(facts: Facts) -> _Workflows:
+    found = _Workflows([], [])
     # Sorted, so reports list workflows in the same order on every run.
     for path in sorted(facts.matching(*WORKFLOW_GLOBS, among=facts.all_paths)):
         if path.count("/") != 2:  # GitHub reads only .github/workflows/, not its subfolders
             continue
         doc = load_yaml(facts, path)
         if doc is None:
+            problem = facts.problem_for(path)
+            if problem is not None:  # an empty file runs nothing; anything else may run
+                found.unanalysed.append(problem)
             continue
         workflow = parse_workflow(path, doc)
-        if workflow is None:
+        if workflow is None:  # GitHub runs no workflow from a list or a scalar either
             facts.problem(path, "is not a workflow: expected a mapping with `on` and `jobs`")
             continue
-        workflows.append(workflow)
-    return workflows
+        found.parsed.append(workflow)
+    return found
+
+
+def collect(facts: Facts) -> list[Workflow]:
+    """Every workflow file GitHub would run, parsed and in path order; malformed ones become
+    Problems."""
+    return facts.get(_collect).parsed
+
+
+def unanalysed(facts: Facts) -> list[Problem]:
+    """Why each workflow file that GitHub would run, or local composite action that one calls,
+    could not be analysed (malformed, beyond the parser's limits, unreadable): what it runs is
+    unknown, and a probe that leaves it out could pass a repository that hides a dangerous one."""
+    found = list(facts.get(_collect).unanalysed)
+    actions = facts.get(collect_local_actions)
+    called = {
+        step.uses[2:].rstrip("/")
+        for workflow in collect(facts)
+        for job in workflow.jobs
+        for step in job.steps
+        if step.uses is not None and step.uses.startswith("./")
+    }
+    for folder in sorted(called):
+        action = actions.get(folder)
+        if action is not None and action.problem is not None:
+            found.append(action.problem)
+    return found
 
 
 def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
@@ -157,6 +194,9 @@ def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
             continue
         doc = load_yaml(facts, path)
         if not isinstance(doc, dict):
+            problem = facts.problem_for(path) if doc is None else None
+            if problem is not None:
+                actions[folder] = LocalAction(path=path, steps=[], problem=problem)
             continue
         runs = doc.get("runs")
         steps = parse_steps(path, runs.get("steps")) if isinstance(runs, dict) else []

@@ -17,7 +17,7 @@ from secposture.facts import codeowners as codeowners_facts
 from secposture.fix.generators import FixOptions, Workspace, generators, handled_controls
 from secposture.fix.interface import FileChange, FixPlan, Skipped
 from secposture.fix.overlay import OverlaySnapshot
-from secposture.model import ControlResult, ScanReport, Status
+from secposture.model import ControlResult, Outcome, ScanReport, Status
 from secposture.policy import Policy
 from secposture.scan import scan_snapshot
 from secposture.sources.interface import Snapshot
@@ -60,6 +60,23 @@ def _statuses(report: ScanReport) -> dict[str, Status]:
     return {r.id: r.status for r in report.results}
 
 
+def _to_fix(report: ScanReport) -> dict[str, Status]:
+    """The report's statuses, a control that is unknown because a file it reads could not be
+    analysed counted as failing: its generator then says to mend the file (or replaces it, with
+    --force) instead of there being nothing to fix."""
+    unreadable = {p.path for p in report.problems}
+    statuses = _statuses(report)
+    for r in report.results:
+        if r.status is Status.UNKNOWN and any(
+            f.outcome is Outcome.UNKNOWN
+            and f.location is not None
+            and f.location.path in unreadable
+            for f in r.findings
+        ):
+            statuses[r.id] = Status.FAIL
+    return statuses
+
+
 def _why_not(result: ControlResult) -> str:
     remedy = f" To fix: {result.remediation}" if result.remediation else ""
     if result.id in SETTINGS_CONTROLS:
@@ -91,8 +108,8 @@ def plan_fixes(
     selected = selected_controls(policy, only)
     options = FixOptions(force=force, codeowner=check_codeowner(codeowner))
     ws = Workspace(snapshot, policy, today, options)
-    original = _statuses(report)
-    baseline = _statuses(scan_snapshot(OverlaySnapshot(snapshot, {}), policy, today))
+    original = _to_fix(report)
+    baseline = _to_fix(scan_snapshot(OverlaySnapshot(snapshot, {}), policy, today))
     current = dict(baseline)
     scanned_at = ws.revision
     for generator in generators():
@@ -101,7 +118,7 @@ def plan_fixes(
         # brings GitHub Actions for Dependabot to cover): rescan only when that can matter.
         stale = ws.revision != scanned_at
         if stale and any(not original.get(c, Status.PASS).failing for c in controls):
-            current = _statuses(scan_snapshot(ws.overlay(), policy, today))
+            current = _to_fix(scan_snapshot(ws.overlay(), policy, today))
             scanned_at = ws.revision
         targets = frozenset(c for c in controls if _needs_fix(c, original, baseline, current))
         if targets:
@@ -111,14 +128,13 @@ def plan_fixes(
         changes=tuple(_changes(ws)),
         skipped=tuple(ws.skipped) + tuple(_not_handled(report, selected)),
         notes=tuple(ws.notes)
-        + tuple(_already_passing(report, only))
+        + tuple(_already_passing(original, only))
         + tuple(_outlook(report, final, ws, selected)),
     )
 
 
-def _already_passing(report: ScanReport, only: Iterable[str] | None) -> list[str]:
+def _already_passing(statuses: dict[str, Status], only: Iterable[str] | None) -> list[str]:
     """For controls named with --only that do not fail: why nothing was done for them."""
-    statuses = _statuses(report)
     return [
         f"{c} is {statuses[c].value}: nothing to fix"
         for c in dict.fromkeys(only or ())

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from secposture.model import Finding, Location, Outcome
+from secposture.model import Finding, Location, Outcome, Problem
 
 if TYPE_CHECKING:
     from secposture.facts.interface import Facts
@@ -63,3 +63,15 @@ def finding(
 ) -> Finding:
     """Shorthand for a probe's impl.py: `finding(PROBE, Outcome.POSITIVE, "...", loc)`."""
     return Finding(probe_id, outcome, message, location, values)
+
+
+def unanalysed(probe_id: str, problem: Problem, consequence: str, **values: str) -> Finding:
+    """An `unknown` finding for a file the probe needs but that could not be analysed: a file
+    left out must never make a control pass or not apply (docs/adr/0010-parse-budgets.md)."""
+    return Finding(
+        probe_id,
+        Outcome.UNKNOWN,
+        f"{problem.path} cannot be analysed ({problem.message}): {consequence}",
+        Location(problem.path, problem.line),
+        values,
+    )

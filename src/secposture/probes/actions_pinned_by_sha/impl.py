@@ -7,7 +7,7 @@ from secposture.facts import workflows
 from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import line_within
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "actions-pinned-by-sha"
 # owner/repo[/path]@<40 hex>: anything else after `@` (a tag or branch) can be moved.
@@ -17,7 +17,10 @@ _DIGEST = re.compile(r"docker://[^@\s]+@sha256:[0-9a-fA-F]{64}")
 
 def run(facts: Facts) -> list[Finding]:
     seen: set[tuple[str, int | None]] = set()
-    out: list[Finding] = []
+    out = [
+        unanalysed(PROBE, p, "which actions it uses, and how they are pinned, is unknown")
+        for p in facts.get(workflows.unanalysed)
+    ]
     for path, line, uses in _references(facts):
         if uses.startswith("./") or uses == ".":
             continue  # local: pinned by this repository's own commit

@@ -11,7 +11,7 @@ from secposture.facts import tools
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.tools import ToolUse, runnable_text
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "container-images-scanned"
 _MAX_TF_FILES = 500
@@ -80,6 +80,9 @@ def builds(facts: Facts) -> list[Build]:
 
 def run(facts: Facts) -> list[Finding]:
     built = builds(facts)
+    blind = facts.get(ci_facts.collect).unanalysed
+    if not built and blind:
+        return [unanalysed(PROBE, blind[0], "whether CI builds container images is unknown")]
     if not built:
         return [
             finding(
@@ -115,6 +118,9 @@ def run(facts: Facts) -> list[Finding]:
                 partial[0].location,
             )
         )
+        return out
+    if blind:
+        out.append(unanalysed(PROBE, blind[0], "whether CI scans the images it builds is unknown"))
         return out
     what = "; ".join(b.what for b in built[:3])
     out.append(

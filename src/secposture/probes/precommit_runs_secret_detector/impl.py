@@ -5,7 +5,7 @@ from secposture.facts.interface import Facts
 from secposture.facts.precommit import Hook, PreCommitConfig
 from secposture.facts.tools import PRE_COMMIT, ToolUse, match_hook
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "precommit-runs-secret-detector"
 PURPOSE = "secret-detection"
@@ -21,8 +21,17 @@ def run(facts: Facts) -> list[Finding]:
                 "there is no .pre-commit-config.yaml, so no pre-commit hook stops secrets being committed",
             )
         ]
+    problem = facts.problem_for(config.path)
+    if not config.analysed and problem is not None:
+        return [
+            unanalysed(
+                PROBE,
+                problem,
+                "whether it runs a secret detector is unknown (if pre-commit cannot read it "
+                "either, no hook runs at all)",
+            )
+        ]
     if not config.valid:
-        problem = facts.problem_for(config.path)
         reason = problem.message if problem else "is malformed"
         where = Location(config.path, problem.line if problem else None)
         return [

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from secposture.facts import ci as ci_facts
-from secposture.facts import languages, precommit, tools
+from secposture.facts import ide, languages, precommit, tools
 from secposture.facts.interface import Facts
 from secposture.facts.tools import CI, IDE, PRE_COMMIT, STAGES, ToolUse
-from secposture.model import Finding, Location, Outcome
+from secposture.model import Finding, Location, Outcome, Problem
 from secposture.policy import Tool
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "static-analysis-coverage"
 PURPOSE = "static-analysis"
@@ -57,6 +57,16 @@ def _finding(
         )
         message = f"{language.name} is analysed in {_STAGE_LABEL[stage]}: {shown}{more}"
         return finding(PROBE, Outcome.POSITIVE, message, firsts[0].location, **values)
+    blind = _unanalysed(facts, stage)
+    if blind:
+        more = f" (and {len(blind) - 1} more such files)" if len(blind) > 1 else ""
+        return unanalysed(
+            PROBE,
+            blind[0],
+            f"whether {_STAGE_LABEL[stage]} runs a static analyser for {language.name} is "
+            f"unknown{more}",
+            **values,
+        )
     example = f" ({language.files} files, e.g. {language.examples[0]})" if language.examples else ""
     why, where = _missing(facts, stage)
     hint = _suggest(facts, language.name, stage)
@@ -64,6 +74,18 @@ def _finding(
         f"no static analyser for {language.name}{example} in {_STAGE_LABEL[stage]}: {why}{hint}"
     )
     return finding(PROBE, Outcome.NEGATIVE, message, where, **values)
+
+
+def _unanalysed(facts: Facts, stage: str) -> list[Problem]:
+    """The files of a stage that could not be analysed: an analyser may be configured there."""
+    if stage == PRE_COMMIT:
+        config = facts.get(precommit.collect)
+        problem = facts.problem_for(config.path) if config is not None else None
+        return [problem] if config is not None and not config.analysed and problem else []
+    if stage == CI:
+        return facts.get(ci_facts.collect).unanalysed
+    found = (facts.problem_for(path) for path in facts.get(ide.collect).files)
+    return [problem for problem in found if problem is not None]
 
 
 def _missing(facts: Facts, stage: str) -> tuple[str, Location | None]:

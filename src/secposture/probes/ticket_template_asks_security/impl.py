@@ -3,7 +3,7 @@ from __future__ import annotations
 from secposture.facts import templates
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "ticket-template-asks-security"
 _NAMED = 4
@@ -60,6 +60,10 @@ def run(facts: Facts) -> list[Finding]:
                 _where(chosen),
             )
         ]
+    for template in found.issue + found.pr:
+        problem = facts.problem_for(template.path) if not template.readable else None
+        if problem is not None:
+            return [unanalysed(PROBE, problem, "whether it asks about security is unknown")]
     pr_note = f"; nor does the pull request template ({_names(found.pr)})" if found.pr else ""
     if found.issue:
         return [

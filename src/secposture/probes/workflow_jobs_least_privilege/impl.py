@@ -7,7 +7,7 @@ from secposture.facts import workflows
 from secposture.facts.interface import Facts
 from secposture.facts.workflows import Job, Workflow
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "workflow-jobs-least-privilege"
 _READ_ALL, _WRITE_ALL = "read-all", "write-all"
@@ -15,9 +15,10 @@ _READ_ALL, _WRITE_ALL = "read-all", "write-all"
 
 def run(facts: Facts) -> list[Finding]:
     found = facts.get(workflows.collect)
-    if not found:
+    hidden = facts.get(workflows.unanalysed)
+    if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
-    out: list[Finding] = []
+    out = [unanalysed(PROBE, p, "the permissions of its jobs are unknown") for p in hidden]
     for workflow in found:
         out.extend(_workflow_level(workflow))
         out.extend(_job(workflow, job) for job in workflow.jobs)

@@ -16,18 +16,22 @@ from secposture.facts.workflow_expressions import (
 )
 from secposture.facts.workflows import Step, Workflow
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "workflow-no-script-injection"
 
 
 def run(facts: Facts) -> list[Finding]:
     found = facts.get(workflows.collect)
-    if not found:
+    hidden = facts.get(workflows.unanalysed)
+    if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
     actions = facts.get(workflows.collect_local_actions)
-    out: list[Finding] = []
+    out = [
+        unanalysed(PROBE, p, "whether its scripts inject untrusted input is unknown")
+        for p in hidden
+    ]
     for workflow in found:
         bad: list[Finding] = []
         seen: set[tuple[str, int | None]] = set()

@@ -15,7 +15,7 @@ from secposture.facts.workflow_expressions import (
 )
 from secposture.facts.workflows import Step, Workflow
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unanalysed
 
 PROBE = "workflow-no-untrusted-checkout"
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
@@ -23,11 +23,12 @@ _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 def run(facts: Facts) -> list[Finding]:
     found = facts.get(workflows.collect)
-    if not found:
+    hidden = facts.get(workflows.unanalysed)
+    if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
     actions = facts.get(workflows.collect_local_actions)
-    out: list[Finding] = []
+    out = [unanalysed(PROBE, p, "whether it checks out untrusted code is unknown") for p in hidden]
     for workflow in found:
         privileged = sorted(workflow.triggers & cfg.privileged_triggers)
         if not privileged:
