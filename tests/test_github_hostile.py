@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from conftest import TODAY, git, write_files
-from fake_github import BranchRule, FakeGitHub, FakeOrg, FakeRepo, Listener, closed_port
+from fake_github import (
+    BranchRule,
+    FakeGitHub,
+    FakeOrg,
+    FakeRepo,
+    Listener,
+    closed_port,
+    new_app_key,
+)
 
 from secposture.cli import main
 from secposture.model import EstateReport, ScanReport, Status
@@ -434,21 +442,10 @@ def test_an_app_jwt_and_installation_token_echoed_are_never_shown(
     capsys: pytest.CaptureFixture[str],
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem, public = new_app_key()
     key_file = tmp_path / "app.pem"
-    key_file.write_bytes(pem)
-    gh = FakeGitHub(orgs=[FakeOrg("acme", repos(2))], tokens={}, apps={4242: public.decode()})
+    key_file.write_text(pem)
+    gh = FakeGitHub(orgs=[FakeOrg("acme", repos(2))], tokens={}, apps={4242: public})
     gh.misbehaviour.echo_authorization = True
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.delenv("GH_TOKEN", raising=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY, git, write_files
-from fake_github import BranchRule, FakeGitHub, FakeOrg, FakeRepo, generate_org
+from fake_github import BranchRule, FakeGitHub, FakeOrg, FakeRepo, generate_org, new_app_key
 
 from secposture.cli import main
 from secposture.model import EstateReport, Status
@@ -367,22 +367,11 @@ def test_per_repository_endpoints_decide_security_when_the_listing_omits_it() ->
 def test_cli_authenticates_as_a_github_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem, public = new_app_key()
     key_file = tmp_path / "app.pem"
-    key_file.write_bytes(pem)
+    key_file.write_text(pem)
     repo = FakeRepo("acme", "app", files={"README.md": b"# x\n"})
-    gh = FakeGitHub(orgs=[FakeOrg("acme", [repo])], tokens={}, apps={4242: public.decode()})
+    gh = FakeGitHub(orgs=[FakeOrg("acme", [repo])], tokens={}, apps={4242: public})
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.delenv("GH_TOKEN", raising=False)
     with gh.serve() as base_url, pytest.raises(SystemExit) as exit_info:

@@ -12,10 +12,11 @@ setting it asks for is reported, applied or refused.
 from __future__ import annotations
 
 import tomllib
+import typing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from secposture import catalogue
 from secposture.errors import PolicyError
@@ -303,8 +304,8 @@ def resolve_policy(
 
 # --- laying a policy over another ---------------------------------------------------------------
 
-# What a repository's own file may loosen only with the operator's leave (policy_schema.Permission).
-PERMISSIONS = (
+# What the operator's policy may let a repository's own policy loosen (docs/adr/0011-*.md).
+Permission = Literal[
     "disable",
     "levels",
     "intervals",
@@ -314,7 +315,8 @@ PERMISSIONS = (
     "ignore_languages",
     "limits",
     "fail_on",
-)
+]
+PERMISSIONS: tuple[str, ...] = typing.get_args(Permission)
 # --fail-on thresholds from the most lenient: `recommended` fails on more controls than `required`.
 _FAIL_ON_STRICTNESS = {"never": 0, "required": 1, "recommended": 2}
 # Keys the command line sets (--max-file-size, --deep): no policy file changes them.

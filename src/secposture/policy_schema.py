@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from secposture.errors import PolicyError
+from secposture.policy import Permission
 
 # Bounds on a policy's patterns (each runs on RE2 over every CI command): far above any real
 # catalogue (the shipped one has 98 patterns), low enough that a 1 MiB policy cannot make a scan
@@ -16,19 +17,6 @@ MAX_TOOLS = 200
 MAX_COMMANDS_PER_TOOL = 20
 MAX_PATTERNS = 1000
 MAX_PATTERN_CHARS = 1000
-
-# What the operator's policy may let a repository's own policy loosen (docs/adr/0011-*.md).
-Permission = Literal[
-    "disable",
-    "levels",
-    "intervals",
-    "waivers",
-    "exclude",
-    "tools",
-    "ignore_languages",
-    "limits",
-    "fail_on",
-]
 
 
 class _Strict(BaseModel):

@@ -24,6 +24,7 @@ as strict as the real one.
 - Everything that did not validate is listed in `gh.unvalidated`; every request is in `gh.log`.
 """
 
+from .auth import new_app_key
 from .misbehaviour import Listener, Misbehaviour, closed_port
 from .model import (
     BranchRule,
@@ -53,4 +54,5 @@ __all__ = [
     "Ruleset",
     "closed_port",
     "generate_org",
+    "new_app_key",
 ]

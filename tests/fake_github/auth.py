@@ -177,3 +177,21 @@ class Authenticator:
                 app_id, installation_id, org_login, expires_at
             )
         return token, expires_at
+
+
+def new_app_key() -> tuple[str, str]:
+    """A new GitHub App key pair: the private key (PKCS#8 PEM, what GitHub hands an App's owner)
+    and its public key (PEM, for `FakeGitHub(apps={APP_ID: public})`)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
