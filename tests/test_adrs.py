@@ -38,9 +38,10 @@ def test_madr_log_with_a_security_decision_passes(make_repo: MakeRepo) -> None:
     assert str(oidc.location).endswith(":5")  # the tags line
 
 
-def test_log_without_security_decisions_is_partial(make_repo: MakeRepo) -> None:
+def test_log_without_security_decisions_fails(make_repo: MakeRepo) -> None:
+    # An ADR log records no security decision: the control's practice is missing, not half done.
     r = result(scan_only(make_repo("adr-tools-no-security"), CONTROL), CONTROL)
-    assert r.status is Status.PARTIAL, r.summary
+    assert r.status is Status.FAIL, r.summary
     assert [f.outcome for f in r.findings] == [Outcome.POSITIVE, Outcome.NEGATIVE]
     assert r.findings[0].message == "ADR log in doc/architecture/decisions/ (3 ADRs)"
     assert (

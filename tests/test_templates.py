@@ -37,14 +37,16 @@ def test_issue_form_asking_about_owasp_top_10_passes(make_repo: MakeRepo) -> Non
     assert str(pr.findings[1].location) == ".github/pull_request_template.md:9"
 
 
-def test_markdown_templates_without_owasp_are_partial(make_repo: MakeRepo) -> None:
+def test_templates_without_owasp_are_partial_and_without_security_fail(
+    make_repo: MakeRepo,
+) -> None:
     report = scan_only(make_repo("templates-markdown"), *BOTH)
     ticket = result(report, TICKET)
     assert ticket.status is Status.PARTIAL
     assert str(ticket.findings[0].location) == ".github/ISSUE_TEMPLATE/feature_request.md:16"
     assert "does not refer to the OWASP Top 10" in ticket.findings[0].message
     pr = result(report, PR)
-    assert pr.status is Status.PARTIAL  # a template, but no security checklist item
+    assert pr.status is Status.FAIL  # a template, but no security check in it: none at all
     assert [f.outcome for f in pr.findings] == [Outcome.POSITIVE, Outcome.NEGATIVE]
     assert "docs/pull_request_template.md" in pr.findings[1].message
 
