@@ -51,6 +51,64 @@ def test_templates_without_owasp_are_partial_and_without_security_fail(
     assert "docs/pull_request_template.md" in pr.findings[1].message
 
 
+# Shaped like real templates: a community-channel line whose name holds "Secret", and a form's
+# privacy disclaimer about what to leave out of the ticket. Neither asks about the change.
+CHANNEL_BUG = """---
+name: Bug report
+about: Create a report to help us improve
+---
+**Describe the bug**
+A clear and concise description of what the bug is.
+
+Check out the Secret Scanning Discord Server for live discussions: https://discord.gg/example
+"""
+DISCLAIMER_FORM = """name: Support request
+description: Ask a question about the template
+body:
+  - type: textarea
+    attributes:
+      label: Describe the problem
+  - type: checkboxes
+    attributes:
+      label: Sensitive Information Declaration
+      description: To protect your privacy, we kindly ask you to NOT including personal data (PII) or any sensitive information in this issue.
+      options:
+        - label: I confirm that neither PII nor sensitive data are included in this form
+          required: true
+"""
+
+
+def test_disclaimers_and_channel_invitations_do_not_ask_about_security(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        files={
+            ".github/ISSUE_TEMPLATE/bug_report.md": CHANNEL_BUG,
+            ".github/ISSUE_TEMPLATE/support.yaml": DISCLAIMER_FORM,
+            ".github/pull_request_template.md": "## Checklist\n"
+            "- [ ] Tests added\n"
+            "- [ ] I confirm that neither PII nor sensitive data are included in this PR\n",
+        }
+    )
+    report = scan_only(root, *BOTH)
+    ticket = result(report, TICKET)
+    assert ticket.status is Status.FAIL, ticket.summary
+    assert "asks about security" in ticket.findings[0].message  # "none ... asks about security"
+    # In a pull request checklist the same confirmation is a check of the change itself.
+    pr = result(report, PR)
+    assert pr.status is Status.PASS, pr.summary
+    assert str(pr.findings[1].location) == ".github/pull_request_template.md:3"
+
+
+def test_a_real_question_beside_a_disclaimer_still_counts(make_repo: MakeRepo) -> None:
+    form = DISCLAIMER_FORM + (
+        "  - type: textarea\n    attributes:\n"
+        "      label: Which security risks (OWASP Top 10) does this change touch?\n"
+    )
+    report = scan_only(make_repo(files={".github/ISSUE_TEMPLATE/feature.yaml": form}), TICKET)
+    ticket = result(report, TICKET)
+    assert ticket.status is Status.PASS, ticket.summary
+    assert str(ticket.findings[0].location) == ".github/ISSUE_TEMPLATE/feature.yaml:16"
+
+
 def test_issue_templates_that_only_redirect_vulnerability_reports_fail(make_repo: MakeRepo) -> None:
     bug = ".github/ISSUE_TEMPLATE/bug_report.md"
     root = make_repo(files={bug: (FIXTURES / "templates-markdown" / bug).read_text("utf-8")})

@@ -72,6 +72,14 @@ def asks_security(text: str) -> bool:
     return bool(_regex("security").search(text)) and not _regex("redirects").search(text)
 
 
+def asks_about_the_change(text: str) -> bool:
+    """A ticket template's line that asks about the change's security: not a disclaimer about
+    what to leave out of the ticket, nor an invitation to a chat channel."""
+    if not asks_security(text):
+        return False
+    return "?" in text or not _regex("not_questions").search(text[:_MAX_LINE])
+
+
 def names_owasp_top10(text: str) -> bool:
     return bool(_regex("owasp_top10").search(text[:_MAX_LINE]))
 
@@ -209,7 +217,8 @@ def security_question(template: Template) -> Match | None:
     """The template's line asking about security: one naming the OWASP Top 10, else a question."""
     # A question ("...?") is better evidence than a heading that merely says "Security".
     asking = sorted(
-        (t for t in template.lines if asks_security(t.text)), key=lambda t: "?" not in t.text
+        (t for t in template.lines if asks_about_the_change(t.text)),
+        key=lambda t: "?" not in t.text,
     )
     if not asking:
         return None
