@@ -40,6 +40,7 @@ class Job:
     uses: str | None = None  # a reusable workflow call
     steps: list[Step] = field(default_factory=list)
     with_: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,6 +50,9 @@ class Workflow:
     permissions: Any = NOT_SET
     permissions_line: int | None = None
     jobs: list[Job] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    # `on.workflow_call.inputs`: name (lower-case, as `inputs.*` reads it) -> declared type
+    call_inputs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +78,17 @@ def _triggers(node: Any) -> frozenset[str]:
     if isinstance(node, dict):
         return frozenset(str(t) for t in node)
     return frozenset()
+
+
+def _call_inputs(on: Any) -> dict[str, str]:
+    call = on.get("workflow_call") if isinstance(on, dict) else None
+    inputs = call.get("inputs") if isinstance(call, dict) else None
+    if not isinstance(inputs, dict):
+        return {}
+    return {
+        str(name).lower(): str(spec.get("type", "")) if isinstance(spec, dict) else ""
+        for name, spec in inputs.items()
+    }
 
 
 def parse_steps(path: str, node: Any) -> list[Step]:
@@ -108,6 +123,8 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
         triggers=_triggers(on),
         permissions=doc.get("permissions", NOT_SET),
         permissions_line=line_of(doc, "permissions") if "permissions" in doc else None,
+        env=_str_map(doc.get("env")),
+        call_inputs=_call_inputs(on),
     )
     jobs = doc.get("jobs")
     if isinstance(jobs, dict):
@@ -123,6 +140,7 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
                     uses=str(raw["uses"]).strip() if raw.get("uses") is not None else None,
                     steps=parse_steps(path, raw.get("steps")),
                     with_=_str_map(raw.get("with")),
+                    env=_str_map(raw.get("env")),
                 )
             )
     return workflow
