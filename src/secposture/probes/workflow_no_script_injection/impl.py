@@ -1,3 +1,13 @@
+"""Script injection: an attacker-controlled value expanded inline (`${{ ... }}`) in a `run:` script
+or an input that an action runs as code.
+
+Only values that can reach the expression's result count (`contains(github.event.issue.title, 'x')`
+is a boolean); `with:`, `env:`, `if:` and `concurrency:` are not scripts. An untrusted value stays
+untrusted through `env:` and through `with:` into the `inputs.*` of a called reusable workflow or
+composite action, and the finding names that chain. `workflow_dispatch` inputs are not counted:
+only people with write access can dispatch a workflow (data/workflow_security.toml says what is).
+"""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,12 +17,14 @@ from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import (
     Config,
     Expression,
+    StepInContext,
+    Taint,
     action_name,
     config,
-    env_names,
-    expressions,
     line_within,
-    untrusted_in,
+    resolvers,
+    tainted_values,
+    walk_steps,
 )
 from secposture.facts.workflows import Step, Workflow
 from secposture.model import Finding, Location, Outcome
@@ -27,7 +39,7 @@ def run(facts: Facts) -> list[Finding]:
     if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
-    actions = facts.get(workflows.collect_local_actions)
+    resolve = resolvers(facts)
     out = [
         unanalysed(PROBE, p, "whether its scripts inject untrusted input is unknown")
         for p in hidden
@@ -35,13 +47,15 @@ def run(facts: Facts) -> list[Finding]:
     for workflow in found:
         bad: list[Finding] = []
         seen: set[tuple[str, int | None]] = set()
-        for step, where in workflows.steps_with_callers(workflow, actions):
-            for expr, context, kind in _injections(step, cfg):
-                line = line_within(facts, step.path, step.line, expr.text)
-                if (step.path, line) in seen:
+        for context in walk_steps(workflow, resolve, cfg.untrusted_contexts):
+            for expr, taint, kind in _injections(context, cfg):
+                if context.called and not any(" with: " in hop for hop in taint.chain):
+                    continue  # not from the caller: found where that workflow is read on its own
+                line = line_within(facts, context.step.path, context.step.line, expr.text)
+                if (context.step.path, line) in seen:
                     continue
-                seen.add((step.path, line))
-                bad.append(_negative(workflow, step, where, expr, context, kind, line))
+                seen.add((context.step.path, line))
+                bad.append(_negative(workflow, context, expr, taint, kind, line))
         out.extend(bad or [_clean(workflow)])
     return out
 
@@ -56,34 +70,34 @@ def _scripts(step: Step, cfg: Config) -> Iterator[tuple[str, str]]:
                 yield step.with_[name], f"{action_name(step.uses)} `{name}`"
 
 
-def _injections(step: Step, cfg: Config) -> Iterator[tuple[Expression, str, str]]:
-    env = {key.lower(): value for key, value in step.env.items()}
-    for text, kind in _scripts(step, cfg):
-        for expr, context in untrusted_in(text, cfg.untrusted_contexts):
-            yield expr, context, kind
-        # `${{ env.TITLE }}` inline is as bad as the value it was set from.
-        for expr in expressions(text):
-            for name in env_names(expr.text):
-                hits = untrusted_in(env.get(name, ""), cfg.untrusted_contexts)
-                if hits:
-                    yield expr, f"env.{name} (set from {hits[0][1]})", kind
+def _injections(context: StepInContext, cfg: Config) -> Iterator[tuple[Expression, Taint, str]]:
+    for text, kind in _scripts(context.step, cfg):
+        for expr, taint in tainted_values(
+            text, cfg.untrusted_contexts, context.inputs, context.env
+        ):
+            yield expr, taint, kind
 
 
 def _negative(
     workflow: Workflow,
-    step: Step,
-    where: str,
+    context: StepInContext,
     expr: Expression,
-    context: str,
+    taint: Taint,
     kind: str,
     line: int | None,
 ) -> Finding:
+    step = context.step
     shown = expr.text if len(expr.text) <= 120 else expr.text[:117] + "..."
+    how = (
+        f"{taint.context} is attacker-controlled"
+        if not taint.chain
+        else f"it carries attacker-controlled {taint.described()}"
+    )
     return finding(
         PROBE,
         Outcome.NEGATIVE,
-        f"{step.path}:{line}: {workflow.path} {where} expands {shown} inline in {kind}: "
-        f"{context} is attacker-controlled; pass it through `env:` and use the shell variable",
+        f"{step.path}:{line}: {workflow.path} {context.where} expands {shown} inline in {kind}: "
+        f"{how}; pass it through `env:` and use the shell variable",
         Location(step.path, line),
     )
 

@@ -1,19 +1,28 @@
+"""Untrusted checkout: a `pull_request_target` or `workflow_run` workflow (secrets, a token that
+may write) that checks out the pull request's or triggering run's code. Followed into the reusable
+workflows it calls and the composite actions it uses (their `github.event` is the caller's), with
+the refs passed through `with:` -> `inputs.*` and `env:`; the finding names the chain. A workflow
+that checks out nothing, or the base branch, is safe."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from secposture.facts import workflows
 from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import (
     Config,
+    StepInContext,
+    Taint,
     action_name,
     config,
-    env_names,
-    expressions,
     line_within,
-    untrusted_in,
+    resolvers,
+    tainted_values,
+    walk_steps,
 )
-from secposture.facts.workflows import Step, Workflow
+from secposture.facts.workflows import Workflow
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed
 
@@ -27,7 +36,7 @@ def run(facts: Facts) -> list[Finding]:
     if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
-    actions = facts.get(workflows.collect_local_actions)
+    resolve = resolvers(facts)
     out = [unanalysed(PROBE, p, "whether it checks out untrusted code is unknown") for p in hidden]
     for workflow in found:
         privileged = sorted(workflow.triggers & cfg.privileged_triggers)
@@ -43,60 +52,81 @@ def run(facts: Facts) -> list[Finding]:
             )
             continue
         bad = [
-            _negative(facts, workflow, step, why, privileged)
-            for step, _where in workflows.steps_with_callers(workflow, actions)
-            if (why := _untrusted_checkout(step, cfg)) is not None
+            _negative(facts, workflow, context, why, privileged)
+            for context in walk_steps(workflow, resolve, cfg.untrusted_refs)
+            if (why := _untrusted_checkout(context, cfg)) is not None
         ]
         out.extend(bad or [_clean(workflow, privileged)])
     return out
 
 
-def _untrusted_checkout(step: Step, cfg: Config) -> tuple[str, str] | None:
-    """(what, the text naming untrusted code) when the step checks out untrusted code."""
+def _untrusted_checkout(context: StepInContext, cfg: Config) -> tuple[str, str, str] | None:
+    """(what, the text naming untrusted code, how it got there) when the step checks out
+    untrusted code."""
+    step = context.step
     if step.uses is not None and action_name(step.uses) in cfg.checkout_actions:
         for name in cfg.checkout_ref_inputs:
             ref = step.with_.get(name, "")
-            if _untrusted_ref(ref, cfg):
-                return f"{step.uses.split('@')[0]} with `{name}: {ref.strip()[:120]}`", ref.strip()
+            how = _untrusted_ref(ref, context, cfg)
+            if how is not None:
+                what = f"{step.uses.split('@')[0]} with `{name}: {ref.strip()[:120]}`"
+                return what, ref.strip(), how
     if step.run is not None:
         for line in step.run.splitlines():
             if any(rx.search(line) for rx in cfg.always_untrusted_commands):
-                return f"`{line.strip()[:120]}`", line.strip()
-            if any(rx.search(line) for rx in cfg.checkout_commands) and _untrusted_command(
-                line, step, cfg
-            ):
-                return f"`{line.strip()[:120]}`", line.strip()
+                return f"`{line.strip()[:120]}`", line.strip(), ""
+            if any(rx.search(line) for rx in cfg.checkout_commands):
+                how = _untrusted_command(line, context, cfg)
+                if how is not None:
+                    return f"`{line.strip()[:120]}`", line.strip(), how
     return None
 
 
-def _untrusted_ref(text: str, cfg: Config) -> bool:
-    return any(lit in text for lit in cfg.untrusted_ref_literals) or bool(
-        untrusted_in(text, cfg.untrusted_refs)
-    )
+def _untrusted_ref(text: str, context: StepInContext, cfg: Config) -> str | None:
+    """How the text names untrusted code ("" for a literal such as refs/pull/), or None."""
+    if any(lit in text for lit in cfg.untrusted_ref_literals):
+        return ""
+    hits = tainted_values(text, cfg.untrusted_refs, context.inputs, context.env)
+    return _how(hits[0][1]) if hits else None
 
 
-def _untrusted_command(line: str, step: Step, cfg: Config) -> bool:
-    if _untrusted_ref(line, cfg):
-        return True
+def _how(taint: Taint) -> str:
+    return "" if not taint.chain else f" ({taint.described()})"
+
+
+def _untrusted_command(line: str, context: StepInContext, cfg: Config) -> str | None:
+    how = _untrusted_ref(line, context, cfg)
+    if how is not None:
+        return how
     # `git checkout "$HEAD_SHA"` with `env: HEAD_SHA: ${{ github.event.pull_request.head.sha }}`
-    names = {name.lower() for name in _SHELL_VAR.findall(line)}
-    for expr in expressions(line):
-        names.update(env_names(expr.text))
-    env = {key.lower(): value for key, value in step.env.items()}
-    return any(_untrusted_ref(env.get(name, ""), cfg) for name in names)
+    env: Mapping[str, Taint] = context.env
+    for name in _SHELL_VAR.findall(line):
+        taint = env.get(name.lower())
+        if taint is not None:
+            return _how(taint)
+    return None
 
 
 def _negative(
-    facts: Facts, workflow: Workflow, step: Step, why: tuple[str, str], triggers: list[str]
+    facts: Facts,
+    workflow: Workflow,
+    context: StepInContext,
+    why: tuple[str, str, str],
+    triggers: list[str],
 ) -> Finding:
-    what, needle = why
+    what, needle, how = why
+    step = context.step
     line = line_within(facts, step.path, step.line, needle)
-    inside = "" if step.path == workflow.path else f" (in {step.path}, called from {workflow.path})"
+    inside = (
+        ""
+        if step.path == workflow.path
+        else f" (in {step.path}: {context.where}, called from {workflow.path})"
+    )
     return finding(
         PROBE,
         Outcome.NEGATIVE,
         f"{step.path}:{line}: {workflow.path} runs on {', '.join(triggers)} and checks out "
-        f"untrusted pull-request code with {what}{inside}",
+        f"untrusted pull-request code with {what}{how}{inside}",
         Location(step.path, line),
     )
 
