@@ -6,6 +6,7 @@ benchmarks/compare_zizmor.py runs zizmor on the same fixtures (`--fixtures`)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -852,3 +853,29 @@ def test_deep_nesting_is_refused_not_recursed() -> None:
     assert dataflow_paths(negations) == [("github", "head_ref")]
     chain = "${{ " + " || ".join(["github.head_ref"] * 2000) + " }}"
     assert dataflow_paths(chain) == [("github", "head_ref")] * 2000
+
+
+def test_calls_that_fan_out_are_cut_and_said_not_followed_forever() -> None:
+    """Three levels of 60 jobs each calling the next workflow: 216,000 jobs if followed."""
+    files: dict[str, str | bytes] = {}
+    for level in range(3):
+        callee = f"./.github/workflows/level{level + 1}.yml"
+        jobs = "".join(f"  j{i}:\n    uses: {callee}\n" for i in range(60))
+        trigger = "pull_request_target" if level == 0 else "workflow_call"
+        files[f".github/workflows/level{level}.yml"] = (
+            f"on: {trigger}\npermissions: {{}}\njobs:\n{jobs}"
+        )
+    files[".github/workflows/level3.yml"] = (
+        "on: workflow_call\njobs:\n  leaf:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    facts = Facts(MemorySnapshot(files), default_policy(), date(2026, 12, 7))
+    started = time.perf_counter()
+    injection = load_probe("workflow-no-script-injection").run(facts)
+    checkout = load_probe("workflow-no-untrusted-checkout").run(facts)
+    least = load_probe("workflow-jobs-least-privilege").run(facts)
+    assert time.perf_counter() - started < 10
+    cut = [f for f in injection + checkout if f.outcome is Outcome.UNKNOWN]
+    assert cut and "more than 20,000 jobs and steps" in cut[0].message
+    assert any(f.outcome is Outcome.NEGATIVE for f in injection)  # the leaf's own injection
+    assert len(least) == 3 * 60 + 1

@@ -592,6 +592,14 @@ def line_within(facts: Facts, path: str, start_line: int | None, needle: str) ->
 # --- following calls: reusable workflows and composite actions ----------------------------------
 
 _MAX_CALL_DEPTH = 4  # GitHub nests reusable workflows at most 4 levels deep
+# Steps followed from one workflow: calls fan out (100 jobs each calling a workflow of 100 jobs...),
+# and a hostile repository must not make that a hang.
+MAX_WALKED_STEPS = 20_000
+
+
+class WalkLimit(Exception):
+    """A workflow's calls reach more steps than MAX_WALKED_STEPS: what it runs was not all read."""
+
 
 # The workflow a call job (`jobs.X.uses`) runs, or None where it could not be read; the composite
 # action a step (`steps[*].uses`) runs, likewise.
@@ -658,22 +666,38 @@ def walk_steps(
     """Every step the workflow runs, followed into the reusable workflows its jobs call and the
     composite actions its steps use (to a depth of 4, never around a cycle), with the untrusted
     values (matching `patterns`) that reach each step through `with:` -> `inputs.*` and `env:`."""
-    patterns = tuple(patterns)
-    inputs = inputs or {}
+    budget = [MAX_WALKED_STEPS]
+    yield from _walk_workflow(workflow, resolve, tuple(patterns), inputs or {}, depth, seen, budget)
+
+
+def _walk_workflow(
+    workflow: Workflow,
+    resolve: Resolvers,
+    patterns: tuple[Path, ...],
+    inputs: Mapping[str, Taint],
+    depth: int,
+    seen: frozenset[str],
+    budget: list[int],
+) -> Iterator[StepInContext]:
     seen = seen | {workflow.path}
     top = _layer({}, workflow.env, patterns, inputs, f"{workflow.path} env:")
     for job in workflow.jobs:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise WalkLimit(f"its calls reach more than {MAX_WALKED_STEPS:,} jobs and steps")
         env = _layer(top, job.env, patterns, inputs, f"{job.path}:{job.line} env:")
         if job.uses is not None:
             callee = resolve.workflow(job)
             if callee is None or depth + 1 >= _MAX_CALL_DEPTH or callee.path in seen:
                 continue
             passed = tainted_call_inputs(job, callee, patterns, inputs, env)
-            for inner in walk_steps(callee, resolve, patterns, passed, depth + 1, seen):
+            walked = _walk_workflow(callee, resolve, patterns, passed, depth + 1, seen, budget)
+            for inner in walked:
                 where = f"{inner.where} of {callee.path}, called by {job.path}:{job.line}"
                 yield StepInContext(inner.step, where, inner.inputs, inner.env, True)
             continue
-        yield from _steps(job.steps, f"job `{job.id}`", resolve, patterns, inputs, env, depth, seen)
+        where = f"job `{job.id}`"
+        yield from _steps(job.steps, where, resolve, patterns, inputs, env, depth, seen, budget)
 
 
 def _steps(
@@ -685,11 +709,15 @@ def _steps(
     env: Mapping[str, Taint],
     depth: int,
     seen: frozenset[str],
+    budget: list[int],
 ) -> Iterator[StepInContext]:
     for step in steps:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise WalkLimit(f"its calls reach more than {MAX_WALKED_STEPS:,} jobs and steps")
         step_env = _layer(env, step.env, patterns, inputs, f"{step.path}:{step.line} env:")
         yield StepInContext(step, where, inputs, step_env, False)
-        if step.uses is None or not step.uses.startswith("./"):
+        if step.uses is None or step.uses.startswith("docker://"):
             continue
         action = resolve.action(step.uses)
         if action is None or depth + 1 >= _MAX_CALL_DEPTH or action.path in seen:
@@ -698,7 +726,7 @@ def _steps(
             step.with_, patterns, inputs, step_env, f"{step.path}:{step.line} with:"
         )
         inner_where = f"composite action {action.path} used by {where}"
-        for inner in _steps(
+        yield from _steps(
             action.steps,
             inner_where,
             resolve,
@@ -707,5 +735,5 @@ def _steps(
             step_env,
             depth + 1,
             seen | {action.path},
-        ):
-            yield StepInContext(inner.step, inner.where, inner.inputs, inner.env, inner.called)
+            budget,
+        )

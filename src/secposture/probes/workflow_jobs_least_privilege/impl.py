@@ -118,6 +118,7 @@ class _Judge:
     def __init__(self, cfg: Config, resolve: Resolvers) -> None:
         self.cfg = cfg
         self.resolve = resolve
+        self.callee_needs: dict[str, Needs] = {}  # each called workflow judged once: calls fan out
 
     def job(
         self,
@@ -237,7 +238,10 @@ class _Judge:
         `permissions`), or need by their steps. An unread callee may need anything."""
         if callee is None or depth >= _MAX_CALL_DEPTH or callee.path in seen:
             return Needs(open=f"it calls {job.uses}, which could not be read")
-        found = Needs()
+        known = self.callee_needs.get(callee.path)
+        if known is not None:
+            return known
+        found = self.callee_needs[callee.path] = Needs()
         for inner in callee.jobs:
             asked = inner.permissions if inner.permissions is not None else callee.permissions
             where = f"{callee.path}:{inner.line} job `{inner.id}`"
@@ -266,6 +270,13 @@ class _Judge:
                     continue
                 path = action_path(uses)
                 matched = [need for need in self.cfg.token_needs if _need_matches(need, path, step)]
+                listed = matched or _listed(path, self.cfg.token_free_actions)
+                action = (
+                    None if listed or uses.startswith("docker://") else self.resolve.action(uses)
+                )
+                if action is not None and action.problem is None and depth < _MAX_CALL_DEPTH:
+                    self._steps(action.steps, found, depth + 1)  # another repository's composite
+                    continue
                 for need in matched:
                     for scope in need.scopes:
                         found.proven.setdefault(scope, f"{where} {uses.split('@')[0]} ({need.why})")

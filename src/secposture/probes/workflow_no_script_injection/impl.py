@@ -17,8 +17,10 @@ from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import (
     Config,
     Expression,
+    Resolvers,
     StepInContext,
     Taint,
+    WalkLimit,
     action_name,
     config,
     line_within,
@@ -45,19 +47,36 @@ def run(facts: Facts) -> list[Finding]:
         for p in hidden
     ]
     for workflow in found:
-        bad: list[Finding] = []
-        seen: set[tuple[str, int | None]] = set()
-        for context in walk_steps(workflow, resolve, cfg.untrusted_contexts):
-            for expr, taint, kind in _injections(context, cfg):
-                if context.called and not any(" with: " in hop for hop in taint.chain):
-                    continue  # not from the caller: found where that workflow is read on its own
-                line = line_within(facts, context.step.path, context.step.line, expr.text)
-                if (context.step.path, line) in seen:
-                    continue
-                seen.add((context.step.path, line))
-                bad.append(_negative(workflow, context, expr, taint, kind, line))
-        out.extend(bad or [_clean(workflow)])
+        try:
+            out.extend(_judge(facts, workflow, resolve, cfg) or [_clean(workflow)])
+        except WalkLimit as exc:
+            out.append(_too_wide(workflow, exc))
     return out
+
+
+def _judge(facts: Facts, workflow: Workflow, resolve: Resolvers, cfg: Config) -> list[Finding]:
+    bad: list[Finding] = []
+    seen: set[tuple[str, int | None]] = set()
+    for context in walk_steps(workflow, resolve, cfg.untrusted_contexts):
+        for expr, taint, kind in _injections(context, cfg):
+            if context.called and not any(" with: " in hop for hop in taint.chain):
+                continue  # not from the caller: found where that workflow is read on its own
+            line = line_within(facts, context.step.path, context.step.line, expr.text)
+            if (context.step.path, line) in seen:
+                continue
+            seen.add((context.step.path, line))
+            bad.append(_negative(workflow, context, expr, taint, kind, line))
+    return bad
+
+
+def _too_wide(workflow: Workflow, exc: WalkLimit) -> Finding:
+    return finding(
+        PROBE,
+        Outcome.UNKNOWN,
+        f"{workflow.path}: {exc}, more than are followed: whether its scripts inject untrusted "
+        "input is unknown",
+        Location(workflow.path),
+    )
 
 
 def _scripts(step: Step, cfg: Config) -> Iterator[tuple[str, str]]:

@@ -15,6 +15,7 @@ from secposture.facts.workflow_expressions import (
     Config,
     StepInContext,
     Taint,
+    WalkLimit,
     action_name,
     config,
     line_within,
@@ -51,11 +52,19 @@ def run(facts: Facts) -> list[Finding]:
                 )
             )
             continue
-        bad = [
-            _negative(facts, workflow, context, why, privileged)
-            for context in walk_steps(workflow, resolve, cfg.untrusted_refs)
-            if (why := _untrusted_checkout(context, cfg)) is not None
-        ]
+        try:
+            bad = [
+                _negative(facts, workflow, context, why, privileged)
+                for context in walk_steps(workflow, resolve, cfg.untrusted_refs)
+                if (why := _untrusted_checkout(context, cfg)) is not None
+            ]
+        except WalkLimit as exc:
+            message = (
+                f"{workflow.path}: {exc}, more than are followed: whether it checks out "
+                "untrusted code is unknown"
+            )
+            out.append(finding(PROBE, Outcome.UNKNOWN, message, Location(workflow.path)))
+            continue
         out.extend(bad or [_clean(workflow, privileged)])
     return out
 
