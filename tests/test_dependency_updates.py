@@ -103,7 +103,7 @@ def test_renovate_json5_with_enabled_managers_and_preset_ignore_paths(make_repo:
     assert r.status is Status.PARTIAL
     outcomes = located(r.findings)
     assert outcomes == {
-        ("npm", "/tests/fixtures/sample-app"): Outcome.NEGATIVE,
+        ("npm", "/tests/e2e"): Outcome.NEGATIVE,
         ("npm", "/web"): Outcome.POSITIVE,
         ("gomod", "/"): Outcome.POSITIVE,
         ("docker", "/web"): Outcome.NEGATIVE,
@@ -111,7 +111,7 @@ def test_renovate_json5_with_enabled_managers_and_preset_ignore_paths(make_repo:
     }
     by_dir = {(f.values["ecosystem"], f.values["directory"]): f for f in r.findings}
     assert "enabledManagers leave out dockerfile" in by_dir[("docker", "/web")].message
-    assert "preset config:recommended" in by_dir[("npm", "/tests/fixtures/sample-app")].message
+    assert "preset config:recommended" in by_dir[("npm", "/tests/e2e")].message
     assert by_dir[("gomod", "/")].location is not None
     assert by_dir[("gomod", "/")].location.path == "renovate.json5"
 

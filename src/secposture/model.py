@@ -216,6 +216,44 @@ class RepositoryPolicy:
 
 
 @dataclass(frozen=True)
+class SetAsideFolder:
+    """A folder whose files (or some of them) were set aside, and why."""
+
+    path: str  # the folder that decided: `examples`, `test/unit-test`, `.devcontainer`
+    kind: str  # "test data", "examples" or "development environment"
+    files: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# Folders listed in the JSON report; `more_folders` counts the rest.
+MAX_SET_ASIDE_FOLDERS = 100
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """The repository's own files that are not the product (test data, examples, development
+    environments): they add no languages, ecosystems, images or actions to pin."""
+
+    files: int = 0
+    folders: tuple[SetAsideFolder, ...] = ()  # path order
+    included: int = 0  # files the rules would set aside that the policy's `include` put back
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.included)
+
+    def to_dict(self) -> dict[str, Any]:
+        shown = self.folders[:MAX_SET_ASIDE_FOLDERS]
+        return {
+            "files": self.files,
+            "folders": [f.to_dict() for f in shown],
+            "more_folders": len(self.folders) - len(shown),
+            "included_files": self.included,
+        }
+
+
+@dataclass(frozen=True)
 class ScanReport:
     target: Target
     results: tuple[ControlResult, ...]
@@ -224,6 +262,8 @@ class ScanReport:
     tool_version: str
     # What the repository's own policy file did (None: it has none).
     repository_policy: RepositoryPolicy | None = None
+    # What was not counted as the product (None: nothing was set aside or put back).
+    set_aside: SetAside | None = None
 
     def failing(self, at_or_above: Level | None) -> list[ControlResult]:
         """Controls that fail or are partial at `at_or_above` level or stricter (None: never)."""

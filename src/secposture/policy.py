@@ -88,6 +88,8 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     exclude: tuple[str, ...] = ()
     excluded_dirs: frozenset[str] = frozenset()
+    # Globs that put back into the product what the defaults set aside as test data or examples.
+    include: tuple[str, ...] = ()
     ignore_languages: frozenset[str] = frozenset()
     max_file_bytes: int = 1024 * 1024
     max_test_files_read: int = 2000
@@ -379,6 +381,11 @@ def _layer(
     for i, glob in enumerate(parsed.exclude):
         if glob not in exclude and changes.decide(f"exclude[{i}]", glob, None, "exclude"):
             exclude.append(glob)
+    include = list(base.include)
+    for i, glob in enumerate(parsed.include):
+        # Counting more files as the product hides none from any control: it only tightens.
+        if glob not in include and changes.decide(f"include[{i}]", glob, None, None):
+            include.append(glob)
     tools = list(base.tools)
     for i, entry in enumerate(parsed.tools):
         if changes.decide(f"tools[{i}]", entry.id, None, "tools"):
@@ -428,6 +435,7 @@ def _layer(
         tools=tuple(tools),
         waivers=tuple(waivers),
         exclude=tuple(exclude),
+        include=tuple(include),
         ignore_languages=frozenset(ignored),
         max_file_bytes=limits["max_file_bytes"],
         max_test_files_read=limits["max_test_files_read"],

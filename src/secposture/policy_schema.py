@@ -74,6 +74,10 @@ class RepositoryPolicyRules(_Strict):
 
 class PolicyFile(_Strict):
     exclude: list[str] = Field(default_factory=list)
+    # Put back test data or examples the defaults set aside (each glob is tested per path).
+    include: list[Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_PATTERNS
+    )
     fail_on: Literal["required", "recommended", "never"] | None = None
     limits: Limits = Field(default_factory=Limits)
     controls: dict[str, ControlOverride] = Field(default_factory=dict)

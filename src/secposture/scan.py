@@ -60,6 +60,7 @@ def scan_snapshot(
         generated_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         tool_version=__version__,
         repository_policy=own,
+        set_aside=facts.set_aside or None,
     )
 
 

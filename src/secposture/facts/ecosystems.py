@@ -224,8 +224,9 @@ def _found(facts: Facts) -> dict[str, dict[str, list[str]]]:
     index = _index()
     found: dict[str, dict[str, list[str]]] = {}
     quick = index.quick.match
-    # Only paths whose file name may be a manifest's, found by name and extension.
-    for path in facts.index.named_like(index.last_segments):
+    # Only the product's paths whose file name may be a manifest's, found by name and extension:
+    # a fixture's or an example's manifest is not a directory to keep up to date.
+    for path in facts.index.product.named_like(index.last_segments):
         name = path.rpartition("/")[2]
         if not quick(name):
             continue
@@ -250,9 +251,8 @@ def _action_dirs(facts: Facts) -> dict[str, list[str]]:
     for path in facts.matching(*workflows.WORKFLOW_GLOBS, among=facts.all_paths):
         if path.count("/") == 2:
             dirs.setdefault(ROOT, []).append(path)
+    # The repository's own actions: a linter's test corpus of action.yml files is not among them.
     for folder, action in facts.get(workflows.collect_local_actions).items():
-        if any(fnmatchcase(action.path, g) for g in facts.policy.exclude):
-            continue  # the policy excludes it (test fixtures): the scan does not answer for it
         if any(_external_use(step.uses) for step in action.steps):
             dirs.setdefault(normalise_dir(folder), []).append(action.path)
     return dirs

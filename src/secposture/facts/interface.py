@@ -16,8 +16,8 @@ from fnmatch import translate
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from secposture.facts.paths import PathIndex
-from secposture.model import Problem
+from secposture.facts.paths import PathIndex, set_aside_rules
+from secposture.model import Problem, SetAside
 from secposture.policy import Policy
 from secposture.sources.interface import Snapshot, UnreadableFile
 
@@ -128,12 +128,40 @@ class Facts:
     @cached_property
     def index(self) -> PathIndex:
         """The tracked paths grouped by folder and file name, once per scan."""
-        return PathIndex(self.snapshot.paths, self.policy.excluded_dirs, self.policy.exclude)
+        return PathIndex(
+            self.snapshot.paths,
+            self.policy.excluded_dirs,
+            self.policy.exclude,
+            set_aside_rules(self.policy.include),
+        )
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """Tracked paths, less vendored/generated folders and the policy's `exclude` globs."""
+        """The repository's own paths: tracked, less vendored/generated folders and the policy's
+        `exclude` globs. Evidence of a practice (tests, tool configurations) is looked for here;
+        what the product is, in `product_paths`."""
         return self.index.kept
+
+    @property
+    def product_paths(self) -> tuple[str, ...]:
+        """What the product is: `paths` less test data, examples and development environments
+        (data/defaults.toml `[set_aside]`) unless the policy's `include` puts them back. Languages,
+        ecosystems, container images, infrastructure and actions to pin are decided from these;
+        tests stay (they are evidence), and so does what GitHub runs (.github/)."""
+        return self.index.product.paths
+
+    def in_product(self, path: str) -> bool:
+        return path in self.index.product.as_set
+
+    def is_set_aside(self, path: str) -> bool:
+        """Whether one of the repository's own paths is test data, an example or a development
+        environment (excluded and vendored paths are not: they are not its own at all)."""
+        return path in self.index.set_aside_paths
+
+    @property
+    def set_aside(self) -> SetAside:
+        """What of the repository's own paths is not the product, by folder, for the report."""
+        return self.index.set_aside
 
     @property
     def by_name(self) -> dict[str, list[str]]:
@@ -150,6 +178,7 @@ class Facts:
 
     def matching(self, *globs: str, among: Iterable[str] | None = None) -> list[str]:
         """Paths (not excluded) that match any of the globs; `*` crosses folders, as in fnmatch.
+        `among` narrows them: `facts.all_paths`, `facts.product_paths` or any paths.
 
         Among all tracked paths, the result is in path order."""
         match = glob_matcher(globs)
@@ -169,6 +198,8 @@ class Facts:
             among = self._sorted_all_paths
         elif among is None:
             among = self.index.like(globs)  # those that may match, found without testing all
+        elif among is self.product_paths:
+            among = self.index.product.like(globs)
         return [p for p in among if match(p)]
 
     @property

@@ -1,4 +1,6 @@
-"""Languages present in the repository, from file names (identify tags) and path patterns.
+"""Languages of the product, from file names (identify tags) and path patterns.
+
+Test data, examples and development environments (facts.product_paths) add none.
 
 File names alone decide: reading every file for a shebang would cost a scan its speed, and a script
 without an extension is rare in the languages the baseline names.
@@ -65,10 +67,11 @@ def collect(facts: Facts) -> dict[str, Language]:
     spec = compiled.spec
     any_pattern = compiled.any_pattern
     found: dict[str, Language] = {}
-    index = facts.index
+    # The product's languages: test data, examples and development environments add none.
+    product = facts.index.product
     # The paths a path pattern matches, filtered in one pass (most paths match none).
-    matched = frozenset(filter(any_pattern.search, index.kept)) if any_pattern else frozenset()
-    for path, file_name in zip(index.kept, index.kept_names, strict=True):
+    matched = frozenset(filter(any_pattern.search, product.paths)) if any_pattern else frozenset()
+    for path, file_name in zip(product.paths, product.names, strict=True):
         names = _tag_names(ignored, file_name)
         if path in matched:
             names = names | {name for rx, name in compiled.patterns if rx.search(path)}

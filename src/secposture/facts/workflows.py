@@ -199,27 +199,56 @@ def unanalysed(facts: Facts) -> list[Problem]:
 
 
 def collect_local_actions(facts: Facts) -> dict[str, LocalAction]:
-    """Composite actions by the folder a `uses: ./folder` names (no leading ./)."""
+    """The repository's own composite actions by the folder a `uses: ./folder` names (no leading
+    ./). Those in test data or examples count only when a workflow (or an action it calls) calls
+    them."""
     actions: dict[str, LocalAction] = {}
     # All tracked paths, not facts.paths: an action folder named `build/` is still the
     # repository's own action; installed dependencies and the policy's excludes are skipped.
     excluded = facts.policy.exclude
+    aside: dict[str, str] = {}  # folder -> action file in test data or examples
     for path in facts.index.named(*ACTION_FILES):
         folder = path.rpartition("/")[0]
         if "node_modules/" in path:
             continue
         if any(fnmatchcase(path, g) for g in excluded):
             continue
-        doc = load_yaml(facts, path)
-        if not isinstance(doc, dict):
-            problem = facts.problem_for(path) if doc is None else None
-            if problem is not None:
-                actions[folder] = LocalAction(path=path, steps=[], problem=problem)
+        if facts.is_set_aside(path):
+            aside[folder] = path  # a linter's test corpus: read only if called (below)
             continue
-        runs = doc.get("runs")
-        steps = parse_steps(path, runs.get("steps")) if isinstance(runs, dict) else []
-        actions[folder] = LocalAction(path=path, steps=steps)
+        action = _read_local_action(facts, path)
+        if action is not None:
+            actions[folder] = action
+    if aside:
+        _add_called(facts, actions, aside)
     return actions
+
+
+def _read_local_action(facts: Facts, path: str) -> LocalAction | None:
+    doc = load_yaml(facts, path)
+    if not isinstance(doc, dict):
+        problem = facts.problem_for(path) if doc is None else None
+        return None if problem is None else LocalAction(path=path, steps=[], problem=problem)
+    runs = doc.get("runs")
+    steps = parse_steps(path, runs.get("steps")) if isinstance(runs, dict) else []
+    return LocalAction(path=path, steps=steps)
+
+
+def _add_called(facts: Facts, actions: dict[str, LocalAction], aside: dict[str, str]) -> None:
+    """Add the actions in test data or examples that a workflow, or an action it reaches, calls:
+    what a real workflow runs is the repository's own, wherever it lives."""
+    steps = [s for w in collect(facts) for j in w.jobs for s in j.steps]
+    steps += [s for action in actions.values() for s in action.steps]
+    while steps:
+        uses = steps.pop().uses
+        if uses is None or not uses.startswith("./"):
+            continue
+        folder = uses[2:].rstrip("/")
+        path = aside.pop(folder, None)
+        action = None if path is None else _read_local_action(facts, path)
+        if action is not None:
+            actions[folder] = action
+            steps.extend(action.steps)
 
 
 def steps_with_callers(

@@ -28,6 +28,7 @@ from secposture.reports.interface import (
 )
 from secposture.reports.interface import clean as _clean
 from secposture.reports.own_policy import policy_note
+from secposture.reports.set_aside import set_aside_note
 
 LABELS = {
     Status.PASS: "✔ pass",
@@ -106,6 +107,7 @@ def render(report: ScanReport, options: RenderOptions) -> str:
             stages=STAGES,
             stage_titles=STAGE_TITLES,
             policy_note=policy_note(report.repository_policy),
+            set_aside_note=set_aside_note(report.set_aside),
         )
         + "\n"
     )

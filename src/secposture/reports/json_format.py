@@ -11,7 +11,7 @@ from typing import Any
 from secposture.model import ScanReport
 from secposture.reports.interface import RenderOptions, clean_tree, level_counts, status_counts
 
-SCHEMA_VERSION = "1.1"  # 1.1: repository_policy, target.repository
+SCHEMA_VERSION = "1.1"  # 1.1: repository_policy, target.repository, set_aside
 
 
 def as_dict(report: ScanReport) -> dict[str, Any]:
@@ -28,6 +28,8 @@ def as_dict(report: ScanReport) -> dict[str, Any]:
             None if report.repository_policy is None else report.repository_policy.to_dict()
         ),
     }
+    if report.set_aside:
+        data["set_aside"] = report.set_aside.to_dict()  # optional: absent when nothing was
     # File names that are not UTF-8 or hold control characters become visible escapes, so the
     # output is always valid UTF-8 JSON that a consumer can print safely.
     cleaned: dict[str, Any] = clean_tree(data)

@@ -26,6 +26,7 @@ from secposture.reports.interface import (
     truncate,
 )
 from secposture.reports.own_policy import policy_note
+from secposture.reports.set_aside import set_aside_note
 
 EMOJI = {
     Status.PASS: "✅",
@@ -198,6 +199,9 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     note = policy_note(report.repository_policy)
     if note is not None:
         optional.append(f"\n<sub>{md(note)}</sub>\n")
+    aside = set_aside_note(report.set_aside)
+    if aside is not None:
+        optional.append(f"\n<sub>{md(aside)}</sub>\n")
     note_room = 200
     for i, part in enumerate(optional):
         if len(out) + len(part) + len(footer) + note_room > limit:

@@ -229,6 +229,9 @@ def _run_properties(report: ScanReport) -> dict[str, Any]:
     if report.target.repository:
         props["repository"] = report.target.repository
     props["generatedAt"] = report.generated_at
+    if report.set_aside:
+        # Not a result: what the scan did not count as the product, for whoever reads the run.
+        props["setAside"] = report.set_aside.to_dict()
     return props
 
 

@@ -27,6 +27,7 @@ from secposture.reports.interface import (
     status_counts,
 )
 from secposture.reports.own_policy import policy_note
+from secposture.reports.set_aside import set_aside_note
 
 STYLE = {
     Status.PASS: ("✔ pass", "green"),
@@ -130,6 +131,9 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     note = policy_note(report.repository_policy)
     if note is not None:
         console.print(safe(note), overflow="fold")
+    aside = set_aside_note(report.set_aside)
+    if aside is not None:
+        console.print(safe(aside), overflow="fold")
     counts = status_counts(report)
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no controls enabled")
     if failing_at(report, Level.REQUIRED):

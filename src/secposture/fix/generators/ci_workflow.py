@@ -122,7 +122,9 @@ def _image_name(path: str) -> str:
 def _dockerfiles(facts: Facts) -> list[str]:
     build_files = tuple(catalogue.load("containers")["build_files"])
     is_build = glob_matcher(build_files)
-    return [p for p in facts.index.named_like(build_files) if is_build(p.rpartition("/")[2])]
+    # The product's images only: a test image or a devcontainer's needs no scan job.
+    product = facts.index.product
+    return [p for p in product.named_like(build_files) if is_build(p.rpartition("/")[2])]
 
 
 def _image_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, list[str]]:

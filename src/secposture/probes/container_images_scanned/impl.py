@@ -50,9 +50,10 @@ def builds(facts: Facts) -> list[Build]:
     spec = _config()
     build_files = tuple(spec["build_files"])
     is_build_file = glob_matcher(build_files)
+    # The product's build files: a test image or a devcontainer's is not an image it ships.
     found = [
         Build(f"{p} is a container build file", Location(p, 1))
-        for p in facts.index.named_like(build_files)
+        for p in facts.index.product.named_like(build_files)
         if is_build_file(p.rpartition("/")[2])
     ]
     ci = facts.get(ci_facts.collect)
@@ -147,7 +148,8 @@ def _first_per_tool(uses: list[ToolUse]) -> list[ToolUse]:
 def ecr_blocks(facts: Facts) -> list[EcrBlock]:
     """ECR repositories, registry scanning configurations and ECR modules in the Terraform files."""
     out: list[EcrBlock] = []
-    for path in facts.matching("*.tf")[:_MAX_TF_FILES]:
+    # The product's Terraform: a terratest fixture's registry is not where its images go.
+    for path in facts.matching("*.tf", among=facts.product_paths)[:_MAX_TF_FILES]:
         text = facts.read(path)
         if text is None or ("aws_ecr" not in text and "/ecr/" not in text):
             continue
