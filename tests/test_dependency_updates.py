@@ -497,3 +497,42 @@ def test_ecosystem_facts_never_raise(paths: list[str], text: str) -> None:
     found = facts_of(files).get(ecosystems.collect)
     for locations in found.values():
         assert [d.directory for d in locations] == sorted({d.directory for d in locations})
+
+
+# --- the coverage index answers as testing every entry did -----------------------------------------
+
+
+def first_covering_by_testing_every_entry(
+    config: dependabot.DependabotConfig, spec: ecosystems.EcosystemSpec, directory: str
+) -> dependabot.UpdateEntry | None:
+    """What the index replaces: each directory tested against every entry, in file order."""
+    return next((e for e in config.entries if dependabot._entry_covers(e, spec, directory)), None)
+
+
+_DIR_SEGMENT = st.sampled_from(
+    ["a", "b", "apps", "api", ".github", "workflows", "*", "**", "a*", "?", "[ab]", "x.y"]
+)
+_DIRECTORY = st.lists(_DIR_SEGMENT, max_size=4).map(lambda parts: "/" + "/".join(parts))
+_ENTRY = st.tuples(
+    st.sampled_from(["npm", "gomod", "github-actions", "docker", "pip", "uv"]),
+    st.lists(
+        _DIRECTORY | st.sampled_from(["", ".", "./apps/", "/.github/workflows"]),
+        min_size=1,
+        max_size=3,
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ENTRY, max_size=12), st.lists(_DIRECTORY, max_size=12))
+def test_indexed_coverage_equals_testing_every_entry(
+    entries: list[tuple[str, list[str]]], asked: list[str]
+) -> None:
+    config = dependabot.DependabotConfig(DEPENDABOT)
+    for line, (ecosystem, raw) in enumerate(entries, start=3):
+        directories = tuple(ecosystems.normalise_dir(d) for d in raw)
+        config.entries.append(dependabot.UpdateEntry(DEPENDABOT, line, ecosystem, directories))
+    for spec in ecosystems.specs().values():
+        for directory in [*asked, "/", "/.github/workflows", "/apps/api"]:
+            expected = first_covering_by_testing_every_entry(config, spec, directory)
+            assert config.first_covering(spec, directory) == expected, (spec.name, directory)

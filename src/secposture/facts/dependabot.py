@@ -52,6 +52,15 @@ class DependabotConfig:
     problem: Problem | None = None  # set when the file as a whole cannot be used
     entry_problems: list[str] = field(default_factory=list)  # entries skipped or suspect
     analysed: bool = True  # False: not parsed at all, so what it covers is unknown
+    # The entries indexed per ecosystem spec, built on first use (see _CoverageIndex).
+    _indexes: dict[str, _CoverageIndex] = field(default_factory=dict, repr=False, compare=False)
+
+    def first_covering(self, spec: EcosystemSpec, directory: str) -> UpdateEntry | None:
+        """The first entry (in file order) that covers `directory` for `spec`'s ecosystem."""
+        index = self._indexes.get(spec.name)
+        if index is None:
+            index = self._indexes[spec.name] = _CoverageIndex(self.entries, spec)
+        return index.first(directory)
 
 
 @dataclass
@@ -373,6 +382,7 @@ def collect(facts: Facts) -> UpdateConfigs:
 
 
 def _entry_covers(entry: UpdateEntry, spec: EcosystemSpec, directory: str) -> bool:
+    """Whether one entry covers one directory: the rule the index answers for all entries."""
     if entry.package_ecosystem not in spec.dependabot:
         return False
     for raw in entry.directories:
@@ -380,6 +390,47 @@ def _entry_covers(entry: UpdateEntry, spec: EcosystemSpec, directory: str) -> bo
         if pattern == directory or (is_glob(pattern) and dir_glob_matches(pattern, directory)):
             return True
     return False
+
+
+class _CoverageIndex:
+    """One ecosystem's entries by directory, so that asking for each of thousands of manifest
+    folders costs a lookup, not a pass over every entry (which made coverage quadratic).
+
+    Literal directories are a dict (first entry wins); glob directories are grouped by their
+    literal leading segments (`/apps/*/api` under ("apps",)), so a folder is tested only against
+    the globs that can match below its own ancestors."""
+
+    def __init__(self, entries: Iterable[UpdateEntry], spec: EcosystemSpec) -> None:
+        self.entries: list[UpdateEntry] = []
+        self.literal: dict[str, int] = {}
+        self.globs: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
+        for entry in entries:
+            if entry.package_ecosystem not in spec.dependabot:
+                continue
+            i = len(self.entries)
+            self.entries.append(entry)
+            for raw in entry.directories:
+                pattern = spec.directory_aliases.get(raw, raw)
+                self.literal.setdefault(pattern, i)  # a glob's text may also name a folder
+                if is_glob(pattern):
+                    segments = dir_segments(normalise_dir(pattern))
+                    lead = 0
+                    while lead < len(segments) and not is_glob(segments[lead]):
+                        lead += 1
+                    self.globs.setdefault(segments[:lead], []).append((i, segments))
+
+    def first(self, directory: str) -> UpdateEntry | None:
+        best = self.literal.get(directory)
+        if self.globs:
+            parts = dir_segments(directory)
+            for depth in range(len(parts) + 1):
+                for i, segments in self.globs.get(parts[:depth], ()):
+                    if best is not None and i >= best:
+                        break  # each bucket is in file order: no earlier entry is left in it
+                    if glob_matches(segments, parts):
+                        best = i
+                        break
+        return None if best is None else self.entries[best]
 
 
 def dependabot_coverage(
@@ -392,15 +443,15 @@ def dependabot_coverage(
     )
     if config.problem is not None:
         return _unusable(config.path, config.problem, config.analysed)
-    for entry in config.entries:
-        if _entry_covers(entry, spec, location.directory):
-            return Coverage(
-                True,
-                entry.path,
-                entry.line,
-                f"Dependabot entry `{entry.package_ecosystem}` for "
-                f"{', '.join(entry.directories)} at {entry.path}:{entry.line}",
-            )
+    entry = config.first_covering(spec, location.directory)
+    if entry is not None:
+        return Coverage(
+            True,
+            entry.path,
+            entry.line,
+            f"Dependabot entry `{entry.package_ecosystem}` for "
+            f"{', '.join(entry.directories)} at {entry.path}:{entry.line}",
+        )
     also = f" ({'; '.join(config.entry_problems[:3])})" if config.entry_problems else ""
     return Coverage(
         False,
