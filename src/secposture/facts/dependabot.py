@@ -540,11 +540,32 @@ def _managers_off(config: RenovateConfig, spec: EcosystemSpec) -> Coverage:
     )
 
 
+def renovate_hint(spec: EcosystemSpec) -> str:
+    """How to cover an ecosystem that Dependabot cannot update (sbt): with Renovate."""
+    managers = ", ".join(f"`{m}`" for m in sorted(spec.renovate)) or "its managers"
+    return f"add a Renovate config (renovate.json; Renovate's {managers} manager covers it)"
+
+
+def _dependabot_cannot(config: DependabotConfig, spec: EcosystemSpec) -> Coverage:
+    # Dependabot has no package-ecosystem for it: no entry could ever cover it.
+    return Coverage(
+        False,
+        config.path,
+        None,
+        f"Dependabot cannot update {spec.label}: it has no such package ecosystem",
+        renovate_hint(spec),
+    )
+
+
 def coverage(configs: UpdateConfigs, spec: EcosystemSpec, location: ManifestDir) -> list[Coverage]:
     """Each configuration's answer for one ecosystem directory (covered ones first)."""
     answers = []
     if configs.dependabot is not None:
-        answers.append(dependabot_coverage(configs.dependabot, spec, location))
+        answers.append(
+            dependabot_coverage(configs.dependabot, spec, location)
+            if spec.dependabot
+            else _dependabot_cannot(configs.dependabot, spec)
+        )
     if configs.renovate is not None:
         answers.append(renovate_coverage(configs.renovate, spec, location))
     return sorted(answers, key=lambda c: not c.covered)

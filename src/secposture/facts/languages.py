@@ -19,6 +19,7 @@ from secposture import catalogue
 from secposture.facts.interface import Facts
 
 _EXAMPLES = 3
+MAX_SAMPLED = 2000
 
 
 @dataclass
@@ -27,6 +28,10 @@ class Language:
     infrastructure: bool
     files: int = 0
     examples: list[str] = field(default_factory=list)
+    # False: infrastructure found by names alone, which static-analysis does not ask about.
+    static_analysis: bool = True
+    # Its files, up to MAX_SAMPLED: what a hook's or lint-staged entry's file filter is tried on.
+    sample: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,20 @@ def collect(facts: Facts) -> dict[str, Language]:
         for name in names:
             lang = found.get(name)
             if lang is None:
-                lang = found[name] = Language(name, bool(spec[name].get("infrastructure", False)))
+                entry = spec[name]
+                lang = found[name] = Language(
+                    name,
+                    bool(entry.get("infrastructure", False)),
+                    static_analysis=bool(entry.get("static_analysis", True)),
+                )
             lang.files += 1
             if len(lang.examples) < _EXAMPLES:
                 lang.examples.append(path)
+            if len(lang.sample) < MAX_SAMPLED:
+                lang.sample.append(path)
     return {name: found[name] for name in spec if name in found}
+
+
+def analysed(facts: Facts) -> dict[str, Language]:
+    """The languages present that the static-analysis control asks about."""
+    return {n: lang for n, lang in facts.get(collect).items() if lang.static_analysis}

@@ -10,7 +10,7 @@ STATIC_ANALYSIS = "static-analysis"
 
 def uncovered(facts: Facts, stage: str) -> list[str]:
     """Languages present (catalogue order) that no static analyser covers at `stage`."""
-    present = facts.get(languages.collect)
+    present = languages.analysed(facts)
     if not present:
         return []
     uses = [u for u in tools.uses_by_stage(facts)[stage] if u.has_purpose(STATIC_ANALYSIS)]

@@ -10,6 +10,8 @@ PROBE = "dependency-updates-cover-ecosystems"
 
 
 def _entry_hint(spec: EcosystemSpec, location: ManifestDir) -> str:
+    if not spec.dependabot:  # sbt: only Renovate can update it
+        return f"Dependabot cannot update {spec.label}; {dependabot.renovate_hint(spec)}"
     return (
         f"add .github/dependabot.yml (`version: 2`) with `- package-ecosystem: "
         f"{spec.dependabot[0]}` and `directory: {location.directory}`"

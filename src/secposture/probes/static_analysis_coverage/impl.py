@@ -16,7 +16,7 @@ _SUGGESTIONS = 3
 
 
 def run(facts: Facts) -> list[Finding]:
-    present = facts.get(languages.collect)
+    present = languages.analysed(facts)
     if not present:
         return [
             finding(
