@@ -150,12 +150,25 @@ def flatten_settings(node: Any, prefix: str = "", depth: int = 0) -> list[tuple[
     return out
 
 
+def extension_id(raw: str) -> str | None:
+    """The extension a list entry installs: `publisher.name@1.2.3` pins a version of it (dev
+    containers); `-publisher.name` asks for it NOT to be installed (dev container features), so
+    it recommends nothing."""
+    value = raw.strip()
+    if not value or value.startswith("-"):
+        return None
+    value = value.partition("@")[0].strip().lower()
+    return value or None
+
+
 def _add_extensions(ide: IdeFacts, path: str, text: str, ids: Any) -> None:
     if not isinstance(ids, list):
         return
-    for ext in ids:
-        if isinstance(ext, str) and ext.strip():
-            ide.extensions.append(Extension(ext.strip().lower(), path, _line(text, f'"{ext}"')))
+    for ext in ids[:MAX_SETTINGS]:
+        if isinstance(ext, str):
+            found = extension_id(ext)
+            if found is not None:
+                ide.extensions.append(Extension(found, path, _line(text, f'"{ext}"')))
 
 
 def _add_settings(ide: IdeFacts, path: str, text: str, node: Any) -> None:

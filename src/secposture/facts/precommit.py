@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from secposture.facts.file_filters import FileFilter, from_hook
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
 
@@ -37,6 +38,8 @@ class Hook:
     entry: str | None = None  # the command of a local hook (or an override)
     language: str | None = None
     stages: tuple[str, ...] = ()  # effective stages; () = every stage
+    # The hook's own `files`/`exclude`/`types`/`types_or`/`exclude_types`, None when it sets none.
+    file_filter: FileFilter | None = None
 
     @property
     def runs_on_commit(self) -> bool:
@@ -132,15 +135,17 @@ def parse_config(path: str, doc: Any) -> PreCommitConfig | None:
             if not isinstance(raw, dict) or raw.get("id") is None:
                 continue
             stages = _stages(raw.get("stages")) if "stages" in raw else default_stages
+            line = line_of(hooks, hook_index) or line_of(repos, repo_index)
             config.hooks.append(
                 Hook(
                     id=str(raw["id"]),
                     repo=name,
-                    line=line_of(hooks, hook_index) or line_of(repos, repo_index),
+                    line=line,
                     rev=rev,
                     entry=_entry(raw),
                     language=_text(raw.get("language")),
                     stages=stages,
+                    file_filter=from_hook(raw, f"{path}:{line}" if line else path),
                 )
             )
     ci = doc.get("ci")

@@ -17,8 +17,9 @@ from typing import Any
 
 from secposture import catalogue
 from secposture.facts import ci as ci_facts
+from secposture.facts import file_filters, precommit
 from secposture.facts import ide as ide_facts
-from secposture.facts import precommit
+from secposture.facts import languages as languages_facts
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.parsing import load_json, load_toml, load_yaml
 from secposture.facts.scripts import Command, Expander, PreCommitRun, parse_ini, segments, unwrap
@@ -218,8 +219,18 @@ def _via(command: Command) -> str:
 
 
 @cache
-def _ignored_prefixes() -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(p.split()) for p in catalogue.load("runners")["commands"]["ignore"])
+def _ignored_prefixes() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The ignored command prefixes by their first word."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for prefix in catalogue.load("runners")["commands"]["ignore"]:
+        words = tuple(prefix.split())
+        out.setdefault(words[0], []).append(words)
+    return {first: tuple(prefixes) for first, prefixes in out.items()}
+
+
+def _ignored(words: list[str], ignored: dict[str, tuple[tuple[str, ...], ...]]) -> bool:
+    prefixes = ignored.get(words[0]) if words else None
+    return prefixes is not None and any(tuple(words[: len(p)]) == p for p in prefixes)
 
 
 def runnable_text(text: str) -> list[str]:
@@ -233,11 +244,56 @@ def _runnable(text: str) -> tuple[str, ...]:
     # (`pip install -e .`, `make lint`) recur across an estate's repositories.
     ignored = _ignored_prefixes()
     out: list[str] = []
-    for words in segments(text):
-        words = unwrap(words)
-        if words and not any(tuple(words[: len(p)]) == p for p in ignored):
-            out.append(" ".join(words))
+    for raw in segments(strip_shell_comment(text)):
+        words = unwrap(raw)
+        if not words or _informational(words):
+            continue
+        # `command -v ruff` is ignored before unwrap() takes `command` for a wrapper.
+        if _ignored(raw, ignored) or _ignored(words, ignored):
+            continue
+        if _ignored([w for w in words if not w.startswith("-")], ignored):
+            continue
+        out.append(" ".join(words))
     return tuple(out)
+
+
+# `ruff --version`, `shellcheck -V`, `trivy version`, `semgrep --help`: the tool prints and exits.
+_INFO_OPTIONS = frozenset({"--version", "--help", "--usage"})
+_INFO_ALONE = frozenset({"-v", "-V", "-h", "-version", "-help", "version", "help"})
+
+
+def _informational(words: list[str]) -> bool:
+    """A command that only asks for a version or for help: it analyses nothing."""
+    if any(w in _INFO_OPTIONS for w in words[1:]):
+        return True
+    # A short flag or a `version`/`help` subcommand means that only as the first argument.
+    return len(words) >= 2 and words[1] in _INFO_ALONE and (len(words) == 2 or words[1][0] != "-")
+
+
+def strip_shell_comment(text: str) -> str:
+    """Each line of `text` without its shell comment: a `#` that starts a word outside quotes
+    (`make test  # then ruff check` runs make only; `echo "#1"` and `${#x}` keep theirs)."""
+    if "#" not in text:
+        return text
+    return "\n".join(_strip_line_comment(line) for line in text.split("\n"))
+
+
+def _strip_line_comment(line: str) -> str:
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t;&|("):
+            return line[:i]
+    return line
 
 
 def match_command(catalogue_: Catalogue, command: Command, stage: str) -> list[ToolUse]:
@@ -304,6 +360,42 @@ def match_hook(
                     out.append(
                         ToolUse(use.tool, stage, use.languages, where, f"{label}: {use.evidence}")
                     )
+    flt = hook_filter(hook)
+    return narrow_by_filter(facts, out, flt) if flt is not None else out
+
+
+def hook_filter(hook: precommit.Hook) -> file_filters.FileFilter | None:
+    """The files a hook runs on: its own filter keys over its hook repository's defaults."""
+    default = file_filters.hook_default(hook.repo, hook.id)
+    if hook.file_filter is None:
+        return default
+    return hook.file_filter.over(default)
+
+
+def narrow_by_filter(
+    facts: Facts, uses: list[ToolUse], flt: file_filters.FileFilter
+) -> list[ToolUse]:
+    """Uses less the languages whose files the filter never passes: an eslint hook left at
+    `types: [javascript]`, or a lint-staged `*.js` entry, analyses no TypeScript. A filter that
+    cannot be decided narrows nothing."""
+    passed = file_filters.languages_passed(facts, flt) if uses else None
+    if passed is None:
+        return uses
+    out: list[ToolUse] = []
+    for use in uses:
+        languages = file_filters.narrowed(use.languages, passed, ALL)
+        if languages == use.languages:
+            out.append(use)
+            continue
+        present = set(facts.get(languages_facts.collect))
+        claimed = present if ALL in use.languages else present & set(use.languages)
+        left_out = sorted(claimed - languages)
+        note = (
+            f"; its files ({flt.describe()}) include no {', '.join(left_out)} file"
+            if left_out
+            else ""
+        )
+        out.append(ToolUse(use.tool, use.stage, languages, use.location, use.evidence + note))
     return out
 
 
@@ -382,7 +474,9 @@ def ci_uses(facts: Facts) -> list[ToolUse]:
     ci = facts.get(ci_facts.collect)
     out: list[ToolUse] = []
     for command in ci.commands:
-        out.extend(match_command(catalogue_, command, CI))
+        out.extend(
+            _narrowed(facts, u, command.text) for u in match_command(catalogue_, command, CI)
+        )
     for use in ci.uses:
         out.extend(match_use(facts, use))
     out.extend(_hooks_run_in_ci(facts))
@@ -417,6 +511,19 @@ def _runner_languages(
     if kind == "megalinter":
         return _megalinter(facts, spec, use)
     return _languages(tool), ""
+
+
+def _narrowed(facts: Facts, use: ToolUse, text: str) -> ToolUse:
+    """A MegaLinter run from a command (`npx mega-linter-runner`) covers what its config file
+    enables, as the action does."""
+    spec = catalogue.load("runners").get("runners", {}).get(use.tool.id)
+    if not isinstance(spec, dict) or spec.get("kind") != "megalinter":
+        return use
+    flavor = re.search(r"--flavor[\s=]+([\w-]{1,40})", text)
+    languages, note = megalinter_languages(
+        spec, _megalinter_config(facts), flavor.group(1) if flavor else ""
+    )
+    return ToolUse(use.tool, use.stage, languages, use.location, use.evidence + note)
 
 
 def _mapped(names: Iterable[str], mapping: dict[str, Any]) -> set[str]:
@@ -477,44 +584,75 @@ def _super_linter(spec: dict[str, Any], use: ci_facts.ActionUse) -> tuple[frozen
 def _megalinter(
     facts: Facts, spec: dict[str, Any], use: ci_facts.ActionUse
 ) -> tuple[frozenset[str], str]:
-    descriptors: dict[str, list[str]] = spec.get("descriptors", {})
-    flavors: dict[str, list[str]] = spec.get("flavors", {})
-    settings = dict(_megalinter_config(facts))
+    settings = dict(_megalinter_config(facts, use.inputs.get("MEGALINTER_CONFIG")))
     settings.update({k.upper(): v for k, v in use.inputs.items()})
-    languages = {lang for langs in descriptors.values() for lang in langs}
+    flavor = use.name.partition("/flavors/")[2].partition("/")[0]
+    return megalinter_languages(spec, settings, flavor)
+
+
+_MEGALINTER_KEYS = ("ENABLE", "ENABLE_LINTERS", "DISABLE", "DISABLE_LINTERS")
+
+
+def megalinter_languages(
+    spec: dict[str, Any], settings: dict[str, Any], flavor: str = ""
+) -> tuple[frozenset[str], str]:
+    """The languages a MegaLinter run analyses, from its linters as its settings (the config
+    file's keys, then the step's env/with) enable them: a linter maps to the languages it
+    analyses, a formatter to none."""
+    linters: dict[str, list[str]] = spec.get("linters", {})
+    flavors: dict[str, list[str]] = spec.get("flavors", {})
+    unresolved = [k for k in _MEGALINTER_KEYS if "${{" in str(settings.get(k, ""))]
+    if unresolved:
+        # Which linters run depends on a value this scan cannot see: none is claimed.
+        return frozenset(), f" ({', '.join(unresolved)} from an expression: no linter counted)"
+    enable, enable_linters = _names(settings.get("ENABLE")), _names(settings.get("ENABLE_LINTERS"))
+    disable, disable_linters = (
+        _names(settings.get("DISABLE")),
+        _names(settings.get("DISABLE_LINTERS")),
+    )
+    active = [
+        key
+        for key in linters
+        if (not enable and not enable_linters)
+        or key in enable_linters
+        or key.partition("_")[0] in enable
+    ]
+    active = [k for k in active if k not in disable_linters and k.partition("_")[0] not in disable]
+    languages = {lang for key in active for lang in linters[key]}
     notes: list[str] = []
-    flavor = use.name.partition("/flavors/")[2]
     if flavor and flavor in flavors:
         languages &= set(flavors[flavor])
         notes.append(f"flavor {flavor}")
-    enable = _names(settings.get("ENABLE")) | {
-        n.partition("_")[0] for n in _names(settings.get("ENABLE_LINTERS"))
-    }
-    if enable:
-        languages &= _mapped(
-            [n.lower() for n in enable], {k.lower(): v for k, v in descriptors.items()}
-        )
-        notes.append(f"enabled {', '.join(sorted(enable))}")
-    disable = _names(settings.get("DISABLE"))
-    if disable:
-        languages -= _mapped(
-            [n.lower() for n in disable], {k.lower(): v for k, v in descriptors.items()}
-        )
-        notes.append(f"disabled {', '.join(sorted(disable))}")
+    for key, names in (
+        ("enabled", enable | enable_linters),
+        ("disabled", disable | disable_linters),
+    ):
+        if names:
+            notes.append(f"{key} {', '.join(sorted(names)[:8])}")
+    if (enable or enable_linters) and not languages:
+        notes.append("no analyser among them")
     return frozenset(languages), f" ({'; '.join(notes)})" if notes else ""
 
 
 def _names(value: Any) -> set[str]:
     if isinstance(value, list):
-        return {str(v).strip().upper() for v in value if str(v).strip()}
+        return {str(v).strip().upper() for v in value[:500] if str(v).strip()}
     if isinstance(value, str):
-        return {v.strip().upper() for v in value.split(",") if v.strip()}
+        return {v.strip().upper() for v in value.split(",")[:500] if v.strip()}
     return set()
 
 
-def _megalinter_config(facts: Facts) -> dict[str, Any]:
-    for path in _MEGALINTER_FILES:
-        if facts.exists(path):
+def _megalinter_config(facts: Facts, configured: str | None = None) -> dict[str, Any]:
+    """The MegaLinter config file: MEGALINTER_CONFIG when it names a file in the repository,
+    else the first of the usual names at the top."""
+    candidates = list(_MEGALINTER_FILES)
+    if configured and "${{" not in configured and "://" not in configured:
+        path = configured.strip()
+        while path.startswith(("./", "/")):
+            path = path[1:] if path.startswith("/") else path[2:]
+        candidates.insert(0, path)
+    for path in candidates:
+        if path and facts.exists(path):
             doc = load_yaml(facts, path)
             return {str(k).upper(): v for k, v in doc.items()} if isinstance(doc, dict) else {}
     return {}
