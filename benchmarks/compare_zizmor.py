@@ -16,6 +16,7 @@ tests/test_workflow_analysis.py can be compared the same way with `--fixtures`.
 
     .venv/bin/pip install zizmor        # not a dependency of secposture
     .venv/bin/python benchmarks/compare_zizmor.py [--mirror /work/.mirror] [--fixtures] [--verbose]
+        [--checkov PATH/TO/checkov]   # checkov in a venv of its own: its pins clash with ours
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FileVerdicts:
     ours: dict[str, str] = field(default_factory=dict)  # control -> bad | ok
     theirs: dict[str, str] = field(default_factory=dict)
     theirs_medium: dict[str, str] = field(default_factory=dict)  # medium+ severity and confidence
+    checkov: dict[str, str] = field(default_factory=dict)
     our_notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     their_notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
@@ -178,11 +180,34 @@ def theirs(folder: Path, per_file: dict[str, FileVerdicts]) -> dict[str, str]:
     return statuses
 
 
+# checkov's GitHub Actions checks that answer the same questions (it has none on pinning).
+CHECKOV_CHECKS = {"CKV2_GHA_1": "workflow-permissions", "CKV_GHA_2": "dangerous-workflow"}
+
+
+def checkov(exe: str, folder: Path, per_file: dict[str, FileVerdicts]) -> None:
+    """checkov's verdict per file and control, into per_file."""
+    done = subprocess.run(  # nosec B603 - checkov with fixed arguments
+        [exe, "-d", str(folder), "--framework", "github_actions", "-o", "json", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    reports = json.loads(done.stdout or "[]")
+    for report in reports if isinstance(reports, list) else [reports]:
+        results = report.get("results", {}) if isinstance(report, dict) else {}
+        for failed in results.get("failed_checks", []):
+            control = CHECKOV_CHECKS.get(failed.get("check_id", ""))
+            path = str(failed.get("file_path", "")).lstrip("/")
+            if control is not None and path.startswith(".github/workflows/"):
+                per_file[path].checkov[control] = "bad"
+
+
 @dataclass
 class Tally:
     files: Counter[str] = field(default_factory=Counter)  # control -> files compared
     agree: Counter[str] = field(default_factory=Counter)
     agree_medium: Counter[str] = field(default_factory=Counter)
+    agree_checkov: Counter[str] = field(default_factory=Counter)
     classes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     ours_vs_label: Counter[str] = field(default_factory=Counter)
     theirs_vs_label: Counter[str] = field(default_factory=Counter)
@@ -196,9 +221,12 @@ def compare(
     labels: dict[str, str],
     tally: Tally,
     verbose: bool,
+    checkov_exe: str | None = None,
 ) -> None:
     per_file, our_status = ours(files)
     their_status = theirs(folder, per_file)
+    if checkov_exe is not None and files:
+        checkov(checkov_exe, folder, per_file)
     for path in sorted(per_file):
         verdicts = per_file[path]
         for control in CONTROLS:
@@ -208,6 +236,11 @@ def compare(
             b = verdicts.theirs.get(control, "ok")
             tally.files[control] += 1
             tally.agree_medium[control] += a == verdicts.theirs_medium.get(control, "ok")
+            tally.agree_checkov[control] += a == verdicts.checkov.get(control, "ok")
+            if checkov_exe is not None and a != verdicts.checkov.get(control, "ok") and verbose:
+                print(
+                    f"  {name} {path} {control}: secposture {a}, checkov {verdicts.checkov.get(control, 'ok')}"
+                )
             if a == b:
                 tally.agree[control] += 1
                 continue
@@ -264,6 +297,7 @@ def main() -> None:
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--fixtures", action="store_true", help="compare the test fixtures too")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--checkov", metavar="EXE", help="compare checkov's checks too")
     args = parser.parse_args()
     tally = Tally()
     with tempfile.TemporaryDirectory() as tmp:
@@ -273,7 +307,7 @@ def main() -> None:
             files = export(git_dir, commit, folder)
             if not files:
                 folder.mkdir(parents=True, exist_ok=True)
-            compare(name, files, folder, labels, tally, args.verbose)
+            compare(name, files, folder, labels, tally, args.verbose, args.checkov)
         if args.fixtures:
             for name, fixture in _fixtures().items():
                 folder = Path(tmp) / "fixtures" / name
@@ -281,7 +315,7 @@ def main() -> None:
                     (folder / path).parent.mkdir(parents=True, exist_ok=True)
                     (folder / path).write_text(text, "utf-8")
                 given: dict[str, str | bytes] = dict(fixture)
-                compare(f"fixture:{name}", given, folder, {}, tally, args.verbose)
+                compare(f"fixture:{name}", given, folder, {}, tally, args.verbose, args.checkov)
     print()
     print(
         "| control | workflow files | agree | agreement | agreement, zizmor medium+ only "
@@ -297,6 +331,16 @@ def main() -> None:
             f"| {control} | {compared} | {tally.agree[control]} | {share} | {medium} | "
             f"{tally.ours_vs_label[control]}/{n} | {tally.theirs_vs_label[control]}/{n} |"
         )
+    if args.checkov:
+        print()
+        print("| control | workflow files | agreement with checkov |")
+        print("|---|---|---|")
+        for control in CONTROLS:
+            compared = tally.files[control]
+            share = f"{100 * tally.agree_checkov[control] / compared:.0f} %" if compared else "-"
+            if control not in CHECKOV_CHECKS.values():
+                share = "no such check"
+            print(f"| {control} | {compared} | {share} |")
     print()
     print("Disagreement classes (control, secposture, zizmor): files")
     for (control, a, b), count in sorted(tally.classes.items()):
