@@ -6,6 +6,7 @@ benchmarks/compare_zizmor.py runs zizmor on the same fixtures (`--fixtures`)."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 
@@ -879,3 +880,69 @@ def test_calls_that_fan_out_are_cut_and_said_not_followed_forever() -> None:
     assert cut and "more than 20,000 jobs and steps" in cut[0].message
     assert any(f.outcome is Outcome.NEGATIVE for f in injection)  # the leaf's own injection
     assert len(least) == 3 * 60 + 1
+
+
+_values = st.sampled_from(
+    [
+        "${{ github.event.issue.title }}",
+        "${{ inputs.a }}",
+        "${{ env.A }}",
+        "${{ github.event.pull_request.head.sha }}",
+        "${{ contains(github.head_ref, 'x') }}",
+        "plain",
+        "${{ inputs.a || github.head_ref }}",
+    ]
+)
+_names = st.sampled_from(["a", "b", "A"])
+_local = st.sampled_from(["./.github/workflows/w0.yml", "./.github/workflows/w1.yml", "./a"])
+
+
+@st.composite
+def _call_graph(draw: st.DrawFn) -> dict[str, str | bytes]:
+    """Workflows that call each other and a composite action, passing values along."""
+    files: dict[str, str | bytes] = {}
+    for index in range(2):
+        jobs: dict[str, object] = {}
+        for j in range(draw(st.integers(0, 3))):
+            env = draw(st.dictionaries(_names, _values, max_size=2))
+            with_ = draw(st.dictionaries(_names, _values, max_size=2))
+            if draw(st.booleans()):
+                jobs[f"j{j}"] = {"uses": draw(_local), "with": with_, "env": env}
+            else:
+                steps = [
+                    {"uses": draw(_local), "with": with_},
+                    {"run": f"echo {draw(_values)}", "env": env},
+                    {"uses": "actions/checkout@v4", "with": {"ref": draw(_values)}},
+                ]
+                jobs[f"j{j}"] = {"steps": steps, "permissions": {"contents": "write"}}
+        workflow = {
+            "on": {
+                draw(st.sampled_from(["pull_request_target", "push"])): None,
+                "workflow_call": {
+                    "inputs": {"a": {"type": draw(st.sampled_from(["string", "boolean"]))}}
+                },
+            },
+            "permissions": draw(st.sampled_from([None, {"issues": "write"}, "write-all"])),
+            "env": draw(st.dictionaries(_names, _values, max_size=2)),
+            "jobs": jobs,
+        }
+        files[f".github/workflows/w{index}.yml"] = json.dumps(workflow)
+    action_steps = [{"run": f"echo {draw(_values)}"}, {"uses": "./a", "with": {"a": draw(_values)}}]
+    files["a/action.yml"] = json.dumps({"runs": {"using": "composite", "steps": action_steps}})
+    return files
+
+
+@settings(max_examples=60, deadline=None)
+@given(_call_graph())
+def test_workflow_probes_follow_any_call_graph_without_raising(
+    files: dict[str, str | bytes],
+) -> None:
+    facts = Facts(MemorySnapshot(files), default_policy(), date(2026, 12, 7))
+    for probe in (
+        "workflow-jobs-least-privilege",
+        "workflow-no-script-injection",
+        "workflow-no-untrusted-checkout",
+    ):
+        found = load_probe(probe).run(facts)
+        assert found, probe
+        assert all("internal error" not in f.message for f in found)
