@@ -17,7 +17,7 @@ from typing import Any
 
 from secposture import catalogue
 from secposture.facts import ci as ci_facts
-from secposture.facts import file_filters, precommit
+from secposture.facts import build_plugins, file_filters, precommit
 from secposture.facts import ide as ide_facts
 from secposture.facts import languages as languages_facts
 from secposture.facts.interface import Facts, glob_matcher
@@ -477,9 +477,31 @@ def ci_uses(facts: Facts) -> list[ToolUse]:
         out.extend(
             _narrowed(facts, u, command.text) for u in match_command(catalogue_, command, CI)
         )
+        out.extend(_build_plugin_uses(facts, catalogue_, command))
     for use in ci.uses:
         out.extend(match_use(facts, use))
     out.extend(_hooks_run_in_ci(facts))
+    return out
+
+
+def _build_plugin_uses(facts: Facts, catalogue_: Catalogue, command: Command) -> list[ToolUse]:
+    """Analysers the build applies, run by this command's lifecycle (`./gradlew check`)."""
+    out: list[ToolUse] = []
+    seen: set[str] = set()
+    for text in runnable_text(command.text):
+        for plugin in build_plugins.runs(facts, text):
+            tool = next((c.tool for c in catalogue_.tools if c.tool.id == plugin.tool), None)
+            if tool is None or tool.id in seen:
+                continue
+            seen.add(tool.id)
+            where = f"{plugin.path}:{plugin.line}" if plugin.line else plugin.path
+            evidence = (
+                f"`{_short(command.text)}` at {command.where()}{_via(command)} runs {tool.id}, "
+                f"applied by `{plugin.plugin}` at {where}"
+            )
+            out.append(
+                ToolUse(tool, CI, _languages(tool), Location(command.path, command.line), evidence)
+            )
     return out
 
 
