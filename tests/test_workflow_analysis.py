@@ -741,7 +741,7 @@ def test_untrusted_value_through_a_reusable_workflows_inputs_names_the_chain(
     bad = negatives(found)
     assert len(bad) == 1  # not the env: route, not the boolean or number inputs
     callee_line = line(COMMENT_CALLEE, '"${{ inputs.comment }}"')
-    caller_line = line(COMMENT_CALLER, "respond:")
+    caller_line = line(COMMENT_CALLER, "comment: ${{")  # the `with:` entry
     assert bad[0].location is not None
     assert (bad[0].location.path, bad[0].location.line) == (
         ".github/workflows/respond.yml",

@@ -349,7 +349,7 @@ jobs:
     bad = [f for f in danger.findings if f.outcome is Outcome.NEGATIVE]
     assert len(bad) == 1
     assert bad[0].location is not None and bad[0].location.line == 14
-    assert "github.event.issue.title -> .github/workflows/w.yml:10 env: `TITLE`" in bad[0].message
+    assert "github.event.issue.title -> .github/workflows/w.yml:11 env: `TITLE`" in bad[0].message
 
 
 def test_safe_expressions_in_run_pass(make_repo: MakeRepo) -> None:

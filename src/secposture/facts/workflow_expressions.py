@@ -506,20 +506,32 @@ def tainted_values(
     return found
 
 
+# The line at or below a line of a file whose text contains a needle: (path, line, needle) -> line.
+Locate = Callable[[str, int | None, str], int | None]
+
+
 def tainted_map(
     values: Mapping[str, str],
     patterns: Iterable[Path],
     inputs: Mapping[str, Taint],
     env: Mapping[str, Taint],
     hop: str,
+    at: tuple[str, int | None, Locate] | None = None,
 ) -> dict[str, Taint]:
     """Which names of a `with:` or `env:` mapping receive an attacker-controlled value (keys
-    lower-cased, as `inputs.*` and `env.*` read them), each with `hop` added to its chain."""
+    lower-cased, as `inputs.*` and `env.*` read them), each with `hop` (`file:line with:`) added
+    to its chain; with `at` (file, the mapping's owner's line, a locator) the hop names the line
+    of the entry itself: `file:line with: `name``."""
     out: dict[str, Taint] = {}
     for name, value in values.items():
         hits = tainted_values(value, patterns, inputs, env)
-        if hits:
-            out[name.lower()] = hits[0][1].via(f"{hop} `{name}`")
+        if not hits:
+            continue
+        label = f"{hop} `{name}`"
+        if at is not None:
+            path, line, locate = at
+            label = f"{path}:{locate(path, line, f'{name}:')} {hop} `{name}`"
+        out[name.lower()] = hits[0][1].via(label)
     return out
 
 
@@ -533,6 +545,7 @@ def tainted_call_inputs(
     caller_inputs: Mapping[str, Taint] | None = None,
     caller_env: Mapping[str, Taint] | None = None,
     hop: str | None = None,
+    locate: Locate | None = None,
 ) -> dict[str, Taint]:
     """The `inputs.*` of a called reusable workflow that carry attacker-controlled values, from
     the caller job's `with:` (a `facts.workflows.Job` with `uses:`) and the callee's declared
@@ -540,15 +553,18 @@ def tainted_call_inputs(
     repository). Inputs declared `boolean` or `number` cannot carry text; an input the callee does
     not declare is refused by GitHub and so ignored. `caller_inputs` is the caller's own tainted
     inputs when the caller is itself a called workflow; `hop` names the caller's `with:` in the
-    chain (default: the caller job's file and line)."""
+    chain (default: the caller job's file and line; with `locate`, the line of the `with:` entry)."""
     where = hop if hop is not None else f"{caller.path}:{caller.line} with:"
+    at = None
+    if hop is None and locate is not None:
+        where, at = "with:", (caller.path, caller.line, locate)
     declared = callee.call_inputs
     passed = {
         name: value
         for name, value in caller.with_.items()
         if name.lower() in declared and declared[name.lower()] not in _NON_TEXT_INPUTS
     }
-    return tainted_map(passed, patterns, caller_inputs or {}, caller_env or {}, where)
+    return tainted_map(passed, patterns, caller_inputs or {}, caller_env or {}, where, at)
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -611,6 +627,7 @@ ResolveAction = Callable[[str], LocalAction | None]
 class Resolvers:
     workflow: ResolveWorkflow
     action: ResolveAction
+    locate: Locate | None = None  # lines of `with:` and `env:` entries, for the chains
 
 
 def resolvers(facts: Facts) -> Resolvers:
@@ -628,7 +645,10 @@ def resolvers(facts: Facts) -> Resolvers:
     def action(uses: str) -> LocalAction | None:
         return actions.get(uses[2:].rstrip("/")) if uses.startswith("./") else None
 
-    return Resolvers(workflow, action)
+    def locate(path: str, line: int | None, needle: str) -> int | None:
+        return line_within(facts, path, line, needle)
+
+    return Resolvers(workflow, action, locate)
 
 
 @dataclass(frozen=True)
@@ -642,16 +662,27 @@ class StepInContext:
     called: bool  # inside a reusable workflow reached through a call from the root workflow
 
 
+def _hop(
+    kind: str, path: str, line: int | None, resolve: Resolvers
+) -> tuple[str, tuple[str, int | None, Locate] | None]:
+    """How tainted_map names a hop: at the entry's own line when lines can be found."""
+    if resolve.locate is None:
+        return f"{path}:{line} {kind}", None
+    return kind, (path, line or 1, resolve.locate)
+
+
 def _layer(
     base: Mapping[str, Taint],
     values: Mapping[str, str],
     patterns: tuple[Path, ...],
     inputs: Mapping[str, Taint],
-    hop: str,
+    owner: tuple[str, int | None, Resolvers],
 ) -> dict[str, Taint]:
     """`env:` over the env it overrides: a name set again loses (or takes) its taint."""
     out = {k: v for k, v in base.items() if k not in {n.lower() for n in values}}
-    out.update(tainted_map(values, patterns, inputs, base, hop))
+    if values:
+        hop, at = _hop("env:", *owner)
+        out.update(tainted_map(values, patterns, inputs, base, hop, at))
     return out
 
 
@@ -680,17 +711,17 @@ def _walk_workflow(
     budget: list[int],
 ) -> Iterator[StepInContext]:
     seen = seen | {workflow.path}
-    top = _layer({}, workflow.env, patterns, inputs, f"{workflow.path} env:")
+    top = _layer({}, workflow.env, patterns, inputs, (workflow.path, None, resolve))
     for job in workflow.jobs:
         budget[0] -= 1
         if budget[0] < 0:
             raise WalkLimit(f"its calls reach more than {MAX_WALKED_STEPS:,} jobs and steps")
-        env = _layer(top, job.env, patterns, inputs, f"{job.path}:{job.line} env:")
+        env = _layer(top, job.env, patterns, inputs, (job.path, job.line, resolve))
         if job.uses is not None:
             callee = resolve.workflow(job)
             if callee is None or depth + 1 >= _MAX_CALL_DEPTH or callee.path in seen:
                 continue
-            passed = tainted_call_inputs(job, callee, patterns, inputs, env)
+            passed = tainted_call_inputs(job, callee, patterns, inputs, env, locate=resolve.locate)
             walked = _walk_workflow(callee, resolve, patterns, passed, depth + 1, seen, budget)
             for inner in walked:
                 where = f"{inner.where} of {callee.path}, called by {job.path}:{job.line}"
@@ -715,16 +746,15 @@ def _steps(
         budget[0] -= 1
         if budget[0] < 0:
             raise WalkLimit(f"its calls reach more than {MAX_WALKED_STEPS:,} jobs and steps")
-        step_env = _layer(env, step.env, patterns, inputs, f"{step.path}:{step.line} env:")
+        step_env = _layer(env, step.env, patterns, inputs, (step.path, step.line, resolve))
         yield StepInContext(step, where, inputs, step_env, False)
         if step.uses is None or step.uses.startswith("docker://"):
             continue
         action = resolve.action(step.uses)
         if action is None or depth + 1 >= _MAX_CALL_DEPTH or action.path in seen:
             continue
-        passed = tainted_map(
-            step.with_, patterns, inputs, step_env, f"{step.path}:{step.line} with:"
-        )
+        hop, at = _hop("with:", step.path, step.line, resolve)
+        passed = tainted_map(step.with_, patterns, inputs, step_env, hop, at)
         inner_where = f"composite action {action.path} used by {where}"
         yield from _steps(
             action.steps,
