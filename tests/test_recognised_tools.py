@@ -63,6 +63,7 @@ FORMATTER_HOOKS = [
     ("https://github.com/pycqa/isort", "isort"),
     ("https://github.com/astral-sh/ruff-pre-commit", "ruff-format"),
     ("https://github.com/scop/pre-commit-shfmt", "shfmt"),
+    ("https://github.com/macisamuele/language-formatters-pre-commit-hooks", "pretty-format-kotlin"),
 ]
 
 
@@ -314,3 +315,21 @@ def test_cloudformation_names() -> None:
     ]
     assert [p for p in found if not pattern.search(p)] == []
     assert [p for p in not_found if pattern.search(p)] == []
+
+
+def test_linters_run_from_their_images_and_actions() -> None:
+    """Teams run linters from their published images (tag included) and from actions other
+    than the first one the catalogue knew."""
+    step = (
+        "- run: docker run --rm -i hadolint/hadolint:v2.12.0 < Dockerfile\n"
+        '- run: docker run --rm -v "$PWD:/mnt" koalaman/shellcheck:stable scripts/*.sh\n'
+        "- run: docker run --rm -v $PWD:/tf bridgecrew/checkov:3 -d /tf\n"
+        "- run: docker run aquasec/trivy:0.58.1 image --exit-code 1 app:${{ github.sha }}\n"
+        "- uses: redhat-plumbers-in-action/differential-shellcheck@v5"
+    )
+    uses = facts_of({".github/workflows/lint.yml": workflow(step)}).get(tools.ci_uses)
+    assert tool_ids(uses) == {"hadolint", "shellcheck", "checkov", "trivy-image"}
+    # Pulling the image runs nothing.
+    step = "- run: docker pull hadolint/hadolint:v2.12.0 && docker pull aquasec/trivy:0.58.1"
+    uses = facts_of({".github/workflows/lint.yml": workflow(step)}).get(tools.ci_uses)
+    assert tool_ids(uses) == set()
