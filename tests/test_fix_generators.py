@@ -28,7 +28,6 @@ FILE_CONTROLS = (
     "static-analysis",
     "container-scanning",
     "pr-template-security",
-    "security-adrs",
     "security-policy",
     "codeowners",
     "workflow-permissions",
@@ -212,11 +211,16 @@ def test_adr_goes_into_the_existing_log_with_its_numbering(make_repo: MakeRepo) 
         "docs/decisions/003-record-security-decisions.md",
         "docs/decisions/template.md",
     ]
-    assert status(report, "security-adrs") is Status.PASS
-    assert (
-        "# 3. Record security decisions"
-        in (root / "docs/decisions/003-record-security-decisions.md").read_text()
-    )
+    # Generated, the ADR is proposed: no decision is recorded until the team accepts it.
+    assert status(report, "security-adrs") is Status.FAIL
+    summary = result(report, "security-adrs").summary
+    assert "its status is 'proposed': no decision in force" in summary
+    adr = root / "docs/decisions/003-record-security-decisions.md"
+    assert "# 3. Record security decisions" in adr.read_text()
+    assert fix_json(root, "--only", "security-adrs")["changes"] == []  # not a second one
+    adr.write_text(adr.read_text().replace("Status: Proposed", "Status: Accepted"))
+    commit_all(root)
+    assert status(scan(root), "security-adrs") is Status.PASS
 
 
 def test_threat_model_records_no_review_that_did_not_happen(make_repo: MakeRepo) -> None:

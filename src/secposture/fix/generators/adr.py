@@ -45,6 +45,11 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
     log = ws.facts().get(adrs.collect)
     if any(a.security for a in log.adrs):
         return
+    pending = next((a for a in log.adrs if a.reasons and a.not_a_decision), None)
+    if pending is not None:
+        # A proposed security ADR is what the team has to accept: a second one would not help.
+        ws.skip(CONTROL, f"{pending.path} is on security but {pending.not_a_decision}: accept it")
+        return
     folder = log.folders[0] if log.folders else str(recipes.files()["adr_folder"])
     if not _SAFE_FOLDER.fullmatch(folder) or ".." in folder.split("/"):
         ws.skip(CONTROL, f"the ADR folder {folder!r} has an unusual name: add the ADR by hand")
@@ -63,6 +68,12 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         template=template.rpartition("/")[2],
     )
     where = "a new ADR log in " + folder + "/" if not log.adrs else f"the ADR log in {folder}/"
+    # Generated, it is only proposed: a decision exists once the team accepts it.
+    ws.note(
+        CONTROL,
+        f"security-adrs: {path} is proposed; once the team agrees, set its status to Accepted "
+        "(a proposed ADR records no decision yet)",
+    )
     ws.write(
         path,
         text,

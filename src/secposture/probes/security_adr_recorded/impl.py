@@ -6,6 +6,7 @@ from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
 
 PROBE = "security-adr-recorded"
+_NAMED = 3
 
 
 def _positive(adr: adrs.Adr) -> Finding:
@@ -18,6 +19,16 @@ def _positive(adr: adrs.Adr) -> Finding:
         Location(adr.path, line),
         adr=adr.path,
     )
+
+
+def _not_counted(log: adrs.AdrLog) -> str:
+    """ADRs on security that record no decision in force (proposed, sign-posts), named."""
+    shown = [a for a in log.adrs if a.reasons and a.not_a_decision is not None]
+    if not shown:
+        return ""
+    named = "; ".join(f"{a.path}: {a.not_a_decision}" for a in shown[:_NAMED])
+    more = f"; and {len(shown) - _NAMED} more" if len(shown) > _NAMED else ""
+    return f" (not counted, though on security: {named}{more})"
 
 
 def run(facts: Facts) -> list[Finding]:
@@ -38,8 +49,9 @@ def run(facts: Facts) -> list[Finding]:
             PROBE,
             Outcome.NEGATIVE,
             f"none of the {count} ADR{'s' if count != 1 else ''} in {folders} records a security "
-            "decision: none is tagged `security`, and no title or Decision section uses a security "
-            "keyword (authentication, encryption, secrets, access control, ...)",
+            "decision: none is tagged `security`, and no title or Decision section is about "
+            "security (authentication, encryption, secrets, access control, ...); a word said in "
+            f"passing elsewhere does not count{_not_counted(log)}",
             Location(log.folders[0]) if log.folders else None,
         )
     ]
