@@ -216,3 +216,68 @@ def test_threat_model_parsing_never_raises(text: str, day: date) -> None:
     }
     (f,) = probe.run(facts_of(files))
     assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)
+
+
+# --- issue 11: what is the product's threat model (corpus pattern 16) --------------------------------
+
+PYTM_EXAMPLE = (
+    'from pytm import TM, Actor, Boundary, Server\n\ntm = TM("my test tm")\ntm.process()\n'
+)
+
+
+def test_a_threat_modelling_librarys_example_model_is_not_the_products() -> None:
+    """OWASP/pytm: the root tm.py is "an example model" of the library whose source sits beside
+    it, and pytm/tm.py is the library's TM class (no pytm import): neither is a threat model of
+    pytm."""
+    files: dict[str, str | bytes] = {
+        "tm.py": PYTM_EXAMPLE,
+        "pytm/__init__.py": "from .pytm import TM\n",
+        "pytm/tm.py": '"""TM (Threat Model) - the main container."""\nfrom .element import Element\n',
+        "docs/threats.md": "# Threats\n",
+    }
+    models = facts_of(files).get(threat_models.collect)
+    assert models.artefacts == []
+    assert models.set_aside == [
+        (
+            "tm.py",
+            "an example model of pytm, whose own source this repository holds "
+            "(pytm/__init__.py): not a threat model of the product",
+        )
+    ]
+    (f,) = probe.run(facts_of(files))
+    assert f.outcome is Outcome.NEGATIVE and f.message.startswith("no threat model found")
+
+
+def test_a_product_that_uses_pytm_has_a_threat_model() -> None:
+    assert kinds({"tm.py": PYTM_EXAMPLE, "app/__init__.py": ""}) == {"tm.py": "pytm"}
+
+
+def test_a_threat_model_folder_without_a_review_date_is_an_artefact() -> None:
+    """hashicorp/vault-secrets-operator docs/threat-model/README.md: a full threat model with no
+    review date is an artefact (dated by its last commit, else unknown), never "no threat
+    model"."""
+    files: dict[str, str | bytes] = {
+        README: "# Vault Secrets Operator threat model\n\n## Scope\n\n## Threats\n"
+    }
+    assert kinds(files) == {README: "document"}
+    (f,) = probe.run(facts_of(files))
+    assert f.outcome is Outcome.UNKNOWN and "threat model found" in f.message
+
+
+def test_placeholders_tests_and_examples_are_not_artefacts() -> None:
+    files: dict[str, str | bytes] = {
+        "docs/threat-model/.gitkeep": "",
+        "docs/threat-models/README.md": "   \n",
+        "tests/fixtures/app/tm.py": PYTM_EXAMPLE,
+        "test/threagile.yaml": "threagile_version: 1.0.0\n",
+        "examples/shop/threagile.yaml": "threagile_version: 1.0.0\n",
+    }
+    models = facts_of(files).get(threat_models.collect)
+    assert models.artefacts == []
+    assert dict(models.set_aside) == {
+        "docs/threat-model/.gitkeep": "empty, or a placeholder",
+        "docs/threat-models/README.md": "empty, or a placeholder",
+        "tests/fixtures/app/tm.py": "in a test folder",
+        "test/threagile.yaml": "in a test folder",
+        "examples/shop/threagile.yaml": "test data or an example, not the product",
+    }

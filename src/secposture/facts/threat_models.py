@@ -4,6 +4,11 @@ Artefacts: documents in a threat-model folder (Markdown front matter `last_revie
 review date), pytm scripts (read, never run), Threagile models (their `date`), Threat Dragon models
 and Open Threat Model documents. A recorded review date wins; otherwise the latest last-commit date
 of an artefact stands in for it, and says so.
+
+Not artefacts of the product: look-alikes in test folders, test data and examples; empty files and
+placeholders (`.gitkeep`) in a threat-model folder; and the example models in the repository of a
+threat-modelling tool itself (pytm's `tm.py` beside its `pytm/` package). They are kept, with why,
+in `set_aside`.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class Artefact:
 @dataclass
 class ThreatModels:
     artefacts: list[Artefact] = field(default_factory=list)
+    # Files that look like artefacts but are not the product's threat model: (path, why).
+    set_aside: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,37 @@ def _in_location(facts: Facts, path: str) -> Artefact:
     return _document(facts, path)
 
 
+def _not_the_products(facts: Facts, path: str, lower: str) -> str | None:
+    """Why a path that looks like an artefact is not the product's threat model, or None."""
+    data = _data()
+    folders = lower.split("/")[:-1]
+    if not set(data["not_in_folders"]).isdisjoint(folders):
+        return "in a test folder"
+    if facts.is_set_aside(path):
+        return "test data or an example, not the product"
+    return None
+
+
+@cache
+def _tool_source_paths() -> dict[str, tuple[str, ...]]:
+    return {kind: tuple(paths) for kind, paths in _data()["tool_sources"].items()}
+
+
+def _own_tool(facts: Facts, kind: str) -> str | None:
+    """A file of the tool's own source, when the repository is that threat-modelling tool."""
+    return next((p for p in _tool_source_paths().get(kind, ()) if facts.exists(p)), None)
+
+
+def _placeholder(facts: Facts, path: str) -> bool:
+    """An empty file or a placeholder (`.gitkeep`): no threat model in it."""
+    if path.rpartition("/")[2].lower() in _data()["placeholders"]:
+        return True
+    if not path.lower().endswith(_TEXT_EXTENSIONS):
+        return False
+    text = facts.read(path)
+    return text is not None and not text.strip()
+
+
 def collect(facts: Facts) -> ThreatModels:
     data = _data()
     models = ThreatModels()
@@ -204,7 +242,14 @@ def collect(facts: Facts) -> ThreatModels:
         lower = path.lower()
         if not candidate(lower):
             continue
+        why = _not_the_products(facts, path, lower)
+        if why is not None:
+            models.set_aside.append((path, why))
+            continue
         if in_location(lower):
+            if _placeholder(facts, path):
+                models.set_aside.append((path, "empty, or a placeholder"))
+                continue
             if reads >= data["max_files_read"]:
                 models.artefacts.append(Artefact(path, DOCUMENT))
                 continue
@@ -214,6 +259,17 @@ def collect(facts: Facts) -> ThreatModels:
         artefact = _named(facts, path, lower)
         if artefact is not None:
             models.artefacts.append(artefact)
+    for artefact in list(models.artefacts):
+        source = _own_tool(facts, artefact.kind)
+        if source is not None:
+            models.artefacts.remove(artefact)
+            models.set_aside.append(
+                (
+                    artefact.path,
+                    f"an example model of {artefact.kind}, whose own source this repository "
+                    f"holds ({source}): not a threat model of the product",
+                )
+            )
     return models
 
 
