@@ -38,7 +38,7 @@ def test_removing_looking_up_or_asking_a_tool_for_its_version_does_not_run_it() 
         "mypy -V",
         "shellcheck --version",
         "semgrep --version",
-        "hadolint -v",
+        "hadolint --version",
         "golangci-lint --help",
         "tflint --version",
         "checkov --version",
@@ -60,10 +60,11 @@ def test_a_tool_run_after_its_install_or_version_line_still_counts() -> None:
         "    sudo apt-get -y install shellcheck && shellcheck --version\n"
         "    shellcheck scripts/*.sh\n"
         "    pip install ruff && ruff check --output-format=github .\n"
-        "    mypy -v src"
+        "    mypy -v src\n"
+        "    flake8 -v"
     )
     uses = facts_of({".github/workflows/ci.yml": workflow(step)}).get(tools.ci_uses)
-    assert tool_ids(uses) == {"shellcheck", "ruff", "mypy"}
+    assert tool_ids(uses) == {"shellcheck", "ruff", "mypy", "flake8"}  # -v: verbose, it runs
     shellcheck = next(u for u in uses if u.tool.id == "shellcheck")
     assert shellcheck.location.line == 8  # the line that runs it, not the install
 

@@ -259,7 +259,8 @@ def _runnable(text: str) -> tuple[str, ...]:
 
 # `ruff --version`, `shellcheck -V`, `trivy version`, `semgrep --help`: the tool prints and exits.
 _INFO_OPTIONS = frozenset({"--version", "--help", "--usage"})
-_INFO_ALONE = frozenset({"-v", "-V", "-h", "-version", "-help", "version", "help"})
+# `-v` is left out: it means verbose to flake8 and mypy, which then still run.
+_INFO_ALONE = frozenset({"-V", "-h", "-version", "-help", "version", "help"})
 
 
 def _informational(words: list[str]) -> bool:
