@@ -382,6 +382,9 @@ def test_templates_are_not_adrs() -> None:
             "---\nstatus: proposed\n---\n# ADR-XXX: Agree CI/CD pipeline structure\n"
         ),
         "docs/adr/templates/0001-nygard.md": "# {{title}}\n",
+        # secposture's own fix template (string.Template), named like an ADR, in a templates folder
+        "src/app/fix/templates/adr-0001.md": "# $number. Record security decisions\n\nTags: security\n",
+        "docs/adr/0009-dollar.md": "# ${number}. Title\n",
     }
     log = facts_of(files).get(adrs.collect)
     assert [a.path for a in log.adrs] == ["docs/adr/0001-record-decisions.md"]

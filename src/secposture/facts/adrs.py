@@ -42,6 +42,9 @@ _NUMBER_PLACEHOLDER = re.compile(
 )
 _PLACEHOLDER = re.compile(r"\{\{[^{}\n]{0,100}\}\}|\{%[^%\n]{0,100}%\}")
 _BRACED_TITLE = re.compile(r"[{\[][^{}\[\]\n]{1,200}[}\]]")
+_DOLLAR_PLACEHOLDER = re.compile(
+    r"\$\{?[A-Za-z_]\w{0,40}\}?"
+)  # string.Template: `# $number. Title`
 _MD_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(\S.*)")
 _ADOC_HEADING = re.compile(r"(={1,6})[ \t]+(\S.*)")
 _UNDERLINE = re.compile(r"([=\-~^\"'`#*+])\1{2,}[ \t]*")
@@ -233,8 +236,10 @@ def _template_name(name: str) -> bool:
 
 
 def _candidate(path: str) -> bool:
-    name = path.rpartition("/")[2]
-    return _extension_ok(name) and not _template_name(name)
+    """A file that may be an ADR: not a template by its name or its folder (`fix/templates/`)."""
+    folder, _, name = path.rpartition("/")
+    in_templates = not set(folder.lower().split("/")).isdisjoint(_data()["template_words"])
+    return _extension_ok(name) and not _template_name(name) and not in_templates
 
 
 def _log_folders(named: list[str]) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
@@ -516,6 +521,7 @@ def read_adr(facts: Facts, path: str, numbered: bool, trusted: bool = True) -> A
     if (
         _PLACEHOLDER.search(text)
         or _BRACED_TITLE.fullmatch(title.strip())
+        or _DOLLAR_PLACEHOLDER.search(title)
         or (status is not None and _template_status(status))
     ):
         return None  # a template for ADRs, not an ADR
