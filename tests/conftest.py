@@ -217,6 +217,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """No test reads the user's embedded register or a token from the environment (CI sets
     GITHUB_TOKEN): tests that want them set their own."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # referenced files' cache
     for name in (
         "SECPOSTURE_DATABASE_URL",
         "GITHUB_TOKEN",

@@ -19,6 +19,8 @@ from secposture import __version__
 from secposture.errors import SecpostureError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from secposture.model import Level, ScanReport
     from secposture.policy import Policy
     from secposture.register.database import Database
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from secposture.sources.github.options import GitHubOptions
     from secposture.sources.github.remote import Remote
     from secposture.sources.interface import Settings
+    from secposture.sources.references.interface import ReferenceReader
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("required", "recommended", "never")
@@ -467,20 +470,61 @@ def _scan_one(
         from secposture.scan_register import UNIDENTIFIED
 
         records = lookup(repo_name) if repo_name else UNIDENTIFIED
-    report, policy = scan_path(
-        path,
-        policy_file=policy_file,
-        deep=deep,
-        max_file_bytes=max_file_size,
-        settings=settings,
-        records=records,
-    )
+    with _checkout_references(github, offline, repository, remote, max_file_size) as references:
+        report, policy = scan_path(
+            path,
+            policy_file=policy_file,
+            deep=deep,
+            max_file_bytes=max_file_size,
+            settings=settings,
+            records=records,
+            references=references,
+        )
     if report.target.source == "git":
         _say_top_level("scanning", path, report.target.path)
     if repo_name:
         # Every format names the repository whose settings were read (ADR 0012).
         report = replace(report, target=replace(report.target, repository=repo_name))
     return report, policy, repo_name or report.target.name
+
+
+def _checkout_references(
+    github: GitHubOptions,
+    offline: bool,
+    repository: str | None,
+    remote: Remote | None,
+    max_file_size: int | None,
+) -> AbstractContextManager[ReferenceReader]:
+    """How a checkout's scan reads the workflows, actions and hooks of other repositories that
+    its own name (ADR 0014): from the configured GitHub with a token (the token goes nowhere
+    else, ADR 0012), from the cache alone with --offline or without a token."""
+    from contextlib import nullcontext
+
+    from secposture.sources.github.options import have_credentials
+    from secposture.sources.github.remote import looks_like_repository_name, web_host
+    from secposture.sources.interface import DEFAULT_MAX_FILE_BYTES
+    from secposture.sources.references.cache import CachedReferences, open_cache
+    from secposture.sources.references.none import HOW_TO_READ, NoReferences
+
+    limit = max_file_size or DEFAULT_MAX_FILE_BYTES
+    if offline or not have_credentials(github):
+        # No request at all (and no import of the GitHub client): the cache alone.
+        if offline:
+            why = "--offline was given"
+            how = "scan once with a GitHub token and without --offline, which fills the cache"
+        else:
+            why, how = "no GitHub token was given", HOW_TO_READ
+        cache = open_cache(web_host(github.api_url), limit, _warn)
+        reader = CachedReferences(cache, why, how) if cache is not None else NoReferences(why, how)
+        return nullcontext(reader)
+    from secposture.cli_github import checkout_references
+
+    owner = name = None
+    if repository is not None and looks_like_repository_name(repository):
+        owner, name = repository.split("/")
+    elif remote is not None and remote.host == web_host(github.api_url):
+        owner, name = remote.owner, remote.name
+    return checkout_references(github, owner, name, limit)
 
 
 def _checkout_remote(path: Path, github: GitHubOptions) -> Remote | None:

@@ -19,10 +19,12 @@ from secposture.sources.github.auth import InstallationTarget, credentials_from_
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
 from secposture.sources.github.options import GitHubOptions
 from secposture.sources.github.transport import GitHubClient
-from secposture.sources.interface import Settings
+from secposture.sources.interface import DEFAULT_MAX_FILE_BYTES, Settings
+from secposture.sources.references.interface import ReferenceReader
 
 if TYPE_CHECKING:
     from secposture.scan import RecordsLookup
+    from secposture.sources.references.cache import ReferenceCache
 
 
 @contextmanager
@@ -106,7 +108,13 @@ def scan_org(
     from secposture.scan import scan_github_org
 
     with client_for(options, org) as client, ProgressBar() as progress:
-        fetcher = GitHubFetcher(client, policy, concurrency=options.concurrency, progress=progress)
+        fetcher = GitHubFetcher(
+            client,
+            policy,
+            concurrency=options.concurrency,
+            progress=progress,
+            cache=reference_cache(options, policy.max_file_bytes),
+        )
         return scan_github_org(fetcher, org, repo_filter, today, records_for)
 
 
@@ -122,7 +130,13 @@ def scan_repo(
     from secposture.scan import scan_github_repo
 
     with client_for(options, owner, name) as client, ProgressBar() as progress:
-        fetcher = GitHubFetcher(client, policy, concurrency=1, progress=progress)
+        fetcher = GitHubFetcher(
+            client,
+            policy,
+            concurrency=1,
+            progress=progress,
+            cache=reference_cache(options, policy.max_file_bytes),
+        )
         return scan_github_repo(fetcher, owner, name, today, records_for)
 
 
@@ -132,3 +146,41 @@ def checkout_settings(options: GitHubOptions, owner: str, name: str) -> Settings
 
     with client_for(options, owner, name) as client:
         return GitHubFetcher(client, default_policy()).fetch_settings(owner, name)
+
+
+# --- files of other repositories (ADR 0014) ------------------------------------------------------
+
+
+def reference_cache(
+    options: GitHubOptions, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> ReferenceCache | None:
+    """The user's cache of referenced files for the configured GitHub's host; None, said on
+    stderr, when its folder is not private to this user."""
+    from secposture.sources.github.remote import web_host
+    from secposture.sources.references.cache import open_cache
+
+    return open_cache(web_host(options.api_url), max_file_bytes, _warn)
+
+
+@contextmanager
+def checkout_references(
+    options: GitHubOptions,
+    owner: str | None,
+    name: str | None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Iterator[ReferenceReader]:
+    """A checkout's reader with a token: each referenced file fetched from the configured API
+    when the scan asks (with what is found inside it), the cache read first and filled."""
+    from secposture.facts.references import nested
+    from secposture.sources.references.github import GitHubReferences, ReferenceStore
+
+    cache = reference_cache(options, max_file_bytes)
+    with client_for(options, owner or "", name) as client:
+        store = ReferenceStore(client, cache, max_file_bytes=max_file_bytes, discover=nested)
+        yield GitHubReferences(store, eager=True)
+
+
+def _warn(message: str) -> None:
+    from secposture.redaction import redact
+
+    print(f"secposture: warning: {redact(message)}", file=sys.stderr)

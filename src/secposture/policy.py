@@ -57,6 +57,19 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class SharedAction:
+    """A policy's entry in the catalogue of shared actions (data/shared_actions.toml): what a
+    reusable workflow or action of another repository (`uses`), or the hooks of a hook
+    repository (`hooks`: id -> command), run, for scans that cannot read them (ADR 0014)."""
+
+    uses: str  # owner/repo[/path]; for hooks, owner/repo
+    runs: tuple[str, ...] = ()
+    inputs: tuple[tuple[str, str], ...] = ()
+    hooks: tuple[tuple[str, str], ...] = ()
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
 class ControlSettings:
     id: str
     title: str
@@ -98,6 +111,8 @@ class Policy:
     # What a scanned repository's own policy file may loosen (PERMISSIONS; docs/adr/0011-*.md).
     repository_allow: frozenset[str] = frozenset()
     pinned: frozenset[str] = frozenset()  # keys the command line set: no policy file changes them
+    # Entries added to the catalogue of shared actions (ADR 0014).
+    shared_actions: tuple[SharedAction, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def enabled_controls(self) -> list[ControlSettings]:
@@ -390,6 +405,15 @@ def _layer(
     for i, entry in enumerate(parsed.tools):
         if changes.decide(f"tools[{i}]", entry.id, None, "tools"):
             tools.append(replace(_tool_from_dict(entry.model_dump()), origin=origin))
+    shared = list(base.shared_actions)
+    # An entry says what a reference runs: it can make a control pass, as a tool's pattern
+    # can, so a repository's own policy needs the same leave (ADR 0014).
+    for i, action in enumerate(parsed.shared_actions):
+        if changes.decide(f"shared_actions[{i}]", action.uses, None, "tools"):
+            shared.append(_shared_from(action, origin))
+    for i, hooks in enumerate(parsed.shared_hooks):
+        if changes.decide(f"shared_hooks[{i}]", hooks.uses, None, "tools"):
+            shared.append(_shared_from(hooks, origin))
     ignored = set(base.ignore_languages)
     for i, language in enumerate(parsed.static_analysis.ignore_languages):
         key = f"static_analysis.ignore_languages[{i}]"
@@ -433,6 +457,7 @@ def _layer(
         base,
         controls=controls,
         tools=tuple(tools),
+        shared_actions=tuple(shared),
         waivers=tuple(waivers),
         exclude=tuple(exclude),
         include=tuple(include),
@@ -445,6 +470,18 @@ def _layer(
         origin=origin if allow is None else base.origin,
     )
     return policy, changes.items
+
+
+def _shared_from(item: Any, origin: str) -> SharedAction:
+    """A `[[shared_actions]]` or `[[shared_hooks]]` entry of a policy file (policy_schema)."""
+    hooks = getattr(item, "hooks", None) or {}
+    return SharedAction(
+        uses=item.uses,
+        runs=tuple(getattr(item, "runs", ()) or ()),
+        inputs=tuple(sorted((getattr(item, "inputs", None) or {}).items())),
+        hooks=tuple(sorted(hooks.items())),
+        origin=origin,
+    )
 
 
 def _layer_control(

@@ -50,6 +50,33 @@ class ToolEntry(_Strict):
     weak: bool = False
 
 
+class SharedActionEntry(_Strict):
+    """What a reusable workflow or action of another repository runs (ADR 0014)."""
+
+    uses: str = Field(
+        min_length=3,
+        max_length=300,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+(/[^@\s]+)?$",
+    )
+    runs: list[Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_CHARS)]] = Field(
+        min_length=1, max_length=MAX_COMMANDS_PER_TOOL
+    )
+    inputs: dict[str, Annotated[str, Field(max_length=MAX_PATTERN_CHARS)]] = Field(
+        default_factory=dict, max_length=50
+    )
+
+
+class SharedHooksEntry(_Strict):
+    """What the hooks of a pre-commit hook repository run: hook id -> command (ADR 0014)."""
+
+    uses: str = Field(
+        min_length=3, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$"
+    )
+    hooks: dict[str, Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_CHARS)]] = Field(
+        min_length=1, max_length=MAX_COMMANDS_PER_TOOL
+    )
+
+
 class WaiverEntry(_Strict):
     control: str
     reason: str = Field(min_length=1)
@@ -82,6 +109,8 @@ class PolicyFile(_Strict):
     limits: Limits = Field(default_factory=Limits)
     controls: dict[str, ControlOverride] = Field(default_factory=dict)
     tools: list[ToolEntry] = Field(default_factory=list, max_length=MAX_TOOLS)
+    shared_actions: list[SharedActionEntry] = Field(default_factory=list, max_length=MAX_TOOLS)
+    shared_hooks: list[SharedHooksEntry] = Field(default_factory=list, max_length=MAX_TOOLS)
     static_analysis: StaticAnalysis = Field(default_factory=StaticAnalysis)
     waivers: list[WaiverEntry] = Field(default_factory=list)
     repository_policy: RepositoryPolicyRules = Field(default_factory=RepositoryPolicyRules)

@@ -25,6 +25,7 @@ from secposture.policy import (
 )
 from secposture.sources.interface import Settings, Snapshot
 from secposture.sources.local import LocalSource
+from secposture.sources.references.interface import ReferenceReader
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,18 +82,22 @@ def scan_path(
     max_file_bytes: int | None = None,
     settings: Settings | None = None,
     records: RepositoryRecords | None = None,
+    references: ReferenceReader | None = None,
 ) -> tuple[ScanReport, Policy]:
     """Scan a checkout (or a plain folder). Without `policy_file` its own policy file is the
     user's and applies in full; with it, that file is the operator's, and the checkout's own
     may only tighten it or loosen what it allows (docs/adr/0011-*.md).
 
     `settings`, when given, are the repository's settings read from GitHub for this checkout;
-    `records`, what the register holds for it."""
+    `records`, what the register holds for it; `references`, how files of other repositories
+    that its workflows and hooks name are read (ADR 0014; default: they are not)."""
     defaults = catalogue.load("defaults")
     source = LocalSource(path, excluded_dirs=frozenset(defaults["excluded_dirs"]))
     snapshot = source.snapshot()
     if settings is not None:
         snapshot.settings = settings
+    if references is not None:
+        snapshot.references = references
     operator = read_policy_file(policy_file) if policy_file is not None else default_policy()
     operator = adjust_policy(operator, deep=deep, max_file_bytes=max_file_bytes)
     resolved = resolve_policy(snapshot, operator, trusted=policy_file is None)
@@ -120,7 +125,9 @@ def adjust_policy(policy: Policy, *, deep: bool, max_file_bytes: int | None) -> 
     return policy
 
 
-MAX_GITHUB_ROUNDS = 12  # fetch and scan passes; a scan that asks for more files adds one
+# Fetch and scan passes: a scan that asks for more files adds one; references to other
+# repositories add one a level (ADR 0014: at most four).
+MAX_GITHUB_ROUNDS = 20
 
 
 def scan_github(

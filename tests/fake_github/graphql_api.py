@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -387,12 +388,52 @@ class RepoView:
         if expression is None:
             return None
         revision, colon, path = expression.partition(":")
-        if not self._names_head(revision):
+        if self._names_head(revision):
+            if not colon:
+                return self._commit()
+            found = snapshot.lookup(path)
+            return None if found is None else self._git_object(found, path.strip("/"))
+        tagged = self.repo.snapshot_for(revision)  # a tag, or a tag's commit id
+        if tagged is None:
             return None
         if not colon:
-            return self._commit()
-        found = snapshot.lookup(path)
+            tag = revision.removeprefix("refs/tags/")
+            if tag in self.repo.annotated_tags:
+                return self._tag_object(tag, tagged)
+            return self._tagged_commit(tagged)
+        found = tagged.lookup(path)
         return None if found is None else self._git_object(found, path.strip("/"))
+
+    def _tagged_commit(self, tagged: GitSnapshot) -> Node:
+        oid = tagged.commit_oid
+        return {
+            "__typename": "Commit",
+            "id": node_id("Commit", oid),
+            "oid": oid,
+            "abbreviatedOid": oid[:7],
+            "committedDate": iso(self.repo.head_date),
+            "url": f"{self.web}/commit/{oid}",
+            "commitUrl": f"{self.web}/commit/{oid}",
+            "resourcePath": f"/{self.repo.full_name}/commit/{oid}",
+            "tree": lambda info, **_: self._tree(tagged.root),
+        }
+
+    def _tag_object(self, tag: str, tagged: GitSnapshot) -> Node:
+        oid = hashlib.sha1(
+            f"tag {tag} {tagged.commit_oid}".encode(), usedforsecurity=False
+        ).hexdigest()
+        return {
+            "__typename": "Tag",
+            "id": node_id("Tag", oid),
+            "oid": oid,
+            "abbreviatedOid": oid[:7],
+            "name": tag,
+            "message": f"Release {tag}",
+            "commitUrl": f"{self.web}/commit/{tagged.commit_oid}",
+            "commitResourcePath": f"/{self.repo.full_name}/commit/{tagged.commit_oid}",
+            "target": lambda info, **_: self._tagged_commit(tagged),
+            "repository": lambda info, **_: self.node(),
+        }
 
     def _names_head(self, revision: str) -> bool:
         assert self.snapshot is not None

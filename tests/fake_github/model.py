@@ -177,8 +177,16 @@ class FakeRepo:
     branches: dict[str, str] = field(default_factory=dict)
     git_objects: dict[str, GitBlob | GitTree | FakeCommit] = field(default_factory=dict)
     pulls: list[FakePull] = field(default_factory=list)
+    # Tags naming other contents than the default branch's head: tag -> its files (a shared
+    # workflow repository's `v1` and `v2`). `annotated_tags` are tag objects, the rest
+    # lightweight (a name for the commit itself).
+    tags: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    annotated_tags: set[str] = field(default_factory=set)
     _git_cache: tuple[object, GitSnapshot | None] | None = field(
         default=None, init=False, repr=False, compare=False
+    )
+    _tag_cache: dict[str, GitSnapshot] = field(
+        default_factory=dict, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
@@ -234,6 +242,40 @@ class FakeRepo:
 
     def date_of(self, path: str) -> datetime:
         return self.file_dates.get(path, self.head_date)
+
+    def tag_snapshot(self, tag: str) -> GitSnapshot | None:
+        """The commit a tag names (its own files), or None when there is no such tag."""
+        if tag not in self.tags or self.default_branch is None:
+            return None
+        if tag not in self._tag_cache:
+            files = {p: c.encode() if isinstance(c, str) else c for p, c in self.tags[tag].items()}
+            tagged = FakeRepo(
+                self.owner, f"{self.name}@{tag}", files=files, pushed_at=self.pushed_at
+            )
+            self._tag_cache[tag] = GitSnapshot.build(tagged)
+        return self._tag_cache[tag]
+
+    def snapshot_for(self, revision: str) -> GitSnapshot | None:
+        """The commit a revision names: HEAD, the default branch, a tag, or a commit id (7 or
+        more hex digits of the head or of a tag's commit)."""
+        head = self.git()
+        if head is None:
+            return None
+        branch = self.default_branch
+        if revision in ("HEAD", "", branch, f"refs/heads/{branch}"):
+            return head
+        tagged = self.tag_snapshot(revision.removeprefix("refs/tags/"))
+        if tagged is not None:
+            return tagged
+        lowered = revision.lower()
+        if len(lowered) >= 7 and all(c in "0123456789abcdef" for c in lowered):
+            if head.commit_oid.startswith(lowered):
+                return head
+            for tag in self.tags:
+                snap = self.tag_snapshot(tag)
+                if snap is not None and snap.commit_oid.startswith(lowered):
+                    return snap
+        return None
 
 
 @dataclass

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from secposture.facts import workflows
+from secposture.facts import calls, workflows
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
+from secposture.facts.references import Unread
 from secposture.facts.scripts import Command, Expander, PreCommitRun
 from secposture.model import Problem
 
@@ -62,9 +63,15 @@ class ActionUse:
     path: str
     line: int | None
     via: tuple[str, ...] = ()
+    # Where the chain starts in this repository when the use is in another repository's file.
+    anchor: tuple[str, int | None] | None = None
 
     def where(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
+
+    def located(self) -> tuple[str, int | None]:
+        """The file and line of this repository that a finding about the use points at."""
+        return self.anchor if self.anchor is not None else (self.path, self.line)
 
 
 @dataclass
@@ -76,6 +83,9 @@ class CiFacts:
     # CI configuration that could not be analysed (malformed, beyond the parser's limits,
     # unreadable): what it runs is unknown.
     unanalysed: list[Problem] = field(default_factory=list)
+    # Reusable workflows and actions of other repositories that could not be read (ADR 0014):
+    # what they run is unknown.
+    unread: list[Unread] = field(default_factory=list)
 
 
 def collect(facts: Facts) -> CiFacts:
@@ -93,59 +103,63 @@ def collect(facts: Facts) -> CiFacts:
 
 
 def _github(facts: Facts, expander: Expander, ci: CiFacts) -> None:
+    """Every step the workflows run, reusable workflows and composite actions followed, in this
+    repository and in others (facts/calls.py), with `with:` values written into `inputs.*`."""
     ci.unanalysed.extend(facts.get(workflows.unanalysed))
-    local = facts.get(workflows.collect_local_actions)
     for workflow in facts.get(workflows.collect):
         ci.files.append(workflow.path)
-        for job in workflow.jobs:
-            if job.uses is not None and not job.uses.startswith("./"):
-                name, ref = _split_ref(job.uses)
-                ci.uses.append(
-                    ActionUse("workflow", name, ref, dict(job.with_), job.path, job.line)
-                )
-            _github_steps(facts, expander, ci, job.steps, (), local)
+    for walked in calls.walk(facts).values():
+        for call in walked.calls:
+            uses = call.caller.uses or ""
+            if not uses.startswith("./"):
+                name, ref = _split_ref(uses)
+                anchor = _anchor(call.caller.path, call.anchor.path, call.anchor.line)
+                inputs = dict(call.inputs)
+                where = (call.caller.path, call.caller.line)
+                ci.uses.append(ActionUse("workflow", name, ref, inputs, *where, call.via, anchor))
+        for resolved in walked.steps:
+            if resolved.runs:
+                _github_step(facts, expander, ci, resolved)
+        ci.unread.extend(walked.unread)
 
 
-def _github_steps(
-    facts: Facts,
-    expander: Expander,
-    ci: CiFacts,
-    steps: list[workflows.Step],
-    via: tuple[str, ...],
-    local: dict[str, workflows.LocalAction],
+def _anchor(path: str, anchor_path: str | None, line: int | None) -> tuple[str, int | None] | None:
+    """The anchor of a command or use in another repository's file (None in this one's)."""
+    return None if anchor_path is None or path == anchor_path else (anchor_path, line)
+
+
+def _github_step(
+    facts: Facts, expander: Expander, ci: CiFacts, resolved: calls.ResolvedStep
 ) -> None:
-    for step in steps:
-        if step.run is not None:
-            line = _first_line(facts, step.path, step.line, step.run)
-            ci.commands.extend(expander.expand(step.run, step.path, line, via))
-        if step.uses is None:
-            continue
-        uses = step.uses.strip()
-        if uses.startswith("./"):
-            folder = uses[2:].rstrip("/")
-            action = local.get(folder)
-            hop = f"local action `{uses[:120]}` at {step.path}:{step.line}"
-            if action is not None and not any(action.path in h for h in via) and len(via) < 8:
-                _github_steps(
-                    facts, expander, ci, action.steps, (*via, f"{hop} ({action.path})"), local
-                )
-            continue
-        inputs = {**step.env, **step.with_}
-        if uses.startswith("docker://"):
-            image = uses[len("docker://") :]
-            name = re.split(r"[@:]", image, maxsplit=1)[0].lower()
-            ci.uses.append(
-                ActionUse("docker", f"docker://{name}", None, inputs, step.path, step.line, via)
+    step, via = resolved.step, resolved.via
+    elsewhere = bool(resolved.origin) or resolved.catalogued  # not a file of this repository
+    anchor = (resolved.anchor.path or step.path, resolved.anchor.line) if elsewhere else None
+    if step.run is not None:
+        line = resolved.run_line if not resolved.catalogued else None
+        ci.commands.extend(expander.expand(step.run, step.path, line, via, anchor=anchor))
+    if step.uses is None:
+        return
+    uses = step.uses.strip()
+    if uses.startswith("./"):
+        return  # a local action: its steps are among the resolved ones
+    inputs = {**step.env, **step.with_}
+    if uses.startswith("docker://"):
+        image = uses[len("docker://") :]
+        name = re.split(r"[@:]", image, maxsplit=1)[0].lower()
+        ci.uses.append(
+            ActionUse("docker", f"docker://{name}", None, inputs, step.path, step.line, via, anchor)
+        )
+        if "args" in step.with_:
+            ci.commands.extend(
+                expander.expand(step.with_["args"], step.path, step.line, via, anchor=anchor)
             )
-            if "args" in step.with_:
-                ci.commands.extend(expander.expand(step.with_["args"], step.path, step.line, via))
-            continue
-        name, ref = _split_ref(uses)
-        use = ActionUse("action", name, ref, inputs, step.path, step.line, via)
-        ci.uses.append(use)
-        if name in PRECOMMIT_ACTIONS:
-            command = Command(f"uses: {uses[:200]}", step.path, step.line, via)
-            expander.record_precommit(["run", *step.with_.get("extra_args", "").split()], command)
+        return
+    name, ref = _split_ref(uses)
+    use = ActionUse("action", name, ref, inputs, step.path, step.line, via, anchor)
+    ci.uses.append(use)
+    if name in PRECOMMIT_ACTIONS:
+        command = Command(f"uses: {uses[:200]}", step.path, step.line, via, anchor)
+        expander.record_precommit(["run", *step.with_.get("extra_args", "").split()], command)
 
 
 def _unanalysed(facts: Facts, ci: CiFacts, path: str) -> None:

@@ -219,6 +219,12 @@ class Facts:
         self._texts[path] = text
         return text
 
+    def add_referenced(self, key: str, text: str) -> None:
+        """A file of another repository, read by its reference (`owner/repo@ref:path`, which no
+        tracked path is): `read(key)` gives it, so parsers and line lookups treat it as a file
+        (docs/adr/0014-following-references-to-other-repositories.md)."""
+        self._texts[key] = text
+
     def files_read(self) -> list[str]:
         """The paths this scan has read so far (for benchmarks and the GitHub fetch plan)."""
         return list(self._texts)

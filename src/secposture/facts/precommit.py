@@ -14,6 +14,7 @@ from typing import Any
 from secposture.facts.file_filters import FileFilter, from_hook
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
+from secposture.facts.references import Unread
 
 CONFIG_FILES = (".pre-commit-config.yaml", ".pre-commit-config.yml")
 
@@ -40,6 +41,11 @@ class Hook:
     stages: tuple[str, ...] = ()  # effective stages; () = every stage
     # The hook's own `files`/`exclude`/`types`/`types_or`/`exclude_types`, None when it sets none.
     file_filter: FileFilter | None = None
+    args: tuple[str, ...] | None = None  # `args:` in the config (they replace the hook's own)
+    # What the hook repository defines the hook to run (its .pre-commit-hooks.yaml at `rev`),
+    # when it was read or catalogued (ADR 0014); `unread` when it could not be.
+    definition: HookDefinition | None = None
+    unread: Unread | None = None
 
     @property
     def runs_on_commit(self) -> bool:
@@ -63,6 +69,20 @@ class Hook:
         return ", ".join(self.stages) if self.stages else "every stage"
 
 
+@dataclass(frozen=True)
+class HookDefinition:
+    """A hook as its repository's .pre-commit-hooks.yaml defines it (or the catalogue of shared
+    actions says it runs)."""
+
+    entry: str  # the command, with the args in effect
+    language: str | None
+    path: str  # the key of the hooks file read (owner/repo@rev:.pre-commit-hooks.yaml), or a label
+    line: int | None
+    script: str | None = None  # `language: script`: the key of the script read from the repository
+    script_why: str = ""  # why the script could not be read
+    catalogued: bool = False
+
+
 @dataclass
 class PreCommitConfig:
     path: str
@@ -73,6 +93,7 @@ class PreCommitConfig:
     # False: the file could not be analysed (not YAML to our parser, beyond its limits,
     # unreadable): what pre-commit makes of it is unknown.
     analysed: bool = True
+    installed_by: str | None = None  # "Makefile:34": `pre-commit install --config` installs it
 
     @property
     def runs_in_precommit_ci(self) -> bool:
@@ -112,6 +133,12 @@ def _entry(raw: dict[Any, Any]) -> str | None:
     return entry
 
 
+def _args(raw: Any) -> tuple[str, ...] | None:
+    if not isinstance(raw, list):
+        return None
+    return tuple(str(a) for a in raw[:100] if isinstance(a, str | int | float))
+
+
 def parse_config(path: str, doc: Any) -> PreCommitConfig | None:
     """The config of a parsed document; None when it is not a pre-commit config at all."""
     if isinstance(doc, list):  # the old (pre-1.0) form: a bare list of repos
@@ -146,6 +173,7 @@ def parse_config(path: str, doc: Any) -> PreCommitConfig | None:
                     language=_text(raw.get("language")),
                     stages=stages,
                     file_filter=from_hook(raw, f"{path}:{line}" if line else path),
+                    args=_args(raw.get("args")),
                 )
             )
     ci = doc.get("ci")
@@ -158,8 +186,13 @@ def parse_config(path: str, doc: Any) -> PreCommitConfig | None:
 
 
 def collect(facts: Facts) -> PreCommitConfig | None:
-    """The repository's pre-commit config; None when there is none. A malformed one has valid=False."""
-    for path in CONFIG_FILES:
+    """The repository's pre-commit config; None when there is none. A malformed one has
+    valid=False. The config is the one `pre-commit install --config PATH` installs when the
+    repository's Makefiles, scripts or package.json do so, else .pre-commit-config.yaml; hooks
+    of hook repositories that no catalogue knows are followed to their definitions (ADR 0014)."""
+    installed = installed_config(facts)
+    paths = (installed[0],) if installed is not None else CONFIG_FILES
+    for path in paths:
         if not facts.exists(path):
             continue
         doc = load_yaml(facts, path)
@@ -174,5 +207,48 @@ def collect(facts: Facts) -> PreCommitConfig | None:
                 path, "is not a pre-commit config: expected a mapping with a `repos` list"
             )
             return PreCommitConfig(path=path, valid=False)
+        from secposture.facts.hook_repos import resolve_hooks
+
+        config.hooks = resolve_hooks(facts, config.path, config.hooks)
+        if installed is not None:
+            config.installed_by = installed[1]
         return config
+    return None
+
+
+# `pre-commit install --config PATH` (or `-c PATH`, `--config=PATH`), on one logical line.
+_INSTALL = re.compile(
+    r"\b(?:pre-commit|prek)\s+install\b[^\n;&|]{0,400}?\s(?:--config(?:=|\s+)|-c\s+)['\"]?([^\s'\";&|]{1,300})"
+)
+_INSTALLERS = ("Makefile", "makefile", "GNUmakefile", "package.json")
+_MAX_INSTALLER_FILES = 30
+
+
+def installed_config(facts: Facts) -> tuple[str, str] | None:
+    """(config path, where it is installed) when a Makefile (or an included *.mk), a script
+    under scripts/ or a package.json script runs `pre-commit install --config PATH` on a config
+    the repository has; None otherwise."""
+    return facts.get(_installed_config)
+
+
+def _installed_config(facts: Facts) -> tuple[str, str] | None:
+    from secposture.facts.scripts import _logical_lines
+
+    by_name = facts.by_name
+    candidates = sorted(p for name in _INSTALLERS for p in by_name.get(name, ()))
+    candidates += facts.matching("*.mk")
+    candidates += [p for p in facts.matching("*.sh") if p.startswith(("scripts/", "script/", "bin/"))]
+    for path in candidates[:_MAX_INSTALLER_FILES]:
+        text = facts.read(path)
+        if text is None or "install" not in text:
+            continue
+        for number, line in _logical_lines(text):
+            match = _INSTALL.search(line[:4000])
+            if match is None:
+                continue
+            target = match.group(1).removeprefix("./")
+            folder = path.rpartition("/")[0]
+            for found in (target, f"{folder}/{target}" if folder else target):
+                if facts.exists(found) and found.endswith((".yaml", ".yml")):
+                    return found, f"{path}:{number}"
     return None

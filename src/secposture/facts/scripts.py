@@ -37,12 +37,14 @@ _WRAPPERS = {
     "xargs",
     "npx",
     "bunx",
+    "uvx",
     "--yes",
     "-y",
 }
 _RUNNERS = {
     ("poetry", "run"), ("uv", "run"), ("pipenv", "run"), ("hatch", "run"), ("pdm", "run"), ("rye", "run"),
     ("npm", "exec"), ("pnpm", "exec"), ("yarn", "exec"), ("pnpm", "dlx"), ("yarn", "dlx"), ("bundle", "exec"),
+    ("pipx", "run"),
 }  # fmt: skip
 _MAKE_WORDS = {"make", "gmake", "$(MAKE)", "${MAKE}", "$MAKE"}
 _MAKE_ARG_OPTS = {
@@ -92,9 +94,19 @@ class Command:
     path: str
     line: int | None
     via: tuple[str, ...] = ()  # outermost first: "`make lint` at .github/workflows/ci.yml:30"
+    # Where the chain starts in this repository, when the command is in a file of another
+    # repository (`path` is then its key, owner/repo@ref:path): the location findings point at.
+    anchor: tuple[str, int | None] | None = None
+    # The files the command runs on, when a runner limits them (a lint-staged glob): a linter
+    # given only `*.js` files analyses no TypeScript (file_filters.FileFilter).
+    file_filter: Any = None
 
     def where(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
+
+    def located(self) -> tuple[str, int | None]:
+        """The file and line of this repository that a finding about the command points at."""
+        return self.anchor if self.anchor is not None else (self.path, self.line)
 
 
 @dataclass(frozen=True)
@@ -272,15 +284,36 @@ class Expander:
         self.facts = facts
         self.precommit_runs: list[PreCommitRun] = []
         self._lines = 0
+        self._anchor: tuple[str, int | None] | None = None
+        self._filter: Any = None  # the file filter of the lint-staged entry being expanded
         self._makefiles: dict[str, Makefile | None] = {}
         self._scripts: dict[str, dict[str, str] | None] = {}
 
     # -- entry point --
 
     def expand(
-        self, text: str, path: str, first_line: int | None, via: tuple[str, ...] = (), cwd: str = ""
+        self,
+        text: str,
+        path: str,
+        first_line: int | None,
+        via: tuple[str, ...] = (),
+        cwd: str = "",
+        anchor: tuple[str, int | None] | None = None,
     ) -> list[Command]:
-        """Every logical line of `text`, followed by what each line's invocations stand for."""
+        """Every logical line of `text`, followed by what each line's invocations stand for.
+        `anchor`: where in this repository the chain starts when `path` is a file of another
+        repository; the commands it leads to keep it."""
+        if anchor is None:
+            return self._expand(text, path, first_line, via, cwd)
+        outer, self._anchor = self._anchor, anchor
+        try:
+            return self._expand(text, path, first_line, via, cwd)
+        finally:
+            self._anchor = outer
+
+    def _expand(
+        self, text: str, path: str, first_line: int | None, via: tuple[str, ...], cwd: str
+    ) -> list[Command]:
         out: list[Command] = []
         for offset, line in _logical_lines(text):
             if self._lines >= MAX_LINES:
@@ -289,7 +322,7 @@ class Expander:
             if not line or line.startswith(("#", "//")):
                 continue
             number = first_line + offset - 1 if first_line is not None else None
-            command = Command(line, path, number, via)
+            command = Command(line, path, number, via, self._anchor, self._filter)
             out.append(command)
             self._lines += 1
             # A line already on the chain calls itself again (`$(MAKE) all` in `all`): a cycle.
@@ -325,7 +358,45 @@ class Expander:
         if head in ("pre-commit", "prek"):
             self.record_precommit(words[1:], command)
             return []
+        if head == "lint-staged":
+            return self._lint_staged(command, cwd)
+        if words[0] in _SHELLS and len(words) > 2 and words[1] == "-c":
+            return self._shell_c(words[2], command, cwd)
         return self._shell_script(words, command, cwd)
+
+    def _shell_c(self, text: str, command: Command, cwd: str) -> list[Command]:
+        """`bash -c 'check=staged ./scripts/scan.sh'`: the quoted text is the command run."""
+        if len(command.via) >= MAX_DEPTH or self._lines >= MAX_LINES:
+            return []
+        inner = Command(
+            text[:MAX_LINE_CHARS],
+            command.path,
+            command.line,
+            self._hop(command),
+            self._anchor,
+            self._filter,
+        )
+        self._lines += 1
+        return [inner, *self._invocations(inner, cwd)]
+
+    def _lint_staged(self, command: Command, cwd: str) -> list[Command]:
+        """lint-staged runs, for each glob of its config, the commands listed for it on the
+        staged files the glob matches: each command keeps the glob as its file filter."""
+        from secposture.facts.lint_staged import config_for
+
+        found = config_for(self.facts, cwd)
+        if found is None:
+            return []
+        out: list[Command] = []
+        outer = self._filter
+        for entry in found.entries:
+            self._filter = entry.file_filter
+            try:
+                hop = (*self._hop(command), f"{found.path} `{entry.glob[:80]}`")
+                out.extend(self.expand(entry.command, found.path, entry.line, hop, cwd))
+            finally:
+                self._filter = outer
+        return out
 
     def _hop(self, command: Command) -> tuple[str, ...]:
         return (*command.via, f"`{command.text[:120]}` at {command.where()}")

@@ -16,13 +16,13 @@ from functools import cache, lru_cache
 from typing import Any
 
 from secposture import catalogue
+from secposture.facts import build_plugins, file_filters, git_hooks, hook_repos, precommit
 from secposture.facts import ci as ci_facts
-from secposture.facts import build_plugins, file_filters, precommit
 from secposture.facts import ide as ide_facts
 from secposture.facts import languages as languages_facts
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.parsing import load_json, load_toml, load_yaml
-from secposture.facts.scripts import Command, Expander, PreCommitRun, parse_ini, segments, unwrap
+from secposture.facts.scripts import Command, PreCommitRun, parse_ini, segments, unwrap
 from secposture.model import Location
 from secposture.policy import Tool
 from secposture.policy_regex import MAX_JOINED_MEMORY, Pattern, compile_pattern
@@ -318,7 +318,7 @@ def match_command(catalogue_: Catalogue, command: Command, stage: str) -> list[T
                     compiled.tool,
                     stage,
                     _languages(compiled.tool),
-                    Location(command.path, command.line),
+                    Location(*command.located()),
                     f"`{_short(command.text)}` at {command.where()}{_via(command)}",
                 )
             )
@@ -351,16 +351,15 @@ def match_hook(
     for _, compiled in sorted(found, key=lambda item: item[0]):
         out.append(ToolUse(compiled.tool, stage, _languages(compiled.tool), where, label))
         matched.add(compiled.tool.id)
-    if hook.entry:
-        # A local hook's entry (or an overriding one) is a command: `make lint`, `poetry run mypy`.
-        expander = Expander(facts)
-        for command in expander.expand(hook.entry, config_path, hook.line):
-            for use in match_command(catalogue_, command, stage):
-                if use.tool.id not in matched:
-                    matched.add(use.tool.id)
-                    out.append(
-                        ToolUse(use.tool, stage, use.languages, where, f"{label}: {use.evidence}")
-                    )
+    # A local hook's entry (or an overriding one) is a command: `make lint`, `poetry run mypy`;
+    # a hook repository's hook runs what its .pre-commit-hooks.yaml defines (ADR 0014).
+    for command in hook_repos.hook_commands(facts, hook, config_path):
+        for use in _match_filtered(facts, catalogue_, command, stage):
+            if use.tool.id not in matched:
+                matched.add(use.tool.id)
+                out.append(
+                    ToolUse(use.tool, stage, use.languages, where, f"{label}: {use.evidence}")
+                )
     flt = hook_filter(hook)
     return narrow_by_filter(facts, out, flt) if flt is not None else out
 
@@ -400,12 +399,33 @@ def narrow_by_filter(
     return out
 
 
+def _match_filtered(
+    facts: Facts, catalogue_: Catalogue, command: Command, stage: str
+) -> list[ToolUse]:
+    """match_command, narrowed to the files the command runs on (a lint-staged glob)."""
+    uses = match_command(catalogue_, command, stage)
+    if uses and command.file_filter is not None:
+        return narrow_by_filter(facts, uses, command.file_filter)
+    return uses
+
+
+def git_hook_uses(facts: Facts) -> list[ToolUse]:
+    """Tools the Node-installed git hooks (husky, simple-git-hooks, the npm `pre-commit`
+    package) run on commit."""
+    catalogue_ = facts.get(compile_catalogue)
+    out: list[ToolUse] = []
+    for command in facts.get(git_hooks.collect):
+        out.extend(_match_filtered(facts, catalogue_, command, PRE_COMMIT))
+    return out
+
+
 def precommit_uses(facts: Facts) -> list[ToolUse]:
-    """Tools the pre-commit config runs when committing or pushing (not `manual`-only hooks)."""
+    """Tools the pre-commit config runs when committing or pushing (not `manual`-only hooks),
+    and those the Node-installed git hooks run."""
     config = facts.get(precommit.collect)
     if config is None:
-        return []
-    out: list[ToolUse] = []
+        return facts.get(git_hook_uses)
+    out: list[ToolUse] = list(facts.get(git_hook_uses))
     for hook in config.hooks:
         if hook.runs_on_commit or hook.runs_on_push:
             context = "" if hook.runs_on_commit else f" (runs at {hook.stages_text()} only)"
@@ -443,7 +463,7 @@ def match_use(facts: Facts, use: ci_facts.ActionUse) -> list[ToolUse]:
             continue
         languages, note = _runner_languages(facts, compiled.tool, use)
         out.append(
-            ToolUse(compiled.tool, CI, languages, Location(use.path, use.line), label + note)
+            ToolUse(compiled.tool, CI, languages, Location(*use.located()), label + note)
         )
     return out
 
@@ -458,7 +478,7 @@ def _hooks_run_in_ci(facts: Facts) -> list[ToolUse]:
         context = f", run in CI by `{_short(run.command.text, 60)}` at {run.command.where()}"
         for hook in config.hooks:
             if (run.hook is None or run.hook == hook.id) and hook.runs_at(run.stage):
-                at = Location(run.command.path, run.command.line)
+                at = Location(*run.command.located())
                 out.extend(match_hook(facts, hook, config.path, CI, context, at))
     if config.runs_in_precommit_ci:
         context = f", run in CI by pre-commit.ci (`ci:` at {config.path}:{config.ci_line})"

@@ -29,6 +29,7 @@ class Step:
     run: str | None = None
     with_: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    if_: str | None = None  # the step's `if:` as written (YAML true/false as `true`/`false`)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Job:
     steps: list[Step] = field(default_factory=list)
     with_: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    if_: str | None = None
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Workflow:
     env: dict[str, str] = field(default_factory=dict)
     # `on.workflow_call.inputs`: name (lower-case, as `inputs.*` reads it) -> declared type
     call_inputs: dict[str, str] = field(default_factory=dict)
+    # their `default:` values, for a caller that leaves them out (facts/calls.py)
+    call_defaults: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,6 +95,26 @@ def _call_inputs(on: Any) -> dict[str, str]:
     }
 
 
+def input_defaults(inputs: Any) -> dict[str, str]:
+    """`inputs:` of a reusable workflow or an action: name (lower-case) -> its `default:`."""
+    if not isinstance(inputs, dict):
+        return {}
+    return {
+        str(name).lower(): _scalar(spec["default"])
+        for name, spec in inputs.items()
+        if isinstance(spec, dict) and spec.get("default") is not None
+    }
+
+
+def _scalar(value: Any) -> str:
+    # YAML's true/false as an expression reads them (`str(True)` would be `True`).
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _condition(raw: Any) -> str | None:
+    return None if raw is None or isinstance(raw, dict | list) else _scalar(raw)
+
+
 def parse_steps(path: str, node: Any) -> list[Step]:
     steps: list[Step] = []
     if not isinstance(node, list):
@@ -109,6 +133,7 @@ def parse_steps(path: str, node: Any) -> list[Step]:
                 run=str(run) if run is not None else None,
                 with_=_str_map(raw.get("with")),
                 env=_str_map(raw.get("env")),
+                if_=_condition(raw.get("if")),
             )
         )
     return steps
@@ -125,6 +150,11 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
         permissions_line=line_of(doc, "permissions") if "permissions" in doc else None,
         env=_str_map(doc.get("env")),
         call_inputs=_call_inputs(on),
+        call_defaults=input_defaults(
+            on.get("workflow_call", {}).get("inputs")
+            if isinstance(on, dict) and isinstance(on.get("workflow_call"), dict)
+            else None
+        ),
     )
     jobs = doc.get("jobs")
     if isinstance(jobs, dict):
@@ -141,6 +171,7 @@ def parse_workflow(path: str, doc: Any) -> Workflow | None:
                     steps=parse_steps(path, raw.get("steps")),
                     with_=_str_map(raw.get("with")),
                     env=_str_map(raw.get("env")),
+                    if_=_condition(raw.get("if")),
                 )
             )
     return workflow

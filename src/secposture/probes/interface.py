@@ -20,6 +20,7 @@ from secposture.model import Finding, Location, Outcome, Problem
 
 if TYPE_CHECKING:
     from secposture.facts.interface import Facts
+    from secposture.facts.references import Unread
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,20 @@ def finding(
 ) -> Finding:
     """Shorthand for a probe's impl.py: `finding(PROBE, Outcome.POSITIVE, "...", loc)`."""
     return Finding(probe_id, outcome, message, location, values)
+
+
+def unread(probe_id: str, refs: list[Unread], consequence: str, **values: str) -> Finding:
+    """An `unknown` finding for evidence that may live in a file of another repository that
+    could not be read: it names the reference and how to read it, and never says that nothing
+    runs (docs/adr/0014-following-references-to-other-repositories.md)."""
+    more = f" (and {len(refs) - 1} more such references)" if len(refs) > 1 else ""
+    return Finding(
+        probe_id,
+        Outcome.UNKNOWN,
+        f"{refs[0].describe()}: {consequence}{more}",
+        refs[0].anchor,
+        values,
+    )
 
 
 def unanalysed(probe_id: str, problem: Problem, consequence: str, **values: str) -> Finding:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from secposture.model import Problem, Target
+from secposture.sources.references.interface import ReferenceReader
+from secposture.sources.references.none import NoReferences
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 
@@ -108,6 +110,9 @@ class Snapshot(abc.ABC):
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     # What the source could not use as it stands (a `.git` that leads out of the checkout).
     problems: tuple[Problem, ...] = ()
+    # Files of other repositories that workflows, actions and hooks reference (ADR 0014):
+    # unread unless the scan was given a way to read them (a cache, a GitHub token).
+    references: ReferenceReader = NoReferences()
 
     @abc.abstractmethod
     def read_text(self, path: str) -> str:

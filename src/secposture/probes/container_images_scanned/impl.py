@@ -11,7 +11,7 @@ from secposture.facts import tools
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.tools import ToolUse, runnable_text
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, unanalysed, unread
 
 PROBE = "container-images-scanned"
 _MAX_TF_FILES = 500
@@ -62,7 +62,7 @@ def builds(facts: Facts) -> list[Build]:
             found.append(
                 Build(
                     f"CI builds an image: `{command.text[:100]}` at {command.where()}",
-                    Location(command.path, command.line),
+                    Location(*command.located()),
                 )
             )
     for use in ci.uses:
@@ -73,7 +73,7 @@ def builds(facts: Facts) -> list[Build]:
             found.append(
                 Build(
                     f"CI builds an image: `{use.name}` at {use.where()}",
-                    Location(use.path, use.line),
+                    Location(*use.located()),
                 )
             )
     return found
@@ -104,6 +104,11 @@ def run(facts: Facts) -> list[Finding]:
     out += [finding(PROBE, Outcome.POSITIVE, b.detail, b.location) for b in ecr if b.scans]
     if out:
         return out
+    refs = facts.get(ci_facts.collect).unread
+    if refs:
+        # The scan may run in a workflow or action of another repository that was not read:
+        # unknown, naming it, never "no image scan runs" (ADR 0014).
+        return [unread(PROBE, refs, "whether CI scans the images it builds is unknown")]
     # No scan of images: ECR repositories without scan-on-push are the gaps to name.
     out += [finding(PROBE, Outcome.NEGATIVE, b.detail, b.location) for b in ecr]
     partial = _first_per_tool(

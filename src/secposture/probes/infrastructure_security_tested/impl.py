@@ -5,11 +5,12 @@ from functools import cache
 from typing import Any
 
 from secposture import catalogue
+from secposture.facts import ci as ci_facts
 from secposture.facts import languages, tools
 from secposture.facts.interface import Facts
 from secposture.facts.tools import ToolUse
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, unread
 
 PROBE = "infrastructure-security-tested"
 PURPOSE = "iac-scan"
@@ -66,6 +67,9 @@ def run(facts: Facts) -> list[Finding]:
                     **values,
                 )
             )
+        elif refs := facts.get(ci_facts.collect).unread:
+            consequence = f"whether CI checks the security of the {lang.name} code is unknown"
+            out.append(unread(PROBE, refs, consequence, **values))
         elif any(u.covers(lang.name) for u in local):
             use = next(u for u in local if u.covers(lang.name))
             message = f"{lang.name} security is checked only in pre-commit ({use.describe()}), which a commit can skip; run it in CI too (or run pre-commit in CI)"

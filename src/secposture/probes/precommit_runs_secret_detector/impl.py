@@ -5,7 +5,7 @@ from secposture.facts.interface import Facts
 from secposture.facts.precommit import Hook, PreCommitConfig
 from secposture.facts.tools import PRE_COMMIT, ToolUse, match_hook
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, unanalysed, unread
 
 PROBE = "precommit-runs-secret-detector"
 PURPOSE = "secret-detection"
@@ -63,6 +63,10 @@ def run(facts: Facts) -> list[Finding]:
                 PROBE, Outcome.PARTIAL, _partial_message(config, on_commit, later), use.location
             )
         ]
+    refs = [h.unread for h in config.hooks if h.unread is not None and h.runs_on_commit]
+    if refs:
+        # A hook of a repository that could not be read may be the detector (ADR 0014).
+        return [unread(PROBE, refs, "whether a secret detector runs on commit is unknown")]
     manual = [h for h, _ in detectors]
     if manual:
         listed = ", ".join(_hook_label(h) for h in manual)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from secposture.facts import ci as ci_facts
 from secposture.facts import ide, languages, precommit, tools
 from secposture.facts.interface import Facts
+from secposture.facts.references import Unread
 from secposture.facts.tools import CI, IDE, PRE_COMMIT, STAGES, ToolUse
 from secposture.model import Finding, Location, Outcome, Problem
 from secposture.policy import Tool
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, unanalysed, unread
 
 PROBE = "static-analysis-coverage"
 PURPOSE = "static-analysis"
@@ -67,6 +68,12 @@ def _finding(
             f"unknown{more}",
             **values,
         )
+    refs = _unread(facts, stage)
+    if refs:
+        consequence = (
+            f"whether {_STAGE_LABEL[stage]} runs a static analyser for {language.name} is unknown"
+        )
+        return unread(PROBE, refs, consequence, **values)
     example = f" ({language.files} files, e.g. {language.examples[0]})" if language.examples else ""
     why, where = _missing(facts, stage)
     hint = _suggest(facts, language.name, stage)
@@ -86,6 +93,16 @@ def _unanalysed(facts: Facts, stage: str) -> list[Problem]:
         return facts.get(ci_facts.collect).unanalysed
     found = (facts.problem_for(path) for path in facts.get(ide.collect).files)
     return [problem for problem in found if problem is not None]
+
+
+def _unread(facts: Facts, stage: str) -> list[Unread]:
+    """References of a stage that could not be read: an analyser may run in them (ADR 0014)."""
+    if stage == CI:
+        return facts.get(ci_facts.collect).unread
+    if stage == PRE_COMMIT:
+        config = facts.get(precommit.collect)
+        return [h.unread for h in config.hooks if h.unread is not None] if config else []
+    return []
 
 
 def _missing(facts: Facts, stage: str) -> tuple[str, Location | None]:

@@ -48,6 +48,8 @@ from secposture.sources.github.transport import (
 )
 from secposture.sources.interface import Settings
 from secposture.sources.local import is_excluded
+from secposture.sources.references.cache import ReferenceCache
+from secposture.sources.references.github import GitHubReferences, ReferenceStore
 
 T = TypeVar("T")
 
@@ -130,7 +132,12 @@ class GitHubFetcher:
         concurrency: int = 4,
         progress: Progress = no_progress,
         today: date | None = None,
+        references: bool = True,
+        cache: ReferenceCache | None = None,
     ) -> None:
+        """`references`: follow workflows, actions and hooks into other repositories (ADR 0014),
+        each distinct file fetched once for the run, inside the content rounds; `cache`: read
+        them from (and keep them in) an on-disk cache too."""
         self.client = client
         self.base_policy = base_policy
         self.concurrency = concurrency
@@ -140,6 +147,13 @@ class GitHubFetcher:
         self.limits = client.limits
         self._follow_ups = 0
         self._lock = threading.Lock()
+        self.references: ReferenceStore | None = None
+        if references:
+            from secposture.facts.references import nested
+
+            self.references = ReferenceStore(
+                client, cache, max_file_bytes=base_policy.max_file_bytes, discover=nested
+            )
 
     @property
     def cut(self) -> tuple[str, ...]:
@@ -304,7 +318,10 @@ class GitHubFetcher:
             commit=str(commit) if commit else None,
             repository=state.full_name,
         )
-        return GitHubSnapshot(target, tree, max_file_bytes=self.base_policy.max_file_bytes)
+        snapshot = GitHubSnapshot(target, tree, max_file_bytes=self.base_policy.max_file_bytes)
+        if self.references is not None:
+            snapshot.references = GitHubReferences(self.references, eager=False)
+        return snapshot
 
     def _follow_connections(self, state: RepoState) -> None:
         """Every page of the protection rules and rulesets: a rule on page two still protects.
@@ -393,14 +410,40 @@ class GitHubFetcher:
                 request = self._next_request(state)
                 if request is not None:
                     requests.append((state, request))
+        # Files of other repositories the last scans asked for, and those found inside them:
+        # one query for the whole estate (each distinct file once), in the same round.
+        referenced = self.references is not None and self.references.pending()
+        if referenced and self.references is not None:
+            self.progress("reading referenced workflows, actions and hooks", 0, 0)
+            self.references.fetch()
         if not requests:
-            return False
+            return referenced
         batches = _content_batches(requests)
         done = 0
         for count in self._parallel(self._contents_batch, batches):
             done += count
             self.progress("reading files", done, len(requests))
+        self._prefetch_references(requests)
         return True
+
+    def _prefetch_references(
+        self, requests: Sequence[tuple[RepoState, queries.ContentRequest]]
+    ) -> None:
+        """Queue the references the fetched workflows, actions and pre-commit configs name, so
+        that they are fetched before the repositories' first scan (each is then scanned once)."""
+        if self.references is None:
+            return
+        from secposture.facts.references import prefetch
+
+        tools = self.base_policy.tools
+        for state, request in requests:
+            blobs = state.require_snapshot().blobs
+            for path in request.blobs:
+                if not path.endswith((".yml", ".yaml")) or not _names_references(path):
+                    continue
+                blob = blobs.get(path)
+                if blob is not None and blob.text is not None and not blob.is_binary:
+                    self.references.want(prefetch(path, blob.text, tools))
 
     def _next_request(self, state: RepoState) -> queries.ContentRequest | None:
         snap = state.require_snapshot()
@@ -554,6 +597,16 @@ class GitHubFetcher:
             return
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             yield from pool.map(fn, items)
+
+
+def _names_references(path: str) -> bool:
+    """A file that may name workflows, actions or hook repositories of other repositories."""
+    name = path.rpartition("/")[2]
+    return (
+        path.startswith(".github/workflows/")
+        or name in ("action.yml", "action.yaml")
+        or path in (".pre-commit-config.yaml", ".pre-commit-config.yml")
+    )
 
 
 def _pages(n: int) -> str:

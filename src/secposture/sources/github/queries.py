@@ -117,6 +117,29 @@ def contents_query(requests: Sequence[ContentRequest]) -> str:
     return f"query {{ {' '.join(parts)} rateLimit {{ cost remaining }} }}"
 
 
+def references_query(groups: Sequence[tuple[str, str, str, Sequence[str]]]) -> str:
+    """Files of other repositories (ADR 0014): per (owner, name, ref, paths) the commit the ref
+    names (`c`; a tag's target) and each file at it (`fN`). Alias `xN` per group. The ref and
+    paths were checked by sources/references/interface.py and are written as literals."""
+    parts = []
+    for i, (owner, name, ref, paths) in enumerate(groups):
+        fields = [
+            f"c: object(expression: {literal(ref)}) "
+            "{ ... on Commit { oid } ... on Tag { target { oid } } }"
+        ]
+        for j, path in enumerate(paths):
+            expr = literal(f"{ref}:{path}")
+            fields.append(
+                f"f{j}: object(expression: {expr}) "
+                "{ ... on Blob { byteSize isBinary isTruncated text } }"
+            )
+        parts.append(
+            f"x{i}: repository(owner: {literal(owner)}, name: {literal(name)}) "
+            f"{{ {' '.join(fields)} }}"
+        )
+    return f"query {{ {' '.join(parts)} rateLimit {{ cost remaining }} }}"
+
+
 def connection_query(repo: tuple[str, str], field: str, after: str) -> str:
     """The next page of a repository's protection rules or rulesets."""
     owner, name = repo

@@ -116,4 +116,4 @@ class GitHubSnapshot(Snapshot):
 
     def complete(self) -> bool:
         """Nothing was asked for that is still missing."""
-        return not self.wanted and not self.wanted_dates
+        return not self.wanted and not self.wanted_dates and not self.references.waiting()
