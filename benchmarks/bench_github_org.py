@@ -6,7 +6,10 @@ and a naive REST plan (what a per-repository tool does: repository, tree, each f
 protection, rulesets, alerts, security fixes) over a sample, extrapolated per repository.
 
 Targets (issue 3): at most 0.1 requests per repository, at most 60 s for 2,000 repositories at
-150 ms latency.
+150 ms latency. The organisation keeps its pipeline in shared repositories (issue 11): most
+services call the same few reusable workflows (at tags), which call composite actions pinned by
+SHA, and name a shared pre-commit hook repository; the scan follows them all (ADR 0014), each
+distinct file once for the estate. `--no-shared` measures an organisation without them.
 
     .venv/bin/python benchmarks/bench_github_org.py [--repos 2000] [--latency 0.15] [--sample 40]
 """
@@ -43,7 +46,9 @@ def client(base_url: str, concurrency: int) -> GitHubClient:
     return GitHubClient(base_url, TokenCredentials(Secret(TOKEN), "bench"), concurrency=concurrency)
 
 
-def secposture_plan(base_url: str, org: str, concurrency: int) -> tuple[float, int, int, int]:
+def secposture_plan(
+    base_url: str, org: str, concurrency: int
+) -> tuple[float, int, int, int, int, int]:
     with client(base_url, concurrency) as gh:
         fetcher = GitHubFetcher(gh, default_policy(), concurrency=concurrency)
         started = time.perf_counter()
@@ -53,7 +58,13 @@ def secposture_plan(base_url: str, org: str, concurrency: int) -> tuple[float, i
         seconds = time.perf_counter() - started
         usage = gh.usage()
     scanned = sum(1 for r in estate.repositories if r.report is not None)
-    return seconds, usage.requests, usage.graphql_points, scanned
+    referenced = fetcher.references.fetched_files if fetcher.references is not None else 0
+    unread = sum(
+        1
+        for r in estate.repositories
+        if r.report is not None and any("was not read" in p.message for p in r.report.problems)
+    )
+    return seconds, usage.requests, usage.graphql_points, scanned, referenced, unread
 
 
 def naive_plan(base_url: str, org: str, names: list[str], concurrency: int) -> tuple[float, int]:
@@ -88,10 +99,15 @@ def naive_plan(base_url: str, org: str, names: list[str], concurrency: int) -> t
 
 
 def serve(
-    repos: int, latency: float, urls: Queue[str], stop: Event, results: Queue[list[str]]
+    repos: int,
+    latency: float,
+    shared: bool,
+    urls: Queue[str],
+    stop: Event,
+    results: Queue[list[str]],
 ) -> None:
     """The fake GitHub in its own process, as GitHub is: its work does not share our GIL."""
-    org = generate_org("bench", n_repos=repos, seed=2026)
+    org = generate_org("bench", n_repos=repos, seed=2026, shared_workflows=shared)
     fake = FakeGitHub(orgs=[org], tokens={TOKEN: "admin"}, latency_s=latency)
     with fake.serve() as base_url:
         urls.put(base_url)
@@ -105,18 +121,37 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.15)
     ap.add_argument("--sample", type=int, default=40, help="repositories for the naive plan")
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument(
+        "--no-shared",
+        dest="shared",
+        action="store_false",
+        help="no shared workflows, actions or hook repositories in the organisation",
+    )
     args = ap.parse_args()
 
     ctx = multiprocessing.get_context("fork")
     urls: Queue[str] = ctx.Queue()
     results: Queue[list[str]] = ctx.Queue()
     stop = ctx.Event()
-    server = ctx.Process(target=serve, args=(args.repos, args.latency, urls, stop, results))
+    server = ctx.Process(
+        target=serve, args=(args.repos, args.latency, args.shared, urls, stop, results)
+    )
     server.start()
     try:
         base_url = urls.get(timeout=120)
-        seconds, requests, points, scanned = secposture_plan(base_url, "bench", args.concurrency)
-        names = [r.name for r in generate_org("bench", n_repos=args.repos, seed=2026).repos]
+        seconds, requests, points, scanned, referenced, unread = secposture_plan(
+            base_url, "bench", args.concurrency
+        )
+        generated = generate_org(
+            "bench", n_repos=args.repos, seed=2026, shared_workflows=args.shared
+        )
+        callers = sum(
+            1
+            for r in generated.repos
+            if ".github/workflows/platform.yml" in r.files
+            or b"platform-hooks" in r.files.get(".pre-commit-config.yaml", b"")
+        )
+        names = [r.name for r in generated.repos]
         names = names[: args.sample]
         naive_seconds, naive_requests = naive_plan(base_url, "bench", names, args.concurrency)
     finally:
@@ -124,7 +159,7 @@ def main() -> None:
     unvalidated = results.get(timeout=60)
     server.join(30)
 
-    n = args.repos
+    n = len(generated.repos)
     per_repo = requests / n
     naive_per_repo = naive_requests / len(names)
     naive_total_s = naive_seconds / len(names) * n
@@ -133,6 +168,11 @@ def main() -> None:
         f"  requests: {requests} ({per_repo:.3f} per repository; target <= {TARGET_REQUESTS_PER_REPO})"
     )
     print(f"  GraphQL points: {points} ({points / n:.3f} per repository)")
+    print(
+        f"  references followed: {callers} repositories call shared workflows or hooks; "
+        f"{referenced} distinct referenced files fetched for the estate; "
+        f"{unread} repositories with a reference left unread"
+    )
     print(
         f"naive REST plan (sample of {len(names)}): {naive_per_repo:.1f} requests per repository, "
         f"{naive_seconds / len(names) * 1000:.0f} ms per repository -> {naive_total_s:.0f} s for {n}"

@@ -793,3 +793,119 @@ def vscode_extensions(languages: set[str]) -> str:
     }
     names = sorted({recommended[lang] for lang in languages if lang in recommended})
     return json.dumps({"recommendations": names}, indent=2) + "\n"
+
+
+# --- an organisation's shared pipeline (reusable workflows, composite actions, hooks) -----------
+
+SHARED_SCAN_WORKFLOW = """name: Security scan
+on:
+  workflow_call:
+    inputs:
+      scan_type:
+        description: image or fs
+        type: string
+        default: image
+      image:
+        type: string
+        default: ''
+permissions:
+  contents: read
+jobs:
+  scan:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      security-events: write
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - name: Scan
+        uses: {org}/platform-actions/actions/image-scan@{sha}
+        with:
+          scan_type: ${{{{ inputs.scan_type }}}}
+          image: ${{{{ inputs.image }}}}
+"""
+SHARED_LINT_WORKFLOW = """name: Lint
+on:
+  workflow_call:
+    inputs:
+      command:
+        type: string
+        default: make lint
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - uses: {org}/platform-actions/actions/setup@{sha}
+      - run: ${{{{ inputs.command }}}}
+"""
+SHARED_IMAGE_SCAN_ACTION = """name: Image scan
+inputs:
+  scan_type:
+    default: image
+  image:
+    default: ''
+runs:
+  using: composite
+  steps:
+    - if: inputs.scan_type == 'image'
+      shell: bash
+      run: trivy image --exit-code 1 --severity HIGH,CRITICAL "${{ inputs.image }}"
+    - if: inputs.scan_type == 'fs'
+      shell: bash
+      run: trivy fs --exit-code 1 .
+"""
+SHARED_SETUP_ACTION = """name: Set up
+runs:
+  using: composite
+  steps:
+    - uses: actions/setup-node@v4
+    - shell: bash
+      run: echo "ready"
+"""
+SHARED_HOOKS = """- id: baseline
+  name: secret scanner
+  entry: hooks/scan.sh
+  language: script
+  pass_filenames: false
+"""
+SHARED_HOOK_SCRIPT = """#!/usr/bin/env bash
+set -euo pipefail
+gitleaks git --pre-commit --staged --redact
+"""
+
+
+def shared_caller(org: str, version: str, image: str | None, lint: str | None) -> str:
+    """A service's workflow that runs the organisation's shared workflows."""
+    lines = [
+        "name: Platform",
+        "on:",
+        "  push:",
+        "    branches: [main]",
+        "permissions:",
+        "  contents: read",
+        "jobs:",
+    ]
+    if image is not None:
+        lines += [
+            "  security:",
+            f"    uses: {org}/platform-pipelines/.github/workflows/security-scan.yml@{version}",
+            "    with:",
+            "      scan_type: image",
+            f"      image: {image}",
+        ]
+    if lint is not None:
+        lines += [
+            "  lint:",
+            f"    uses: {org}/platform-pipelines/.github/workflows/lint.yml@{version}",
+            "    with:",
+            f"      command: {lint}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def shared_hook(org: str) -> str:
+    return (
+        f"  - repo: https://github.com/{org}/platform-hooks\n    rev: v1.0.0\n    hooks:\n"
+        "      - id: baseline\n"
+    )

@@ -130,8 +130,14 @@ LATIN1_NOTES = (
 )
 
 
-def generate_org(login: str, n_repos: int = 50, seed: int = 0) -> FakeOrg:
-    """An organisation of `n_repos` generated repositories, deterministic from `seed`."""
+def generate_org(
+    login: str, n_repos: int = 50, seed: int = 0, *, shared_workflows: bool = False
+) -> FakeOrg:
+    """An organisation of `n_repos` generated repositories, deterministic from `seed`.
+
+    `shared_workflows`: three more repositories hold the organisation's shared pipeline (reusable
+    workflows at tags v1 and v2, composite actions pinned by SHA, a pre-commit hook repository),
+    and many services call the same few of them, as government estates do (ADR 0014)."""
     if n_repos < 0:
         raise ValueError("n_repos must not be negative")
     # Seeded on purpose: the same seed must give the same organisation (not for secrets).
@@ -144,6 +150,8 @@ def generate_org(login: str, n_repos: int = 50, seed: int = 0) -> FakeOrg:
         _repo(login, names[i], random.Random(f"{login}:{seed}:{i}"), roles.get(i))  # noqa: S311
         for i in range(n_repos)
     ]
+    if shared_workflows:
+        repos = _with_shared_pipeline(login, seed, repos)
     org = FakeOrg(login, repos, name=f"{login.title()} Digital", description="Generated for tests")
     if rng.random() < 0.5:
         # An organisation-wide ruleset being trialled: it applies to every repository but
@@ -385,3 +393,61 @@ def _protection(rng: random.Random, repo: FakeRepo, maturity: str, role: str | N
                 bypass_actors=actors,
             )
         )
+
+
+def _with_shared_pipeline(login: str, seed: int, repos: list[FakeRepo]) -> list[FakeRepo]:
+    """The shared pipeline's repositories, and callers among the generated services: their own
+    draw (the rest of the organisation stays as the seed makes it)."""
+    actions = FakeRepo(
+        login,
+        "platform-actions",
+        files={
+            "actions/image-scan/action.yml": content.SHARED_IMAGE_SCAN_ACTION.encode(),
+            "actions/setup/action.yml": content.SHARED_SETUP_ACTION.encode(),
+        },
+    )
+    snapshot = actions.git()
+    assert snapshot is not None
+    sha = snapshot.commit_oid
+    workflows = {
+        ".github/workflows/security-scan.yml": content.SHARED_SCAN_WORKFLOW.format(
+            org=login, sha=sha
+        ).encode(),
+        ".github/workflows/lint.yml": content.SHARED_LINT_WORKFLOW.format(
+            org=login, sha=sha
+        ).encode(),
+    }
+    pipelines = FakeRepo(
+        login, "platform-pipelines", files=dict(workflows), tags={"v1": workflows, "v2": workflows}
+    )
+    hooks = FakeRepo(
+        login,
+        "platform-hooks",
+        files={".pre-commit-hooks.yaml": content.SHARED_HOOKS.encode()},
+        tags={
+            "v1.0.0": {
+                ".pre-commit-hooks.yaml": content.SHARED_HOOKS.encode(),
+                "hooks/scan.sh": content.SHARED_HOOK_SCRIPT.encode(),
+            }
+        },
+        annotated_tags={"v1.0.0"},
+    )
+    for repo in repos:
+        rng = random.Random(f"{login}:{seed}:{repo.name}:shared")  # noqa: S311
+        if repo.default_branch is None or not repo.files or rng.random() > 0.7:
+            continue
+        image = f"ghcr.io/{login}/{repo.name}:latest"
+        has_image = "Dockerfile" in repo.files and rng.random() < 0.8
+        lint = (
+            rng.choice(["make lint", "npm run lint", "ruff check ."])
+            if rng.random() < 0.6
+            else None
+        )
+        if has_image or lint is not None:
+            version = rng.choice(["v1", "v2", "v2"])
+            caller = content.shared_caller(login, version, image if has_image else None, lint)
+            repo.files[".github/workflows/platform.yml"] = caller.encode()
+        config = repo.files.get(".pre-commit-config.yaml")
+        if config is not None and rng.random() < 0.5:
+            repo.files[".pre-commit-config.yaml"] = config + content.shared_hook(login).encode()
+    return [*repos, actions, pipelines, hooks]
