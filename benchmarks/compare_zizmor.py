@@ -11,7 +11,9 @@ both read that folder. Per workflow file, each tool's verdict on each control is
                           and workflow-no-script-injection          and template-injection
 
 and the script prints the agreement per control, every disagreement (file, both verdicts, what each
-said), and each tool's control status per repository against the hand labels. The fixtures of
+said), and each tool's control status per repository against the hand labels. zizmor has no control
+status: it is taken per workflow file (pass: no file flagged, fail: every file, else partial), a
+rougher count than secposture's per job and per reference, so its label column is approximate. The fixtures of
 tests/test_workflow_analysis.py can be compared the same way with `--fixtures`.
 
     .venv/bin/pip install zizmor        # not a dependency of secposture
@@ -28,6 +30,7 @@ import shutil
 import subprocess  # nosec B404 - git and zizmor with fixed arguments, no shell
 import sys
 import tempfile
+import textwrap
 import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -55,6 +58,40 @@ CONTROLS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("dangerous-triggers", "template-injection"),
         "strict",
     ),
+}
+
+
+# Why the tools differ, per class of disagreement (measured on the corpus of tests/corpus/).
+EXPLANATIONS: dict[tuple[str, str, str], str] = {
+    ("dangerous-workflow", "ok", "bad"): (
+        "zizmor flags (1) a pull_request_target / workflow_run / issue_comment trigger by itself "
+        "(dangerous-triggers): secposture asks whether such a workflow checks out untrusted code or "
+        "expands untrusted text, and the corpus's look-alikes (no checkout, base checkout, Slack "
+        "only) do neither; (2) workflow_dispatch inputs and github.event.repository.* in run: "
+        "(High): only people with write access dispatch, and admins name the repository, so "
+        "secposture does not count them (data/workflow_security.toml says why); (3) steps.* and "
+        "needs.* outputs (Informational/Low, gone with medium+ only): the workflow's own values; "
+        "(4) a reusable workflow's string inputs in run: with no caller in view: secposture "
+        "reports the injection where a caller passes untrusted text, naming the chain. Where zizmor "
+        "is right: a step output computed from untrusted text is not followed by secposture."
+    ),
+    ("dangerous-workflow", "bad", "ok"): (
+        "secposture follows with: into the inputs of the repository's reusable workflows: a "
+        "pull_request_target caller's head SHA checked out in the callee is reported at the "
+        "callee's checkout (zizmor reports the caller's trigger, in another file)."
+    ),
+    ("workflow-permissions", "bad", "ok"): (
+        "A reusable workflow's jobs that run with a caller's repository-default token: zizmor "
+        "reports only the caller; secposture reports the caller and, naming it, the jobs that use "
+        "that token. And a write granted to a single job that no step of it can use (every step "
+        "known): zizmor judges a single job's grant only in its pedantic persona."
+    ),
+    ("workflow-permissions", "ok", "bad"): (
+        "zizmor counts a top-level read-all, or a reusable workflow with no permissions, against "
+        "it; secposture accepts read-all (read-only) and judges a reusable workflow by its caller."
+    ),
+    ("actions-pinned", "bad", "ok"): "zizmor's policy may allow some owners to pin by tag.",
+    ("actions-pinned", "ok", "bad"): "zizmor may flag a reference secposture leaves out.",
 }
 
 
@@ -345,6 +382,7 @@ def main() -> None:
     print("Disagreement classes (control, secposture, zizmor): files")
     for (control, a, b), count in sorted(tally.classes.items()):
         print(f"  {control}: secposture {a}, zizmor {b}: {count}")
+        print(textwrap.indent(textwrap.fill(EXPLANATIONS.get((control, a, b), "-"), 96), "      "))
 
 
 if __name__ == "__main__":
