@@ -18,7 +18,8 @@ tests/test_workflow_analysis.py can be compared the same way with `--fixtures`.
 
     .venv/bin/pip install zizmor        # not a dependency of secposture
     .venv/bin/python benchmarks/compare_zizmor.py [--mirror /work/.mirror] [--fixtures] [--verbose]
-        [--checkov PATH/TO/checkov]   # checkov in a venv of its own: its pins clash with ours
+        [--checkov PATH/TO/checkov]   # checkov in a venv of its own: it brings ~70 packages
+                                      # and would pin packaging back to 23.2
 """
 
 from __future__ import annotations
