@@ -9,7 +9,9 @@ import json
 import re
 
 from conftest import MakeRepo, result, scan
-from test_ci_facts import facts_of, tool_ids, workflow
+from hypothesis import given
+from hypothesis import strategies as st
+from test_ci_facts import PROPERTY, facts_of, tool_ids, workflow
 
 from secposture import catalogue
 from secposture.facts import ecosystems, languages, tools
@@ -333,3 +335,24 @@ def test_linters_run_from_their_images_and_actions() -> None:
     step = "- run: docker pull hadolint/hadolint:v2.12.0 && docker pull aquasec/trivy:0.58.1"
     uses = facts_of({".github/workflows/lint.yml": workflow(step)}).get(tools.ci_uses)
     assert tool_ids(uses) == set()
+
+
+_PATH_PART = st.sampled_from(
+    ["k8s", "helm", "charts", "cfn", "cloudformation", "SAMtemplates", "templates", "deploy", "a"]
+)
+_FILE_NAME = st.sampled_from(
+    ["template.yaml", "x.yml", "Chart.yaml", "kustomization.yaml", "a.json", "b.template",
+     "s.cfn.yaml", "main.tf", "x.yaml.bak", "README.md", "values.YAML"]
+)  # fmt: skip
+
+
+@PROPERTY
+@given(st.lists(_PATH_PART, max_size=4), _FILE_NAME)
+def test_path_patterns_only_match_their_declared_suffixes(folders: list[str], name: str) -> None:
+    """languages.toml's path_suffixes rule paths out before the regex runs: a pattern must never
+    match a path that does not end with one of them."""
+    path = "/".join([*folders, name])
+    for entry in catalogue.load("languages")["languages"].values():
+        for pattern in entry.get("path_patterns", ()):
+            if re.search(pattern, path):
+                assert path.endswith(tuple(entry["path_suffixes"])), (pattern, path)

@@ -351,6 +351,13 @@ def _types_pass(flt: FileFilter, tags: frozenset[str]) -> bool:
 def passes(flt: FileFilter, path: str) -> bool | None:
     """Whether the filter passes `path`; None when it cannot be decided."""
     name = path.rpartition("/")[2]
+    if not _types_pass(flt, _tags_of(name)):
+        return False
+    return _paths_pass(flt, path, name)
+
+
+def _paths_pass(flt: FileFilter, path: str, name: str) -> bool | None:
+    """The filter's globs and regular expressions on one path (its types aside)."""
     if flt.globs is not None:
         # lint-staged hands an entry only the staged files under its config's folder.
         if flt.base and not path.startswith(flt.base + "/"):
@@ -372,7 +379,24 @@ def passes(flt: FileFilter, path: str) -> bool | None:
         # An exclude that cannot be decided is left out: it could keep this file or drop it.
         if exclude is not None and exclude.search(path):
             return False
-    return _types_pass(flt, _tags_of(name))
+    return True
+
+
+def _decided(facts: Facts) -> dict[FileFilter, frozenset[str] | None]:
+    """Filters already decided in this scan (a hook's is asked for pre-commit, CI and more)."""
+    return {}
+
+
+def _tag_groups(facts: Facts) -> dict[str, dict[frozenset[str], tuple[str, ...]]]:
+    """Each language's sampled files grouped by their identify tags: a types-only filter is
+    decided once per group, not once per file."""
+    out: dict[str, dict[frozenset[str], tuple[str, ...]]] = {}
+    for name, lang in facts.get(languages.collect).items():
+        groups: dict[frozenset[str], list[str]] = {}
+        for path in lang.sample:
+            groups.setdefault(_tags_of(path.rpartition("/")[2]), []).append(path)
+        out[name] = {tags: tuple(paths) for tags, paths in groups.items()}
+    return out
 
 
 def languages_passed(facts: Facts, flt: FileFilter) -> frozenset[str] | None:
@@ -380,20 +404,40 @@ def languages_passed(facts: Facts, flt: FileFilter) -> frozenset[str] | None:
     cannot be decided (then it narrows nothing)."""
     if not flt.narrows:
         return None
+    decided = facts.get(_decided)
+    if flt not in decided:
+        decided[flt] = _languages_passed(facts, flt)
+    return decided[flt]
+
+
+def _languages_passed(facts: Facts, flt: FileFilter) -> frozenset[str] | None:
+    by_path = flt.globs is not None or bool(flt.files) or flt.exclude not in (None, "", "^$")
+    present = facts.get(languages.collect)
     out: set[str] = set()
-    for name, lang in facts.get(languages.collect).items():
-        found = _any_passes(flt, tuple(lang.sample))
-        if found is None:
-            return None
+    for name, groups in facts.get(_tag_groups).items():
+        found = False
+        for tags, paths in groups.items():
+            if not _types_pass(flt, tags):
+                continue
+            if not by_path:
+                found = True
+                break
+            result = _any_path_passes(flt, paths)
+            if result is None:
+                return None
+            if result:
+                found = True
+                break
         # Only a sample was tried: a larger language the sample misses is not decided.
+        lang = present[name]
         if found or lang.files > len(lang.sample):
             out.add(name)
     return frozenset(out)
 
 
-def _any_passes(flt: FileFilter, paths: tuple[str, ...]) -> bool | None:
+def _any_path_passes(flt: FileFilter, paths: tuple[str, ...]) -> bool | None:
     for path in paths:
-        result = passes(flt, path)
+        result = _paths_pass(flt, path, path.rpartition("/")[2])
         if result is None:
             return None
         if result:

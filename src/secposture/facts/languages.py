@@ -40,6 +40,8 @@ class _Spec:
     by_tag: dict[str, str]
     patterns: tuple[tuple[re.Pattern[str], str], ...]
     any_pattern: re.Pattern[str] | None  # every path pattern in one: most paths match none
+    # The file-name endings a path pattern can match (None: any): a string test before the regex.
+    suffixes: tuple[str, ...] | None = None
 
 
 @cache
@@ -48,14 +50,24 @@ def _compiled(ignored: frozenset[str]) -> _Spec:
     spec = catalogue.load("languages")["languages"]
     by_tag: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
+    suffixes: list[str] | None = []
     for name, entry in spec.items():
         if name in ignored:
             continue
         for tag in entry.get("tags", ()):
             by_tag.setdefault(tag, name)
         patterns.extend((re.compile(p), name) for p in entry.get("path_patterns", ()))
+        if entry.get("path_patterns"):
+            ends = entry.get("path_suffixes")
+            suffixes = None if ends is None or suffixes is None else suffixes + list(ends)
     joined = "|".join(f"(?:{rx.pattern})" for rx, _ in patterns)
-    return _Spec(spec, by_tag, tuple(patterns), re.compile(joined) if patterns else None)
+    return _Spec(
+        spec,
+        by_tag,
+        tuple(patterns),
+        re.compile(joined) if patterns else None,
+        tuple(suffixes) if suffixes is not None else None,
+    )
 
 
 @lru_cache(maxsize=16384)
@@ -75,7 +87,10 @@ def collect(facts: Facts) -> dict[str, Language]:
     # The product's languages: test data, examples and development environments add none.
     product = facts.index.product
     # The paths a path pattern matches, filtered in one pass (most paths match none).
-    matched = frozenset(filter(any_pattern.search, product.paths)) if any_pattern else frozenset()
+    candidates = product.paths
+    if compiled.suffixes is not None:
+        candidates = tuple(p for p in candidates if p.endswith(compiled.suffixes))
+    matched = frozenset(filter(any_pattern.search, candidates)) if any_pattern else frozenset()
     for path, file_name in zip(product.paths, product.names, strict=True):
         names = _tag_names(ignored, file_name)
         if path in matched:
