@@ -751,3 +751,122 @@ def test_absent_and_unread_states(github: tuple[FakeGitHub, str, str]) -> None:
     )
     assert found[0].state == ABSENT
     assert found[1].state == UNREAD and "not a tag, branch or commit" in found[1].why
+
+
+def test_another_owners_unread_action_is_a_leaf_its_own_owners_is_unknown(
+    make_repo: MakeRepo,
+) -> None:
+    def with_step(uses: str) -> dict[str, str]:
+        return {
+            "Dockerfile": "FROM alpine:3.20\n",
+            ".github/workflows/ci.yml": (
+                "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+                f"      - uses: {uses}\n      - run: docker build -t app .\n"
+            ),
+        }
+
+    other = scan(
+        make_repo(files=with_step("someone/lock-threads@v5")),
+        references=NoReferences(),
+        repository="acme/service",
+    )
+    assert result(other, "container-scanning").status is Status.FAIL
+    assert not any("lock-threads" in p.message for p in other.problems)
+    own = scan(
+        make_repo(files=with_step("acme/build-and-push@v3")),
+        references=NoReferences(),
+        repository="acme/service",
+    )
+    control = result(own, "container-scanning")
+    assert control.status is Status.UNKNOWN
+    assert "acme/build-and-push@v3" in control.findings[0].message
+    # An action that says what it does (sets a tool up, notifies) is a leaf whoever owns it.
+    setup = scan(
+        make_repo(files=with_step("acme/setup-helm@v3")),
+        references=NoReferences(),
+        repository="acme/service",
+    )
+    assert result(setup, "container-scanning").status is Status.FAIL
+
+
+CODESEE_LIKE = """\
+name: Map
+description: checks out the pull request and maps it
+inputs:
+  api-token: {required: true}
+runs:
+  using: composite
+  steps:
+    - name: Check out the code
+      uses: actions/checkout@v4
+      with:
+        repository: ${{ github.event.pull_request.head.repo.full_name }}
+        ref: ${{ github.event.pull_request.head.ref }}
+    - shell: bash
+      run: npx map-code --token "${{ inputs.api-token }}"
+"""
+
+PR_TARGET = """\
+on:
+  pull_request_target:
+    types: [opened, synchronize]
+permissions:
+  contents: read
+jobs:
+  map:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: vendor/map-action@v2
+        with:
+          api-token: ${{ secrets.MAP_TOKEN }}
+"""
+
+
+def test_privileged_workflow_into_another_owners_composite_action(make_repo: MakeRepo) -> None:
+    org = FakeOrg(
+        "vendor",
+        [FakeRepo("vendor", "map-action", tags={"v2": {"action.yml": CODESEE_LIKE.encode()}})],
+    )
+    gh = FakeGitHub(orgs=[org], tokens={TOKEN: "read"})
+    root = make_repo(files={".github/workflows/map.yml": PR_TARGET})
+    with gh.serve() as base_url:
+        read = scan(root, references=reader(base_url), repository="acme/service")
+    control = result(read, "dangerous-workflow")
+    assert control.status is Status.FAIL, control.summary
+    assert "vendor/map-action@v2:action.yml" in control.summary
+    # Unread, whoever owns it: unknown naming it, not "checks out no pull-request code".
+    unread = result(
+        scan(root, references=NoReferences(), repository="acme/service"), "dangerous-workflow"
+    )
+    assert unread.status is Status.UNKNOWN, unread.summary
+    assert "vendor/map-action@v2" in unread.summary
+
+
+def test_mirror_reader_reads_bare_mirrors_at_the_pinned_ref(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    from secposture.sources.references.mirror import MirrorReferences
+
+    source = make_repo(
+        files={".github/workflows/security-scan.yml": "on: workflow_call\njobs: {}\n"}
+    )
+    git(source, "tag", "v1")
+    write = source / ".github/workflows/security-scan.yml"
+    write.write_text(SCAN_WORKFLOW.format(sha="0" * 40))
+    git(source, "commit", "-qam", "scan")
+    git(source, "tag", "v2")
+    mirrors = tmp_path / "mirrors"
+    (mirrors / "acme+pipelines").mkdir(parents=True)
+    git(tmp_path, "clone", "-q", "--bare", str(source), str(mirrors / "acme+pipelines" / "repo"))
+    found = MirrorReferences(mirrors).read(
+        [
+            Reference("acme/pipelines", "v1", ".github/workflows/security-scan.yml"),
+            Reference("acme/pipelines", "v2", ".github/workflows/security-scan.yml"),
+            Reference("acme/pipelines", "v2", "missing.yml"),
+            Reference("acme/pipelines", "v9", "x.yml"),
+            Reference("acme/other", "v1", "x.yml"),
+        ]
+    )
+    assert [f.state for f in found] == [READ, READ, ABSENT, UNREAD, UNREAD]
+    assert "jobs: {}" in (found[0].text or "") and "snyk-scan" in (found[1].text or "")
+    assert "no mirror of acme/other" in found[4].why

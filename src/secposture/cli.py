@@ -479,6 +479,7 @@ def _scan_one(
             settings=settings,
             records=records,
             references=references,
+            repository=repo_name,
         )
     if report.target.source == "git":
         _say_top_level("scanning", path, report.target.path)

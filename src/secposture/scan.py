@@ -83,6 +83,7 @@ def scan_path(
     settings: Settings | None = None,
     records: RepositoryRecords | None = None,
     references: ReferenceReader | None = None,
+    repository: str | None = None,
 ) -> tuple[ScanReport, Policy]:
     """Scan a checkout (or a plain folder). Without `policy_file` its own policy file is the
     user's and applies in full; with it, that file is the operator's, and the checkout's own
@@ -90,7 +91,8 @@ def scan_path(
 
     `settings`, when given, are the repository's settings read from GitHub for this checkout;
     `records`, what the register holds for it; `references`, how files of other repositories
-    that its workflows and hooks name are read (ADR 0014; default: they are not)."""
+    that its workflows and hooks name are read (ADR 0014; default: they are not);
+    `repository`, the GitHub repository (OWNER/REPO) the checkout is, when known."""
     defaults = catalogue.load("defaults")
     source = LocalSource(path, excluded_dirs=frozenset(defaults["excluded_dirs"]))
     snapshot = source.snapshot()
@@ -98,6 +100,8 @@ def scan_path(
         snapshot.settings = settings
     if references is not None:
         snapshot.references = references
+    if repository is not None and snapshot.target.repository is None:
+        snapshot.target = replace(snapshot.target, repository=repository)
     operator = read_policy_file(policy_file) if policy_file is not None else default_policy()
     operator = adjust_policy(operator, deep=deep, max_file_bytes=max_file_bytes)
     resolved = resolve_policy(snapshot, operator, trusted=policy_file is None)

@@ -3,9 +3,9 @@
 Each repository is checked out at its pinned commit from a local mirror (a bare git directory,
 `MIRRORS/OWNER+NAME/repo`, as the search tool's fetch leaves it; `--clone` clones missing ones
 from github.com instead) and scanned as the labels assume: a checkout, no token, no register.
-The files of the repositories a label followed (its `references`) are read from their mirrors
-into secposture's reference cache first, so that shared workflows, actions and hook
-repositories are followed offline, at the refs the repositories pin.
+The files of the repositories a label followed (its `references`) are read from their mirrors,
+so that shared workflows, actions and hook repositories are followed offline, at the refs the
+repositories pin.
 
     .venv/bin/python tests/corpus/agreement.py                 # the table, and each disagreement
     .venv/bin/python tests/corpus/agreement.py --json out.json # the figures for the README
@@ -88,27 +88,25 @@ def checkout(mirror: Path, commit: str) -> Iterator[Path]:
         yield work
 
 
-def seed_references(corpus: dict[str, object], mirrors: Path) -> int:
-    """Put the referenced repositories' files into secposture's reference cache, when the
-    scanner has one; returns how many repositories were seeded (0 without a cache)."""
-    try:
-        from secposture.sources.references.cache import seed_from_git  # type: ignore[import-not-found]
-    except ImportError:
-        return 0
-    seeded = 0
-    for repo in corpus["repository"]:  # type: ignore[index]
-        for ref in repo.get("references", []):
-            mirror = mirror_of(mirrors, ref["name"])
-            if mirror.is_dir():
-                seed_from_git(ref["name"], mirror)
-                seeded += 1
-    return seeded
+def mirror_references(mirrors: Path) -> object:
+    """How the scan reads the files of the repositories a label followed (its `references`):
+    from their mirrors, at the refs the repositories pin (sources/references/mirror.py)."""
+    from secposture.sources.references.mirror import MirrorReferences
+
+    return MirrorReferences(mirrors)
 
 
-def scan_one(work: Path) -> dict[str, tuple[str, str]]:
+def scan_one(
+    work: Path, references: object = None, repository: str | None = None
+) -> dict[str, tuple[str, str]]:
     from secposture.scan import scan_path
 
-    report, _policy = scan_path(work, today=LABELLED_ON)
+    report, _policy = scan_path(
+        work,
+        today=LABELLED_ON,
+        references=references,  # type: ignore[arg-type]
+        repository=repository,
+    )
     return {r.id: (r.status.value, r.summary) for r in report.results}
 
 
@@ -118,7 +116,7 @@ def run(args: argparse.Namespace) -> list[Outcome]:
     os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="secposture-corpus-data-")
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "SECPOSTURE_DATABASE_URL"):
         os.environ.pop(name, None)
-    seed_references(corpus, args.mirrors)
+    references = mirror_references(args.mirrors)
     controls: list[str] = list(corpus["controls"])  # type: ignore[call-overload]
     outcomes: list[Outcome] = []
     for repo in corpus["repository"]:  # type: ignore[index]
@@ -130,7 +128,7 @@ def run(args: argparse.Namespace) -> list[Outcome]:
             print(f"skipped {name}: no mirror at {mirror_of(args.mirrors, name)}", file=sys.stderr)
             continue
         with checkout(mirror, repo["commit"]) as work:
-            scanned = scan_one(work)
+            scanned = scan_one(work, references, name)
         for control in controls:
             label = repo["labels"].get(control)
             if label is None:

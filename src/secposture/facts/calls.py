@@ -47,7 +47,14 @@ from secposture.facts.references import (
 )
 from secposture.facts.workflows import Job, Step, Workflow
 from secposture.model import Location
-from secposture.sources.references.interface import ABSENT, Reference, reference, valid_path
+from secposture.sources.references.interface import (
+    ABSENT,
+    Reference,
+    reference,
+    valid_path,
+    valid_ref,
+    valid_repo,
+)
 
 MAX_HOPS = 8  # local composite actions and workflows included
 MAX_STEPS = 5000  # steps one workflow's walk yields: a hostile fan-out cannot make a scan slow
@@ -428,6 +435,95 @@ class _Walker:
             self.out.calls.append(replace(call, unread=kept))
 
 
+# --- resolvers for the workflow probes (facts/workflow_expressions.py `Resolvers`) ---------------
+
+
+def resolve_workflow(facts: Facts, job: Job) -> Workflow | None:
+    """The workflow a call job (`jobs.<id>.uses`) runs, read from another repository when it is
+    one (`owner/repo/.github/workflows/f.yml@ref`), or the called repository's own
+    `./.github/workflows/f.yml` when the calling job is itself in a referenced file (its path
+    is then that file's key, `owner/repo@ref:path`). None when it cannot be read: the
+    reference is then among `unread_calls` and `references.unread`, saying why."""
+    uses = (job.uses or "").strip()
+    memo = facts.get(_resolved_memo)
+    key = ("workflow", job.path, uses)
+    if key not in memo:
+        memo[key] = _resolve_workflow(facts, job, uses)
+    found = memo[key]
+    return found if isinstance(found, Workflow) else None
+
+
+def resolve_action(facts: Facts, uses: str) -> workflows.LocalAction | None:
+    """The composite action a step of another repository's action runs (`owner/repo[/path]@ref`),
+    as a LocalAction whose path is the file's key. None for a JavaScript or Docker action (a
+    leaf), a leaf of the catalogue, or one that cannot be read (see `resolve_workflow`)."""
+    memo = facts.get(_resolved_memo)
+    key = ("action", "", uses.strip())
+    if key not in memo:
+        memo[key] = _resolve_action(facts, uses.strip())
+    found = memo[key]
+    return found if isinstance(found, workflows.LocalAction) else None
+
+
+def _resolved_memo(facts: Facts) -> dict[tuple[str, str, str], object]:
+    return {}
+
+
+def _resolve_workflow(facts: Facts, job: Job, uses: str) -> Workflow | None:
+    if uses.startswith("./"):
+        origin = _key_origin(job.path)
+        path = valid_path(uses[2:])
+        if origin is None or path is None or not path.startswith(".github/workflows/"):
+            return None  # this repository's own: the probes have it
+        ref = reference(origin[0], origin[1], path)
+    else:
+        parsed = parse_uses(uses)
+        ref = workflow_reference(parsed) if parsed is not None else None
+    if ref is None:
+        return None
+    found = read_first(facts, [ref])
+    if not isinstance(found, Read):
+        why, how = why_unread(found)
+        record_unread(
+            facts,
+            Unread(uses, WORKFLOW_KIND, job.path, job.line, why, how, Location(job.path, job.line)),
+        )
+        return None
+    doc = load_yaml(facts, found.key)
+    return workflows.parse_workflow(found.key, doc) if doc is not None else None
+
+
+def _resolve_action(facts: Facts, uses: str) -> workflows.LocalAction | None:
+    parsed = parse_uses(uses)
+    if parsed is None or shared_catalogue(facts).leaf(parsed.name):
+        return None
+    found = read_first(facts, action_candidates(parsed))
+    if not isinstance(found, Read):
+        return None
+    doc = load_yaml(facts, found.key)
+    runs = doc.get("runs") if isinstance(doc, dict) else None
+    if not isinstance(runs, dict) or str(runs.get("using", "")).lower() != "composite":
+        problem = facts.problem_for(found.key) if doc is None else None
+        if problem is not None:
+            return workflows.LocalAction(found.key, [], problem)
+        return None
+    return workflows.LocalAction(found.key, workflows.parse_steps(found.key, runs.get("steps")))
+
+
+def in_other_repository(path: str) -> bool:
+    """Whether a step's or job's path is the key of a referenced file, not a tracked path."""
+    return _key_origin(path) is not None
+
+
+def _key_origin(path: str) -> tuple[str, str] | None:
+    """(repo, ref) of a referenced file's key `owner/repo@ref:path`; None for a tracked path."""
+    head, at, rest = path.partition("@")
+    ref, colon, _ = rest.partition(":")
+    if not at or not colon or valid_repo(head) is None or valid_ref(ref) is None:
+        return None
+    return head.lower(), ref
+
+
 def _substituted(step: Step, inputs: dict[str, str]) -> Step:
     if not inputs:
         return step
@@ -480,6 +576,9 @@ __all__ = [
     "ResolvedCall",
     "ResolvedStep",
     "Walk",
+    "in_other_repository",
+    "resolve_action",
+    "resolve_workflow",
     "resolved_steps",
     "reusable_calls",
     "unread_calls",

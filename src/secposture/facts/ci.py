@@ -15,7 +15,7 @@ from typing import Any
 from secposture.facts import calls, workflows
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
-from secposture.facts.references import Unread
+from secposture.facts.references import Unread, significant
 from secposture.facts.scripts import Command, Expander, PreCommitRun
 from secposture.model import Problem
 
@@ -120,7 +120,7 @@ def _github(facts: Facts, expander: Expander, ci: CiFacts) -> None:
         for resolved in walked.steps:
             if resolved.runs:
                 _github_step(facts, expander, ci, resolved)
-        ci.unread.extend(walked.unread)
+        ci.unread.extend(u for u in walked.unread if significant(facts, u))
 
 
 def _anchor(path: str, anchor_path: str | None, line: int | None) -> tuple[str, int | None] | None:

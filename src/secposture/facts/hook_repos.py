@@ -77,7 +77,9 @@ def _defined(facts: Facts, hook: Hook, found: Read, base: Unread) -> Hook:
         return replace(hook, unread=record_unread(facts, unread))
     for index, raw in enumerate(doc[:500]):
         if isinstance(raw, dict) and str(raw.get("id")) == hook.id:
-            return replace(hook, definition=_definition(facts, hook, found, raw, line_of(doc, index)))
+            return replace(
+                hook, definition=_definition(facts, hook, found, raw, line_of(doc, index))
+            )
     unread = replace(base, why=f"{found.key} defines no hook `{hook.id[:80]}`", how="")
     return replace(hook, unread=record_unread(facts, unread))
 

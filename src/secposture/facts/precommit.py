@@ -237,7 +237,9 @@ def _installed_config(facts: Facts) -> tuple[str, str] | None:
     by_name = facts.by_name
     candidates = sorted(p for name in _INSTALLERS for p in by_name.get(name, ()))
     candidates += facts.matching("*.mk")
-    candidates += [p for p in facts.matching("*.sh") if p.startswith(("scripts/", "script/", "bin/"))]
+    candidates += [
+        p for p in facts.matching("*.sh") if p.startswith(("scripts/", "script/", "bin/"))
+    ]
     for path in candidates[:_MAX_INSTALLER_FILES]:
         text = facts.read(path)
         if text is None or "install" not in text:

@@ -138,12 +138,30 @@ def _checked(facts: Facts, found: Fetched) -> Fetched:
     return found
 
 
+def repository_owner(facts: Facts) -> str:
+    """The scanned repository's owner (lower case), when the scan knows it ("" otherwise)."""
+    repository = facts.snapshot.target.repository or ""
+    return repository.partition("/")[0].lower() if "/" in repository else ""
+
+
+def significant(facts: Facts, unread: Unread) -> bool:
+    """Whether an unread reference may hold what a control looks for, so that the control is
+    `unknown` rather than decided: a reusable workflow always (a whole job graph); an action or
+    a hook repository of the scanned repository's own owner (where teams keep their shared
+    pipeline), or of any owner when the owner is not known. Another owner's action is known by
+    its name to the tool catalogue or not at all, as a leaf is (ADR 0014)."""
+    if unread.kind == WORKFLOW_KIND:
+        return True
+    owner = repository_owner(facts)
+    return not owner or unread.uses.partition("/")[0].lower() == owner
+
+
 def record_unread(facts: Facts, unread: Unread) -> Unread:
     """Keep an unread reference for the report (a problem on the caller's file) and the
-    probes; each (reference, caller line) once."""
+    probes, when it is significant; each (reference, caller line) once."""
     state = facts.get(_state)
     key = (unread.uses, unread.path, unread.line)
-    if key not in state.seen_unread:
+    if key not in state.seen_unread and significant(facts, unread):
         state.seen_unread.add(key)
         state.unread.append(unread)
         facts.problems.append(unread.problem())
@@ -239,6 +257,7 @@ class CatalogueEntry:
 @dataclass(frozen=True)
 class SharedCatalogue:
     leaf_actions: tuple[str, ...]
+    leaf_names: tuple[str, ...]
     leaf_hook_repos: tuple[str, ...]
     entries: dict[str, CatalogueEntry]
     hook_repos: dict[str, CatalogueEntry]
@@ -254,6 +273,9 @@ class SharedCatalogue:
         (itself or a folder above it)."""
         lowered = name.lower()
         if any(fnmatchcase(lowered, glob) for glob in self.leaf_actions):
+            return True
+        last = lowered.rstrip("/").rpartition("/")[2]
+        if any(fnmatchcase(last, glob) for glob in self.leaf_names):
             return True
         return any(lowered == a or lowered.startswith(a + "/") for a in self.tool_actions)
 
@@ -292,12 +314,20 @@ def _build(facts: Facts) -> SharedCatalogue:
     tools = facts.policy.tools
     return SharedCatalogue(
         leaf_actions=leaves,
+        leaf_names=_leaf_names(),
         leaf_hook_repos=hook_leaves,
         entries=entries,
         hook_repos=hook_repos,
         tool_actions=tuple(a.lower().rstrip("/") for t in tools for a in t.actions),
         tool_hook_repos=frozenset(r.lower() for t in tools for r in t.precommit_repos),
         tool_hooks=frozenset(h for t in tools for h in t.precommit_hooks),
+    )
+
+
+@cache
+def _leaf_names() -> tuple[str, ...]:
+    return tuple(
+        str(p).lower() for p in catalogue.load("shared_actions").get("leaf_name_patterns", ())
     )
 
 
@@ -368,9 +398,14 @@ def _leaf_by_name(tools: tuple[Any, ...]) -> Any:
     leaves, _, _ = _shipped()
     named = tuple(a.lower().rstrip("/") for t in tools for a in t.actions)
 
+    names = _leaf_names()
+
     def leaf(name: str) -> bool:
-        return any(fnmatchcase(name, g) for g in leaves) or any(
-            name == a or name.startswith(a + "/") for a in named
+        last = name.rstrip("/").rpartition("/")[2]
+        return (
+            any(fnmatchcase(name, g) for g in leaves)
+            or any(fnmatchcase(last, g) for g in names)
+            or any(name == a or name.startswith(a + "/") for a in named)
         )
 
     return leaf

@@ -462,9 +462,7 @@ def match_use(facts: Facts, use: ci_facts.ActionUse) -> list[ToolUse]:
         if not _inputs_hold(compiled, use.inputs):
             continue
         languages, note = _runner_languages(facts, compiled.tool, use)
-        out.append(
-            ToolUse(compiled.tool, CI, languages, Location(*use.located()), label + note)
-        )
+        out.append(ToolUse(compiled.tool, CI, languages, Location(*use.located()), label + note))
     return out
 
 

@@ -631,19 +631,26 @@ class Resolvers:
 
 
 def resolvers(facts: Facts) -> Resolvers:
-    """How the workflow probes find what a `uses:` runs. Today: the repository's own reusable
-    workflows (`./.github/workflows/f.yml`) and composite actions (`./path`). A resolver of other
-    repositories' workflows and actions plugs in here, and every workflow probe follows it."""
+    """How the workflow probes find what a `uses:` runs: the repository's own reusable
+    workflows (`./.github/workflows/f.yml`) and composite actions (`./path`), and those of other
+    repositories as the scan can read them (facts/calls.py, ADR 0014), which every workflow
+    probe then follows. A `./` workflow call in another repository's file is that repository's."""
+    from secposture.facts import calls
+
     found = facts.get(workflows.collect)
     by_path = {w.path: w for w in found}
     actions = facts.get(workflows.collect_local_actions)
 
     def workflow(job: Job) -> Workflow | None:
         uses = job.uses or ""
-        return by_path.get(uses[2:].split("@", 1)[0]) if uses.startswith("./") else None
+        if uses.startswith("./") and not calls.in_other_repository(job.path):
+            return by_path.get(uses[2:].split("@", 1)[0])
+        return calls.resolve_workflow(facts, job)
 
     def action(uses: str) -> LocalAction | None:
-        return actions.get(uses[2:].rstrip("/")) if uses.startswith("./") else None
+        if uses.startswith("./"):
+            return actions.get(uses[2:].rstrip("/"))
+        return calls.resolve_action(facts, uses)
 
     def locate(path: str, line: int | None, needle: str) -> int | None:
         return line_within(facts, path, line, needle)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from secposture.facts import precommit
 from secposture.facts.interface import Facts
 from secposture.facts.precommit import Hook, PreCommitConfig
+from secposture.facts.references import significant
 from secposture.facts.tools import PRE_COMMIT, ToolUse, match_hook
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed, unread
@@ -63,7 +64,11 @@ def run(facts: Facts) -> list[Finding]:
                 PROBE, Outcome.PARTIAL, _partial_message(config, on_commit, later), use.location
             )
         ]
-    refs = [h.unread for h in config.hooks if h.unread is not None and h.runs_on_commit]
+    refs = [
+        h.unread
+        for h in config.hooks
+        if h.unread is not None and h.runs_on_commit and significant(facts, h.unread)
+    ]
     if refs:
         # A hook of a repository that could not be read may be the detector (ADR 0014).
         return [unread(PROBE, refs, "whether a secret detector runs on commit is unknown")]

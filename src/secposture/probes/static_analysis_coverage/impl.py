@@ -3,7 +3,7 @@ from __future__ import annotations
 from secposture.facts import ci as ci_facts
 from secposture.facts import ide, languages, precommit, tools
 from secposture.facts.interface import Facts
-from secposture.facts.references import Unread
+from secposture.facts.references import Unread, significant
 from secposture.facts.tools import CI, IDE, PRE_COMMIT, STAGES, ToolUse
 from secposture.model import Finding, Location, Outcome, Problem
 from secposture.policy import Tool
@@ -101,7 +101,11 @@ def _unread(facts: Facts, stage: str) -> list[Unread]:
         return facts.get(ci_facts.collect).unread
     if stage == PRE_COMMIT:
         config = facts.get(precommit.collect)
-        return [h.unread for h in config.hooks if h.unread is not None] if config else []
+        if config is None:
+            return []
+        return [
+            h.unread for h in config.hooks if h.unread is not None and significant(facts, h.unread)
+        ]
     return []
 
 

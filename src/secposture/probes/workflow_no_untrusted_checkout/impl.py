@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from secposture.facts import workflows
+from secposture.facts import calls, workflows
 from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import (
     Config,
@@ -26,6 +26,7 @@ from secposture.facts.workflow_expressions import (
 from secposture.facts.workflows import Workflow
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import unread as reference_unread
 
 PROBE = "workflow-no-untrusted-checkout"
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
@@ -64,6 +65,16 @@ def run(facts: Facts) -> list[Finding]:
                 "untrusted code is unknown"
             )
             out.append(finding(PROBE, Outcome.UNKNOWN, message, Location(workflow.path)))
+            continue
+        unread = calls.walk(facts).get(workflow.path)
+        if not bad and unread is not None and unread.unread:
+            # A called workflow or action of another repository that was not read may check
+            # the pull request out: unknown, naming it (ADR 0014), never "checks out nothing".
+            consequence = (
+                f"{workflow.path} runs on {', '.join(privileged)}: whether it checks out "
+                "untrusted code is unknown"
+            )
+            out.append(reference_unread(PROBE, unread.unread, consequence))
             continue
         out.extend(bad or [_clean(workflow, privileged)])
     return out
