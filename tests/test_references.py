@@ -870,3 +870,74 @@ def test_mirror_reader_reads_bare_mirrors_at_the_pinned_ref(
     assert [f.state for f in found] == [READ, READ, ABSENT, UNREAD, UNREAD]
     assert "jobs: {}" in (found[0].text or "") and "snyk-scan" in (found[1].text or "")
     assert "no mirror of acme/other" in found[4].why
+
+
+# --- Renovate presets in other repositories -------------------------------------------------------
+
+
+def renovate_org() -> FakeOrg:
+    files = {
+        "default.json": b'{\n  "extends": ["config:recommended"]\n}\n',
+        "jvm.json": b'{\n  "extends": ["github>acme/renovate-config"],\n  "enabledManagers": ["gradle", "gradle-wrapper"]\n}\n',
+        "loop.json": b'{"extends": ["github>acme/renovate-config:loop"]}\n',
+    }
+    return FakeOrg("acme", [FakeRepo("acme", "renovate-config", files=files)])
+
+
+def gradle_service(extends: str) -> dict[str, str]:
+    return {
+        "renovate.json": f'{{\n  "extends": ["{extends}"]\n}}\n',
+        "build.gradle.kts": 'plugins { kotlin("jvm") version "2.0.0" }\n',
+        "web/package.json": '{"name": "web", "dependencies": {"express": "^4.0.0"}}\n',
+    }
+
+
+def test_renovate_preset_of_another_repository_is_merged(make_repo: MakeRepo) -> None:
+    from secposture.facts import renovate_presets
+
+    gh = FakeGitHub(orgs=[renovate_org()], tokens={TOKEN: "read"})
+    root = make_repo(files=gradle_service("github>acme/renovate-config:jvm"))
+    with gh.serve() as base_url:
+        report = scan(root, references=reader(base_url))
+        snapshot = MemorySnapshot({})
+        snapshot.references = reader(base_url)
+        facts = Facts(snapshot, default_policy(), TODAY)
+        resolved = renovate_presets.resolve(
+            facts,
+            "renovate.json",
+            {"extends": ["github>acme/renovate-config:jvm", ":semanticCommits"]},
+        )
+        looped = renovate_presets.resolve(
+            facts, "renovate.json", {"extends": ["github>acme/renovate-config:loop"]}
+        )
+    assert resolved.config["enabledManagers"] == ["gradle", "gradle-wrapper"]
+    assert resolved.config["extends"] == ["config:recommended", ":semanticCommits"]
+    assert resolved.read == [
+        "acme/renovate-config@HEAD:jvm.json",
+        "acme/renovate-config@HEAD:default.json",
+    ]
+    assert looped.unread == []  # a cycle ends
+    control = result(report, "dependency-update-config")
+    # enabledManagers from the preset leaves npm out: web/ is not covered.
+    assert control.status is Status.PARTIAL, control.summary
+    unread = result(scan(root, references=NoReferences()), "dependency-update-config")
+    assert unread.status is Status.UNKNOWN, unread.summary
+    assert "github>acme/renovate-config:jvm" in unread.summary
+
+
+def test_renovate_preset_names() -> None:
+    from secposture.facts.renovate_presets import preset_candidates
+
+    def first(name: str) -> str:
+        return next(r.key for r in preset_candidates(name) or [])
+
+    keys = [r.key for r in preset_candidates("github>acme/cfg") or []]
+    assert keys[:2] == ["acme/cfg@HEAD:default.json", "acme/cfg@HEAD:default.json5"]
+    assert first("local>acme/cfg:node#v2") == "acme/cfg@v2:node.json"
+    assert first("github>acme/cfg//presets/jvm") == "acme/cfg@HEAD:presets/jvm.json"
+    assert first("github>acme/cfg:x(arg)") == "acme/cfg@HEAD:x.json"
+    assert [r.key for r in preset_candidates("github>acme/cfg:base.json") or []] == [
+        "acme/cfg@HEAD:base.json"
+    ]
+    for name in ("config:recommended", ":semanticCommits", "github>acme", "github>acme/cfg:../x"):
+        assert not preset_candidates(name), name

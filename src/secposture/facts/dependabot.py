@@ -347,7 +347,7 @@ def _renovate_in_package_json(facts: Facts) -> RenovateConfig | None:
     if not isinstance(block, dict):
         config.problem = facts.problem("package.json", "`renovate` must be an object", config.line)
         return config
-    return _renovate_from(config, block)
+    return _renovate_from(config, _with_presets(facts, config, block))
 
 
 def parse_renovate(facts: Facts) -> RenovateConfig | None:
@@ -364,9 +364,21 @@ def parse_renovate(facts: Facts) -> RenovateConfig | None:
         elif not isinstance(data, dict):
             config.problem = facts.problem(path, "is not a JSON object")
         else:
-            _renovate_from(config, data)
+            _renovate_from(config, _with_presets(facts, config, data))
         return config
     return _renovate_in_package_json(facts)
+
+
+def _with_presets(facts: Facts, config: RenovateConfig, data: dict[str, Any]) -> dict[str, Any]:
+    """The config with the presets of other repositories it extends merged in (ADR 0014); one
+    that could not be read leaves what the config covers unknown, naming it."""
+    from secposture.facts.renovate_presets import resolve
+
+    resolved = resolve(facts, config.path, data, config.line_of("extends"))
+    if resolved.unread:
+        config.analysed = False
+        config.problem = resolved.unread[0].problem()
+    return resolved.config
 
 
 def collect(facts: Facts) -> UpdateConfigs:

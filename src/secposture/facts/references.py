@@ -146,11 +146,12 @@ def repository_owner(facts: Facts) -> str:
 
 def significant(facts: Facts, unread: Unread) -> bool:
     """Whether an unread reference may hold what a control looks for, so that the control is
-    `unknown` rather than decided: a reusable workflow always (a whole job graph); an action or
+    `unknown` rather than decided: a reusable workflow (a whole job graph) or a Renovate preset
+    (it may enable or disable any manager) always; an action or
     a hook repository of the scanned repository's own owner (where teams keep their shared
     pipeline), or of any owner when the owner is not known. Another owner's action is known by
     its name to the tool catalogue or not at all, as a leaf is (ADR 0014)."""
-    if unread.kind == WORKFLOW_KIND:
+    if unread.kind in (WORKFLOW_KIND, PRESET_KIND):
         return True
     owner = repository_owner(facts)
     return not owner or unread.uses.partition("/")[0].lower() == owner
