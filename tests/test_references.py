@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, MakeRepo, git, result, scan
 from fake_github import FakeGitHub, FakeOrg, FakeRepo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from secposture.cli import main
 from secposture.facts import calls
 from secposture.facts.interface import Facts
-from secposture.facts.references import nested, parse_uses
+from secposture.facts.references import nested, parse_uses, prefetch
 from secposture.model import Outcome, Status
 from secposture.policy import default_policy
 from secposture.scan import scan_github_org
@@ -941,3 +943,51 @@ def test_renovate_preset_names() -> None:
     ]
     for name in ("config:recommended", ":semanticCommits", "github>acme", "github>acme/cfg:../x"):
         assert not preset_candidates(name), name
+
+
+# --- properties: hostile text never raises, and what is accepted is safe to use ------------------
+
+PROPERTY = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@PROPERTY
+@given(st.text(max_size=120), st.text(max_size=120), st.text(max_size=300))
+def test_accepted_references_are_plain(repo: str, ref: str, path: str) -> None:
+    found = reference(repo, ref, path)
+    if found is None:
+        return
+    assert found.repo.count("/") == 1 and found.repo == found.repo.lower()
+    assert ".." not in found.ref and ":" not in found.ref and "~" not in found.ref
+    assert not any(c in found.ref for c in "^@{}\\ \t\n\x00")
+    assert not found.path.startswith("/") and ".." not in found.path.split("/")
+    assert not any(ord(c) < 32 or c in "\\:" for c in found.path)
+
+
+@PROPERTY
+@given(st.text(max_size=400))
+def test_uses_and_discovery_never_raise(text: str) -> None:
+    parse_uses(text)
+    nested(Reference("acme/x", "v1", ".github/workflows/a.yml"), text)
+    nested(Reference("acme/x", "v1", ".pre-commit-hooks.yaml"), text)
+    prefetch(".github/workflows/a.yml", f"jobs:\n  a:\n    uses: {text}\n", ())
+    prefetch(".pre-commit-config.yaml", text, ())
+
+
+@PROPERTY
+@given(st.binary(max_size=600))
+def test_cache_entries_of_any_bytes_never_raise(data: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = ReferenceCache(Path(tmp) / "c", "github.com", max_file_bytes=1024)
+        sha = "b" * 40
+        cache.store_file("acme/x", sha, "a.yml", "x: 1\n")
+        (entry,) = (Path(tmp) / "c" / "files").iterdir()
+        entry.write_bytes(data)
+        assert cache.file("acme/x", sha, "a.yml") in (None, (READ, "x: 1\n"))
+        cache.remember_commit("acme/x", "v1", sha)
+        (ref_entry,) = (Path(tmp) / "c" / "refs").iterdir()
+        ref_entry.write_bytes(data)
+        assert cache.commit_for("acme/x", "v1") in (None, sha)
