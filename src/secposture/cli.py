@@ -248,7 +248,8 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--offline",
     is_flag=True,
-    help="Never call GitHub, even with a token: settings controls stay unknown.",
+    help="Never call GitHub, even with a token: settings controls stay unknown, and the "
+    "workflows, actions and hooks of other repositories are read from the cache alone.",
 )
 @click.option(
     "--db",
