@@ -32,6 +32,10 @@ SAMPLES = {
     "dockerfile": {"Dockerfile": "FROM scratch\n"},
     "shell": {"scripts/run.sh": "#!/bin/sh\necho\n"},
     "kubernetes": {"k8s/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\n"},
+    "scala": {"build.sbt": 'name := "x"\n', "src/main/scala/App.scala": "object App\n"},
+    "cloudformation": {
+        "cloudformation/stack.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"
+    },
 }
 
 
@@ -57,6 +61,9 @@ def test_each_language_is_analysed_at_every_stage_after_the_fix(language: str) -
     report = _after(snapshot, plan)
     (control,) = [r for r in report.results if r.id == "static-analysis"]
     mine = [f for f in control.findings if f.values.get("language") == language]
+    if not catalogue.load("languages")["languages"][language].get("static_analysis", True):
+        assert mine == []  # infrastructure the control does not ask analysers for (CloudFormation)
+        return
     assert {f.values["stage"] for f in mine} == {"pre-commit", "ci", "ide"}
     assert all(f.outcome.value == "positive" for f in mine), [f.message for f in mine]
 
