@@ -58,6 +58,9 @@ from secposture.sources.references.interface import (
 
 MAX_HOPS = 8  # local composite actions and workflows included
 MAX_STEPS = 5000  # steps one workflow's walk yields: a hostile fan-out cannot make a scan slow
+# Jobs and calls one workflow's walk visits: 60 jobs each calling a workflow of 60 jobs, three
+# levels deep, would be 216,000 visits; past this the rest is unknown, said once.
+MAX_VISITS = 20_000
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,9 @@ class _Walker:
         self.local = facts.get(workflows.collect_local_actions)
         self.catalogue = shared_catalogue(facts)
         self.out = Walk()
+        self.visits = 0
+        # Each called workflow parsed once per walk, however many jobs call it.
+        self._parsed: dict[str, Workflow | None] = {}
 
     def run(self) -> Walk:
         for job in self.workflow.jobs:
@@ -179,6 +185,24 @@ class _Walker:
     # -- jobs and reusable workflows --------------------------------------------------------
 
     def _job(self, job: Job, ctx: _Context) -> None:
+        self.visits += 1
+        if self.visits > MAX_VISITS:
+            if self.visits == MAX_VISITS + 1:  # said once, where the walk stopped
+                why = f"its calls fan out past {MAX_VISITS:,} jobs, the limit; the rest is not followed"
+                line = _uses_line(self.facts, job.path, job.line) if job.uses else job.line
+                self._unread(
+                    Unread(
+                        job.uses or job.id,
+                        WORKFLOW_KIND,
+                        job.path,
+                        line,
+                        why,
+                        "",
+                        ctx.anchor,
+                        ctx.via,
+                    )
+                )
+            return
         if job.if_ is not None and definitely_false(substitute_condition(job.if_, ctx.inputs)):
             return
         if job.uses is not None:
@@ -271,8 +295,10 @@ class _Walker:
     def _parse_workflow(
         self, key: str, place: _Place, base: Unread
     ) -> tuple[str, _Place, Workflow] | Unread:
-        doc = load_yaml(self.facts, key)
-        parsed = workflows.parse_workflow(key, doc) if doc is not None else None
+        if key not in self._parsed:
+            doc = load_yaml(self.facts, key)
+            self._parsed[key] = workflows.parse_workflow(key, doc) if doc is not None else None
+        parsed = self._parsed[key]
         if parsed is None:
             problem = self.facts.problem_for(key)
             why = (
