@@ -40,6 +40,44 @@ def test_local_hook_whose_entry_runs_a_detector_passes(make_repo: MakeRepo) -> N
     assert "trufflehog" in got.findings[0].message
 
 
+WRAPPER = """#!/bin/bash
+# A gitleaks wrapper: the subcommand is worked out below, then run natively.
+function get-cmd-to-run() {
+  echo "protect --source $PWD --verbose --staged"
+}
+function run-natively() {
+  # shellcheck disable=SC2086
+  gitleaks $cmd
+}
+cmd="$(get-cmd-to-run)" run-natively
+"""
+
+
+def test_a_wrapper_script_that_runs_gitleaks_with_computed_arguments_passes(
+    make_repo: MakeRepo,
+) -> None:
+    # Modelled on a template whose config sits at scripts/config/pre-commit.yaml and whose hook
+    # runs a wrapper: the subcommand is in a variable, and the binary still runs.
+    config = (
+        "repos:\n- repo: local\n  hooks:\n  - id: scan-secrets\n    name: Scan secrets\n"
+        "    entry: bash -c 'check=staged-changes ./scripts/githooks/scan-secrets.sh'\n"
+        "    language: system\n    pass_filenames: false\n"
+    )
+    files = {
+        "scripts/config/pre-commit.yaml": config,
+        "scripts/init.mk": "githooks-config:\n\tpre-commit install --config scripts/config/pre-commit.yaml\n",
+        "Makefile": "include scripts/init.mk\n",
+        "scripts/githooks/scan-secrets.sh": WRAPPER,
+    }
+    got = result(scan(make_repo(None, files)), "secrets-pre-commit")
+    assert got.status is Status.PASS, got.summary
+    assert "gitleaks" in got.findings[0].message
+    # Only naming it runs nothing: bare `gitleaks` prints its help; a comment runs nothing.
+    files["scripts/githooks/scan-secrets.sh"] = "#!/bin/sh\n# gitleaks $cmd\necho gitleaks\n"
+    got = result(scan(make_repo(None, files)), "secrets-pre-commit")
+    assert got.status is Status.FAIL, got.summary
+
+
 def test_detect_private_key_alone_is_partial(make_repo: MakeRepo) -> None:
     got = result(scan(make_repo("sa-polyglot-partial")), "secrets-pre-commit")
     assert got.status is Status.PARTIAL
