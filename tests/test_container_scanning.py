@@ -24,6 +24,32 @@ def test_image_scan_in_ci_passes(make_repo: MakeRepo) -> None:
     assert "trivy-image" in only.message and only.location.path == ".github/workflows/scan.yml"  # type: ignore[union-attr]
 
 
+METADATA_FRAGMENT = """# === Metadata ===
+ARG IMAGE
+ARG BUILD_VERSION
+LABEL \\
+    org.opencontainers.image.base.name=$IMAGE \\
+    org.opencontainers.image.version=$BUILD_VERSION
+"""
+
+
+def test_a_dockerfile_fragment_without_from_builds_no_image(make_repo: MakeRepo) -> None:
+    # Labels that a script appends to other Dockerfiles: no base image, so no image of its own,
+    # and no Dockerfile code to analyse either.
+    root = make_repo(
+        files={"scripts/docker/Dockerfile.metadata": METADATA_FRAGMENT, "README.md": "# x\n"}
+    )
+    report = scan(root)
+    assert result(report, "container-scanning").status is Status.NOT_APPLICABLE
+    static = result(report, "static-analysis")
+    assert not [f for f in static.findings if f.values.get("language") == "dockerfile"]
+    # A Dockerfile with a FROM after its ARGs and comments is one.
+    root = make_repo(
+        files={"Dockerfile": "# syntax=docker/dockerfile:1\nARG BASE=alpine\nfrom ${BASE}\n"}
+    )
+    assert result(scan(root), "container-scanning").status is Status.FAIL
+
+
 def test_other_image_scanners_pass() -> None:
     for step in (
         "- uses: anchore/scan-action@v6\n  with:\n    image: app:1",

@@ -69,6 +69,21 @@ def test_a_tool_run_after_its_install_or_version_line_still_counts() -> None:
     assert shellcheck.location.line == 8  # the line that runs it, not the install
 
 
+def test_a_tool_looked_up_in_an_if_is_not_run_by_the_lookup() -> None:
+    # Modelled on a wrapper script: `if command -v sonar-scanner ...; then` looks it up, and
+    # the line that runs it is the evidence; `if ruff check .; then` does run ruff.
+    step = (
+        "- run: |\n"
+        '    if command -v shellcheck > /dev/null 2>&1 && ! test -n "$CI"; then\n'
+        "      echo found\n"
+        "    fi\n"
+        "    while ! which hadolint; do sleep 1; done\n"
+        "    if ruff check .; then echo clean; fi"
+    )
+    uses = facts_of({".github/workflows/ci.yml": workflow(step)}).get(tools.ci_uses)
+    assert tool_ids(uses) == {"ruff"}
+
+
 def test_comments_never_run_a_tool() -> None:
     step = (
         "- run: |\n"

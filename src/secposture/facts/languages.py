@@ -3,7 +3,9 @@
 Test data, examples and development environments (facts.product_paths) add none.
 
 File names alone decide: reading every file for a shebang would cost a scan its speed, and a script
-without an extension is rare in the languages the baseline names.
+without an extension is rare in the languages the baseline names. One exception: a file named like
+a Dockerfile that has no FROM instruction is a fragment (labels a script appends to other
+Dockerfiles), not a Dockerfile; repositories have few, so they are read.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ def collect(facts: Facts) -> dict[str, Language]:
         names = _tag_names(ignored, file_name)
         if path in matched:
             names = names | {name for rx, name in compiled.patterns if rx.search(path)}
+        if DOCKERFILE in names and dockerfile_fragment(facts, path):
+            names = names - {DOCKERFILE}
         for name in names:
             lang = found.get(name)
             if lang is None:
@@ -110,6 +114,18 @@ def collect(facts: Facts) -> dict[str, Language]:
             if len(lang.sample) < MAX_SAMPLED:
                 lang.sample.append(path)
     return {name: found[name] for name in spec if name in found}
+
+
+DOCKERFILE = "dockerfile"
+_FROM = re.compile(r"^[ \t]*FROM[ \t]+\S", re.IGNORECASE | re.MULTILINE)
+
+
+def dockerfile_fragment(facts: Facts, path: str) -> bool:
+    """A file named like a Dockerfile that names no base image (no FROM instruction): a
+    fragment, which builds no image of its own. One that cannot be read is taken to be a
+    Dockerfile: what it holds is not known."""
+    text = facts.read(path)
+    return text is not None and _FROM.search(text) is None
 
 
 def analysed(facts: Facts) -> dict[str, Language]:

@@ -825,8 +825,23 @@ def segments(line: str) -> list[list[str]]:
     return [s for s in segments if s]
 
 
+# Shell words that open a compound command: `if ruff check .; then` runs ruff, and
+# `if command -v ruff; then` only looks it up.
+SHELL_KEYWORDS = frozenset({"if", "then", "elif", "else", "while", "until", "do", "!", "{", "("})
+
+
+def strip_keywords(words: list[str]) -> list[str]:
+    """The simple command after any leading shell keywords (`if`, `then`, `!`, ...)."""
+    i = 0
+    while i < len(words) and words[i] in SHELL_KEYWORDS:
+        i += 1
+    return words[i:]
+
+
 def unwrap(words: list[str]) -> list[str]:
-    """Drop leading `VAR=value`, sudo/env/time wrappers and `poetry run`-style runners."""
+    """Drop leading shell keywords, `VAR=value`, sudo/env/time wrappers and `poetry run`-style
+    runners."""
+    words = strip_keywords(words)
     i = 0
     while i < len(words):
         word = words[i]

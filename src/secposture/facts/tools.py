@@ -22,7 +22,14 @@ from secposture.facts import ide as ide_facts
 from secposture.facts import languages as languages_facts
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.parsing import load_json, load_toml, load_yaml
-from secposture.facts.scripts import Command, PreCommitRun, parse_ini, segments, unwrap
+from secposture.facts.scripts import (
+    Command,
+    PreCommitRun,
+    parse_ini,
+    segments,
+    strip_keywords,
+    unwrap,
+)
 from secposture.model import Location
 from secposture.policy import Tool
 from secposture.policy_regex import MAX_JOINED_MEMORY, Pattern, compile_pattern
@@ -244,7 +251,8 @@ def _runnable(text: str) -> tuple[str, ...]:
     # (`pip install -e .`, `make lint`) recur across an estate's repositories.
     ignored = _ignored_prefixes()
     out: list[str] = []
-    for raw in segments(strip_shell_comment(text)):
+    for segment in segments(strip_shell_comment(text)):
+        raw = strip_keywords(segment)
         words = unwrap(raw)
         if not words or _informational(words):
             continue

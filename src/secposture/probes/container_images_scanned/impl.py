@@ -9,6 +9,7 @@ from secposture import catalogue
 from secposture.facts import ci as ci_facts
 from secposture.facts import tools
 from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.languages import dockerfile_fragment
 from secposture.facts.tools import ToolUse, runnable_text
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed, unread
@@ -50,11 +51,12 @@ def builds(facts: Facts) -> list[Build]:
     spec = _config()
     build_files = tuple(spec["build_files"])
     is_build_file = glob_matcher(build_files)
-    # The product's build files: a test image or a devcontainer's is not an image it ships.
+    # The product's build files: a test image or a devcontainer's is not an image it ships, and
+    # a fragment with no FROM (one that a script appends to another Dockerfile) builds nothing.
     found = [
         Build(f"{p} is a container build file", Location(p, 1))
         for p in facts.index.product.named_like(build_files)
-        if is_build_file(p.rpartition("/")[2])
+        if is_build_file(p.rpartition("/")[2]) and not dockerfile_fragment(facts, p)
     ]
     ci = facts.get(ci_facts.collect)
     for command in ci.commands:
