@@ -231,3 +231,26 @@ def test_reusable_workflow_calls_that_fan_out_are_walked_within_a_budget() -> No
     (cut,) = [u for u in walked.unread if "fan out" in u.why]
     assert f"past {calls.MAX_VISITS:,} jobs" in cut.why
     assert walked.steps and walked.steps[0].step.run == "ruff check ."  # what was walked stays
+
+
+def test_a_command_handed_in_through_a_steps_env_is_what_runs(make_repo: MakeRepo) -> None:
+    # A shared workflow takes the build command as an input and runs it from a step's env
+    # (`bash -lc "${GRADLE_COMMAND}"`), as HMPPS's gradle_verify does; `echo "$CMD"` runs nothing.
+    files = {
+        "app.py": "print(1)\n",
+        ".github/workflows/ci.yml": "on: push\npermissions: {}\njobs:\n  verify:\n"
+        "    uses: ./.github/workflows/verify.yml\n    with:\n"
+        "      lint-command: 'CI=1 ruff check .'\n      note: 'mypy src'\n",
+        ".github/workflows/verify.yml": "on:\n  workflow_call:\n    inputs:\n"
+        "      lint-command: {type: string}\n      note: {type: string}\n"
+        "jobs:\n  run:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - name: lint\n        shell: bash\n        env:\n"
+        "          LINT_COMMAND: ${{ inputs.lint-command }}\n"
+        "          NOTE: ${{ inputs.note }}\n"
+        '        run: |\n          bash -lc "${LINT_COMMAND}"\n          echo "$NOTE"\n',
+    }
+    static = result(scan(make_repo(files=files)), "static-analysis")
+    ci = [f for f in static.findings if f.values.get("stage") == "ci"]
+    assert [f.outcome.value for f in ci] == ["positive"], [f.message for f in ci]
+    assert "ruff" in ci[0].message and "mypy" not in ci[0].message
+    assert ".github/workflows/verify.yml:" in ci[0].message

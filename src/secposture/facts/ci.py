@@ -123,6 +123,27 @@ def _github(facts: Facts, expander: Expander, ci: CiFacts) -> None:
         ci.unread.extend(u for u in walked.unread if significant(facts, u))
 
 
+# `bash -lc "${GRADLE_COMMAND}"`, `sh -c "$CMD"`, `eval "$CMD"`: a shared workflow runs the
+# command its caller handed in through a step's `env:`. The whole word must be the variable.
+_ENV_COMMAND = re.compile(
+    r"""\b(?:(?:ba|z|da)?sh[ \t]+-[a-z]*c[a-z]*|eval)[ \t]+(["']?)\$\{?([A-Za-z_]\w{0,63})\}?\1(?=[ \t]*(?:$|[;&|]))""",
+    re.MULTILINE,
+)
+
+
+def _run_env_commands(run: str, env: dict[str, str]) -> str:
+    """The script with each `bash -c "$VAR"` (or `eval "$VAR"`) of a step `env:` variable
+    replaced by the variable's command, so that what the caller handed in is what is read."""
+    if not env or "$" not in run:
+        return run
+
+    def value(match: re.Match[str]) -> str:
+        command = env.get(match.group(2))
+        return command if command and "\n" not in command else match.group(0)
+
+    return _ENV_COMMAND.sub(value, run)
+
+
 def _anchor(path: str, anchor_path: str | None, line: int | None) -> tuple[str, int | None] | None:
     """The anchor of a command or use in another repository's file (None in this one's)."""
     return None if anchor_path is None or path == anchor_path else (anchor_path, line)
@@ -136,7 +157,8 @@ def _github_step(
     anchor = (resolved.anchor.path or step.path, resolved.anchor.line) if elsewhere else None
     if step.run is not None:
         line = resolved.run_line if not resolved.catalogued else None
-        ci.commands.extend(expander.expand(step.run, step.path, line, via, anchor=anchor))
+        run = _run_env_commands(step.run, step.env)
+        ci.commands.extend(expander.expand(run, step.path, line, via, anchor=anchor))
     if step.uses is None:
         return
     uses = step.uses.strip()
