@@ -254,3 +254,39 @@ def test_a_command_handed_in_through_a_steps_env_is_what_runs(make_repo: MakeRep
     assert [f.outcome.value for f in ci] == ["positive"], [f.message for f in ci]
     assert "ruff" in ci[0].message and "mypy" not in ci[0].message
     assert ".github/workflows/verify.yml:" in ci[0].message
+
+
+INFRA = {"infra/main.tf": 'resource "aws_s3_bucket" "b" {}\n', "README.md": "# x\n"}
+MAKE_WORKFLOW = (
+    "on: push\npermissions: {}\njobs:\n  checks:\n    runs-on: ubuntu-latest\n"
+    "    steps:\n      - run: make iac-scan\n"
+)
+
+
+def test_a_make_catch_all_into_a_makefile_of_the_repository_is_followed(
+    make_repo: MakeRepo,
+) -> None:
+    files = {
+        **INFRA,
+        ".github/workflows/ci.yml": MAKE_WORKFLOW,
+        "Makefile": "build:\n\tgo build ./...\n\n%:\n\t@$(MAKE) -f scripts/checks.mk $@\n",
+        "scripts/checks.mk": "iac-scan:\n\tcheckov -d infra --quiet\n",
+    }
+    tested = result(scan(make_repo(files=files)), "security-tests")
+    infra = [f for f in tested.findings if "checkov" in f.message]
+    assert infra and infra[0].outcome.value == "positive", tested.summary
+
+
+def test_a_make_catch_all_into_a_makefile_outside_the_repository_is_unknown(
+    make_repo: MakeRepo,
+) -> None:
+    # The catch-all hands every other target to a Makefile the CI image installs: what
+    # `make iac-scan` runs cannot be read, so the infrastructure part is unknown, not failed.
+    files = {
+        **INFRA,
+        ".github/workflows/ci.yml": MAKE_WORKFLOW,
+        "Makefile": "build:\n\tgo build ./...\n\n%:\n\t@$(MAKE) -f /usr/local/share/x/common.mk $@\n",
+    }
+    tested = result(scan(make_repo(files=files)), "security-tests")
+    assert tested.status is Status.UNKNOWN, tested.summary
+    assert "/usr/local/share/x/common.mk is not in the repository" in tested.summary

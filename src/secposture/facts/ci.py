@@ -15,9 +15,9 @@ from typing import Any
 from secposture.facts import calls, workflows
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
-from secposture.facts.references import Unread, significant
+from secposture.facts.references import OUTSIDE_KIND, Unread, record_unread, significant
 from secposture.facts.scripts import Command, Expander, PreCommitRun
-from secposture.model import Problem
+from secposture.model import Location, Problem
 
 GITLAB_FILE = ".gitlab-ci.yml"
 CIRCLECI_FILES = (".circleci/config.yml", ".circleci/config.yaml")
@@ -96,6 +96,23 @@ def collect(facts: Facts) -> CiFacts:
     _circleci(facts, expander, ci)
     _plain_text(facts, expander, ci)
     ci.precommit_runs.extend(expander.precommit_runs)
+    for command, makefile in expander.outside:
+        path, line = command.located()
+        why = (
+            f"{makefile[:160]} is not in the repository (it is installed where CI runs), so what "
+            "its targets run cannot be read"
+        )
+        outside = Unread(
+            command.text,
+            OUTSIDE_KIND,
+            command.path,
+            command.line,
+            why,
+            "",
+            Location(path, line),
+            command.via,
+        )
+        ci.unread.append(record_unread(facts, outside))
     return ci
 
 

@@ -42,6 +42,7 @@ ACTION_FILES = ("action.yml", "action.yaml")
 HOOKS_FILE = ".pre-commit-hooks.yaml"
 WORKFLOW_KIND, ACTION_KIND, HOOKS_KIND = "reusable workflow", "action", "pre-commit hook repository"
 SCRIPT_KIND, PRESET_KIND = "hook script", "Renovate preset"
+OUTSIDE_KIND = "Makefile outside the repository"
 CATALOGUE_LABEL = "as secposture's catalogue of shared actions says; not read"
 
 
@@ -151,7 +152,7 @@ def significant(facts: Facts, unread: Unread) -> bool:
     a hook repository of the scanned repository's own owner (where teams keep their shared
     pipeline), or of any owner when the owner is not known. Another owner's action is known by
     its name to the tool catalogue or not at all, as a leaf is (ADR 0014)."""
-    if unread.kind in (WORKFLOW_KIND, PRESET_KIND):
+    if unread.kind in (WORKFLOW_KIND, PRESET_KIND, OUTSIDE_KIND):
         return True
     owner = repository_owner(facts)
     return not owner or unread.uses.partition("/")[0].lower() == owner

@@ -190,6 +190,26 @@ def parse_makefile(path: str, text: str) -> Makefile:
     return makefile
 
 
+_AUTOMATIC = re.compile(r"\$(?:@|\*|\(@\)|\{@\}|\(\*\)|\{\*\})")
+
+
+def _match_anything(rule: MakeTarget, name: str) -> MakeTarget:
+    """The match-anything rule (`%:`) for the target `name`: `$@` and `$*` are its name."""
+    recipe = [(number, _AUTOMATIC.sub(name, line)) for number, line in rule.recipe]
+    prerequisites = [p.replace("%", name) for p in rule.prerequisites]
+    return MakeTarget(rule.line, prerequisites, recipe)
+
+
+def _file_option(args: list[str]) -> str | None:
+    """The Makefile a `make` command names with -f/--file, as written."""
+    for i, arg in enumerate(args):
+        if arg in ("-f", "--file", "--makefile") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(("--file=", "--makefile=")):
+            return arg.partition("=")[2]
+    return None
+
+
 def _rule(line: str) -> tuple[list[str], list[str], str] | None:
     """(targets, prerequisites, recipe after `;`) of a rule line; None for anything else."""
     colon = line.find(":")
@@ -288,6 +308,9 @@ class Expander:
         self._filter: Any = None  # the file filter of the lint-staged entry being expanded
         self._makefiles: dict[str, Makefile | None] = {}
         self._scripts: dict[str, dict[str, str] | None] = {}
+        # `make -f /usr/local/share/x.mk target`: a Makefile outside the repository (installed on
+        # the CI machine), whose recipes no scan can read. What they run is unknown, not nothing.
+        self.outside: list[tuple[Command, str]] = []
 
     # -- entry point --
 
@@ -427,6 +450,9 @@ class Expander:
             elif not arg.startswith("-") and not _ASSIGNMENT.match(arg):
                 targets.append(arg)
             i += 1
+        if file is not None and (file_given := _file_option(args)) and file_given.startswith("/"):
+            self.outside.append((command, file_given))
+            return []
         makefile = self._find_makefile(file, directory, targets)
         if makefile is None:
             return []
@@ -468,6 +494,8 @@ class Expander:
         self, makefile: Makefile, name: str, via: tuple[str, ...], seen: set[str], depth: int = 0
     ) -> list[Command]:
         target = makefile.targets.get(name)
+        if target is None and "%" in makefile.targets and not name.startswith("."):
+            target = _match_anything(makefile.targets["%"], name)  # `%:` serves every target
         marker = f"{makefile.path} target {name}"
         if (
             target is None
