@@ -281,7 +281,7 @@ def run(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
 def test_refine_text_argument_unquoted_words_join() -> None:
     code, out, err = run("Add", "a", "password", "reset", "link")
     assert code == 0, err
-    assert "A07:2025 Authentication Failures" in out and "A07:2021" in out
+    assert "A07:2025 Authentication Failures" in out and "A07:2021" not in out
     assert "`password reset`" in out
 
 
@@ -314,9 +314,13 @@ def test_refine_standard_input(args: tuple[str, ...]) -> None:
 def test_refine_all_gives_the_whole_checklist() -> None:
     code, out, _ = run("--all")
     assert code == 0
-    assert out.count("- [ ] ") >= 2 * 20
-    assert len(re.findall(r"^\*\*A\d\d:20(21|25) ", out, re.MULTILINE)) == 20
+    assert out.count("- [ ] ") >= 2 * 10
+    assert len(re.findall(r"^\*\*A\d\d:2025 ", out, re.MULTILINE)) == 10
     assert "the ticket mentions" not in out
+    code, both, _ = run("--all", "--edition", "both")
+    assert len(re.findall(r"^\*\*A\d\d:20(21|25) ", both, re.MULTILINE)) == 20
+    # Each question once: the 2021 list adds only what 2025 does not ask.
+    assert both.count("- [ ] ") == len(set(printed_questions(both))) > out.count("- [ ] ")
 
 
 def test_refine_all_with_text_marks_the_matches() -> None:
@@ -419,3 +423,140 @@ def test_help_teaches_with_examples() -> None:
     assert code == 0
     assert "Examples:" in out and "secposture refine --file ticket.md" in out
     assert "Exit codes:" in out
+
+
+# --- one list of questions, each asked once (issue 13) -----------------------------------------
+
+# Words that carry no meaning of their own, left out when comparing two questions.
+_FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "with",
+    ]
+)
+
+
+def _meaning(question: str) -> frozenset[str]:
+    return frozenset(
+        stem(w) for w in re.findall(r"[^\W_]+", question) if w.casefold() not in _FILLER
+    )
+
+
+def near_duplicates(questions: list[str], threshold: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of questions sharing at least `threshold` of their words (Jaccard on stems), or
+    where one's words are nearly all the other's."""
+    pairs = []
+    for i, first in enumerate(questions):
+        for second in questions[i + 1 :]:
+            a, b = _meaning(first), _meaning(second)
+            shared = len(a & b)
+            if shared / len(a | b) >= threshold or shared / min(len(a), len(b)) >= 0.8:
+                pairs.append((first, second))
+    return pairs
+
+
+def printed_questions(out: str) -> list[str]:
+    return [line.removeprefix("- [ ] ") for line in out.splitlines() if line.startswith("- [ ] ")]
+
+
+TICKETS = [
+    "Add a password reset link to the login page",
+    "Call the webhook URL; on timeout retry, and fail closed",
+    "Bump the base image and pin GitHub Actions in the build pipeline; deserialise the YAML",
+    "Let admins export users to CSV and log every export; alert on bulk exports",
+]
+
+
+@pytest.mark.parametrize(
+    "edition", [(), ("--edition", "2025"), ("--edition", "2021"), ("--edition", "both")]
+)
+@pytest.mark.parametrize("ticket", [*TICKETS, None])
+def test_no_two_questions_printed_for_a_ticket_say_the_same_thing(
+    edition: tuple[str, ...], ticket: str | None
+) -> None:
+    code, out, err = run(*edition, *(("--all",) if ticket is None else (ticket,)))
+    assert code == 0, err
+    questions = printed_questions(out)
+    assert questions
+    assert near_duplicates(questions) == []
+
+
+def test_the_current_edition_is_the_default() -> None:
+    code, out, _ = run("Add a password reset link to the login page")
+    assert code == 0
+    assert "A07:2025 Authentication Failures" in out
+    assert "2021" not in out
+    code, out, _ = run("--edition", "2021", "Add a password reset link to the login page")
+    assert "A07:2021 Identification and Authentication Failures" in out
+    assert "2025" not in out
+
+
+def test_both_editions_ask_a_shared_question_once_and_point_to_it() -> None:
+    code, out, _ = run("--edition", "both", "New login page")
+    assert code == 0
+    assert "A07:2025" in out and "A07:2021" in out
+    a07 = next(c for c in categories(("2025",)) if c.id == "A07:2025")
+    for question in a07.questions:
+        assert out.count(question) == 1
+    section_2021 = out.split("#### OWASP Top 10:2021", 1)[1]
+    assert "asked above, under A07:2025" in section_2021
+
+
+def test_the_near_duplicate_check_finds_a_reworded_question() -> None:
+    # The check itself: the 2021 and 2025 wordings of the injection question were near-duplicates.
+    assert near_duplicates(
+        [
+            "Where does user-supplied data reach an interpreter (SQL or NoSQL query, shell, LDAP, "
+            "template, HTML, spreadsheet export), and is it parameterised or escaped there?",
+            "Where does user-supplied data reach an interpreter (SQL or NoSQL query, shell, LDAP, "
+            "template, HTML, spreadsheet export, an LLM prompt), and is it parameterised or "
+            "escaped there?",
+        ]
+    )
+
+
+def test_questions_are_data_each_written_once() -> None:
+    from secposture.refine import _data
+
+    data = _data()
+    texts = list(data["questions"].values())
+    assert len(texts) == len(set(texts))
+    assert near_duplicates(texts) == [], "two questions of the data say the same thing"
+    used = {q for c in data["category"] for q in c["questions"]}
+    assert used == set(data["questions"])  # none unused, none missing

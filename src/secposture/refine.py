@@ -1,11 +1,16 @@
 """Ticket refinement: the OWASP Top 10 questions a ticket's words suggest, as a Markdown checklist.
 
 The categories, their trigger words and their questions are data (data/owasp_top10.toml), for
-the 2021 and 2025 editions. Matching is plain and predictable, so an engineer can see why a
-category was chosen: the ticket is split into words, each word is stemmed (logins -> login,
-logged -> log), and a keyword or phrase matches where the same stems stand next to each other,
-separated only by spaces, hyphens or a slash ("log in", "log-in", "ci/cd"). A match inside a
-longer matching phrase does not count on its own: "logged in" is authentication, not logging.
+the 2021 and 2025 editions; the command asks about the current one (2025) unless told otherwise.
+Each question is written once and named by the categories that ask it, so a checklist asks it
+once: with both editions, a 2021 category whose questions the 2025 list already asked points to
+them.
+
+Matching is plain and predictable, so an engineer can see why a category was chosen: the ticket
+is split into words, each word is stemmed (logins -> login, logged -> log), and a keyword or
+phrase matches where the same stems stand next to each other, separated only by spaces, hyphens
+or a slash ("log in", "log-in", "ci/cd"). A match inside a longer matching phrase does not count
+on its own: "logged in" is authentication, not logging.
 
 There are no regular expressions built from data or input: one linear tokenizer and dictionary
 look-ups, so hostile text costs time in proportion to its length and never raises.
@@ -45,7 +50,8 @@ class Category:
     title: str
     url: str
     keywords: tuple[str, ...]
-    questions: tuple[str, ...]
+    questions: tuple[str, ...]  # the texts, in the category's order
+    question_ids: tuple[str, ...] = ()  # their names in [questions], the same order
 
 
 @dataclass(frozen=True)
@@ -137,12 +143,18 @@ def render_markdown(
     else:
         lines.append(f"The categories of the {names} that this ticket's words suggest.")
     lines += ["Answer each question in the ticket, or say why it does not apply.", ""]
+    asked: dict[str, str] = {}  # question -> the category it was first asked under
     for edition in editions:
-        lines += _edition_section(edition, [m for m in matches if m.category.edition == edition])
+        in_edition = [m for m in matches if m.category.edition == edition]
+        lines += _edition_section(edition, in_edition, asked)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _edition_section(edition: str, matches: Sequence[CategoryMatch]) -> list[str]:
+def _edition_section(
+    edition: str, matches: Sequence[CategoryMatch], asked: dict[str, str]
+) -> list[str]:
+    """One edition's categories and their questions; a question already in `asked` (under an
+    earlier category) is not asked again, the category says where it was."""
     lines = [f"#### {edition_name(edition)}", ""]
     if not matches:
         return [*lines, f"No category of the {edition_name(edition)} matched.", ""]
@@ -150,9 +162,25 @@ def _edition_section(edition: str, matches: Sequence[CategoryMatch]) -> list[str
         category = match.category
         heading = f"**{category.id} {category.title}** ([OWASP]({category.url}))"
         lines += [heading + _because(match.triggers), ""]
-        lines += [f"- [ ] {question}" for question in category.questions]
-        lines.append("")
+        new = [q for q in category.questions if q not in asked]
+        earlier = list(dict.fromkeys(asked[q] for q in category.questions if q in asked))
+        if earlier:
+            lines += [_asked_above(len(category.questions) - len(new), new, earlier), ""]
+        lines += [f"- [ ] {question}" for question in new]
+        asked.update((question, category.id) for question in new)
+        if new:
+            lines.append("")
     return lines
+
+
+def _asked_above(count: int, new: Sequence[str], where: Sequence[str]) -> str:
+    under = " and ".join(where)
+    if not new:
+        return f"Its questions are asked above, under {under}."
+    total = count + len(new)
+    verb = "is" if count == 1 else "are"
+    rest = "the other" if len(new) == 1 else "the others"
+    return f"{count} of its {total} questions {verb} asked above, under {under}; {rest}:"
 
 
 def _because(triggers: Sequence[str]) -> str:
@@ -304,12 +332,35 @@ def load_categories() -> tuple[Category, ...]:
     raw = data.get("category")
     if not isinstance(raw, list):
         raise ValueError("owasp_top10.toml: no [[category]] entries")
+    questions = _questions(data.get("questions"))
     by_id = {str(entry.get("id")): entry for entry in raw if isinstance(entry, dict)}
-    loaded = [_category(entry, by_id, data.get("editions", {})) for entry in raw]
+    loaded = [_category(entry, by_id, data.get("editions", {}), questions) for entry in raw]
+    unused = sorted(set(questions) - {name for c in loaded for name in c.question_ids})
+    if unused:
+        raise ValueError(f"owasp_top10.toml: question {unused[0]!r} is asked by no category")
     return tuple(sorted(loaded, key=lambda c: (EDITIONS.index(c.edition), c.id)))
 
 
-def _category(entry: object, by_id: Mapping[str, Any], editions: Mapping[str, Any]) -> Category:
+def _questions(raw: object) -> Mapping[str, str]:
+    """[questions]: name -> text, each text written once."""
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("owasp_top10.toml: no [questions] table")
+    texts: dict[str, str] = {}
+    for name, text in raw.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"owasp_top10.toml: question {name!r} must be a non-empty string")
+        if text in texts.values():
+            raise ValueError(f"owasp_top10.toml: question {name!r} repeats another's text")
+        texts[name] = text
+    return texts
+
+
+def _category(
+    entry: object,
+    by_id: Mapping[str, Any],
+    editions: Mapping[str, Any],
+    known_questions: Mapping[str, str],
+) -> Category:
     if not isinstance(entry, dict):
         raise ValueError("owasp_top10.toml: a [[category]] entry is not a table")
     category_id = str(entry.get("id", ""))
@@ -325,18 +376,22 @@ def _category(entry: object, by_id: Mapping[str, Any], editions: Mapping[str, An
         keywords += _strings(by_id[source], "keywords", source)
     if not keywords or any(not _keyword_stems(keyword) for keyword in keywords):
         raise ValueError(f"owasp_top10.toml: {category_id}: keywords are missing or have no words")
-    questions = _strings(entry, "questions", category_id)
-    if not MIN_QUESTIONS <= len(questions) <= MAX_QUESTIONS:
+    question_ids = tuple(dict.fromkeys(_strings(entry, "questions", category_id)))
+    if not MIN_QUESTIONS <= len(question_ids) <= MAX_QUESTIONS:
         raise ValueError(
             f"owasp_top10.toml: {category_id}: give {MIN_QUESTIONS} to {MAX_QUESTIONS} questions"
         )
+    unknown = [name for name in question_ids if name not in known_questions]
+    if unknown:
+        raise ValueError(f"owasp_top10.toml: {category_id}: no question named {unknown[0]!r}")
     return Category(
         id=category_id,
         edition=match[2],
         title=_text(entry, "title", category_id),
         url=_text(entry, "url", category_id),
         keywords=tuple(dict.fromkeys(keywords)),
-        questions=questions,
+        questions=tuple(known_questions[name] for name in question_ids),
+        question_ids=question_ids,
     )
 
 

@@ -20,15 +20,17 @@ which of the ticket's words triggered it.
 
 The text is the argument (quotes optional), a file (--file), or standard input ('-', or piped
 in). Words match whole, ignoring case, with simple stemming: "logins" and "logged in" match
-login, "policies" matches policy. Both editions by default, 2025 first, then 2021. When nothing
-matches, it says so: --all gives the whole checklist.
+login, "policies" matches policy. The current OWASP Top 10 (2025) by default; --edition 2021 for
+the previous one, or both (each question is asked once: a 2021 category whose questions the 2025
+list already asked points to them). When nothing matches, it says so: --all gives the whole
+checklist.
 
 \b
 Examples:
   secposture refine "Add a password reset link to the login page"
   secposture refine --file ticket.md
   gh issue view 42 --json body --jq .body | secposture refine
-  secposture refine - --edition 2025 < ticket.txt
+  secposture refine - --edition 2021 < ticket.txt
   secposture refine --all --edition 2021 > checklist.md   # every category
   secposture refine --file ticket.md --all                # every category, matches marked
 
@@ -57,10 +59,10 @@ def add_commands(group: click.Group) -> None:
 )
 @click.option(
     "--edition",
-    type=click.Choice(["2021", "2025", "both"]),
-    default="both",
+    type=click.Choice(["2025", "2021", "both"]),
+    default="2025",
     show_default=True,
-    help="Which OWASP Top 10 edition's categories to ask about.",
+    help="Which OWASP Top 10 edition's categories to ask about: 2025 is the current one.",
 )
 @click.option(
     "--all",
