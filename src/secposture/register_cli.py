@@ -234,14 +234,11 @@ def _links(values: Iterable[str]) -> list[str]:
 
 
 def _history_text(tx: Tx, entity: str, entity_id: int) -> str:
-    from secposture.register.history import changed_fields, history_of
+    """Each change to the record, its fields before → after (register/render.py)."""
+    from secposture.register import render
+    from secposture.register.history import history_of
 
-    lines = []
-    for row in history_of(tx, entity, entity_id):
-        fields = changed_fields(row) if row.before else ["(new record)"]
-        shown = ", ".join(fields[:8]) + (" ..." if len(fields) > 8 else "")
-        lines.append(f"{row.at:%Y-%m-%d %H:%M} UTC  {row.action:<12} {row.actor}  {shown}")
-    return "\n".join(lines) or "(no history)"
+    return render.history(history_of(tx, entity, entity_id)) or "(no history)"
 
 
 # --- product ----------------------------------------------------------------------------------
@@ -1681,6 +1678,10 @@ def risk_show(
 @click.option("--treatment", type=Vocabulary("treatments"), help="A new treatment.")
 @click.option("--owner", metavar="NAME", help="A new owner.")
 @click.option("--action", "actions", multiple=True, help="Add an action (repeatable).")
+@click.option(
+    "--note",
+    help="What the review found or decided: shown by risk show and kept in the history.",
+)
 @_format_option()
 @_register_options
 @_errors
@@ -1693,15 +1694,17 @@ def risk_review(
     treatment: str | None,
     owner: str | None,
     actions: tuple[str, ...],
+    note: str | None,
     fmt: str,
     db: str | None,
     actor: str | None,
 ) -> None:
-    """Record a review of a risk, with any new ratings, treatment, owner or actions.
+    """Record a review of a risk, with any new ratings, treatment, owner or actions, and a note
+    of what the review found.
 
     \b
     Examples:
-      secposture risk review 12
+      secposture risk review 12 --note "no change: the supplier's fix is due in March"
       secposture risk review 12 --impact-after 2 --action "backups tested monthly"
     """
     from secposture.register.risks import review_risk
@@ -1717,6 +1720,7 @@ def risk_review(
             treatment=treatment,
             owner=owner,
             add_actions=actions,
+            note=note,
         ).to_dict()
 
     values = _write(db, actor, review)
@@ -2192,37 +2196,26 @@ def history(entity: str, record_id: int, fmt: str, db: str | None, actor: str | 
       secposture history threat-model 4
       secposture history product 3 --format json
     """
+    from secposture.register import render
     from secposture.register.history import changed_fields, history_of
 
     entity = HISTORY_ALIASES.get(entity, entity)
 
-    def rows(tx: Tx) -> list[dict[str, Any]]:
-        return [
-            {
-                **h.to_dict(),
-                "when": f"{h.at:%Y-%m-%d %H:%M:%S}",
-                "changed": changed_fields(h) if h.before else ["(new record)"],
-            }
-            for h in history_of(tx, entity, record_id)
+    def rows(tx: Tx) -> tuple[list[dict[str, Any]], str]:
+        found = history_of(tx, entity, record_id)
+        items = [
+            {**h.to_dict(), "changed": changed_fields(h) if h.before else ["(new record)"]}
+            for h in found
         ]
+        return items, render.history(found)
 
-    items = _read(db, rows)
+    items, text = _read(db, rows)
     if fmt == "json":
-        for item in items:
-            item.pop("when")
-    columns = [
-        ("when", "when (UTC)"),
-        ("action", "action"),
-        ("actor", "who"),
-        ("changed", "changed"),
-    ]
-    _emit_rows(
-        fmt,
-        f"History of {entity.replace('_', ' ')} {record_id}",
-        columns,
-        items,
-        empty=f"No history for {entity} {record_id}.",
-    )
+        _echo(render.as_json(items))
+    elif not items:
+        _echo(f"No history for {entity.replace('_', ' ')} {record_id}.")
+    else:
+        _echo(f"History of {entity.replace('_', ' ')} {record_id}\n{text}\n")
 
 
 def add_commands(group: click.Group) -> None:

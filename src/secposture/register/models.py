@@ -371,6 +371,8 @@ class Risk(Tracked, Base):
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     next_review_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     last_reviewed_on: Mapped[date | None] = mapped_column(Date)
+    # What the last review found or decided (`risk review --note`); its history row keeps it.
+    last_review_note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(SHORT), nullable=False, index=True)
     closed_on: Mapped[date | None] = mapped_column(Date)
     close_reason: Mapped[str | None] = mapped_column(Text)
@@ -402,6 +404,7 @@ class Risk(Tracked, Base):
             "expires_on": iso(self.expires_on),
             "next_review_on": iso(self.next_review_on),
             "last_reviewed_on": iso(self.last_reviewed_on),
+            "last_review_note": self.last_review_note,
             "status": self.status,
             "closed_on": iso(self.closed_on),
             "close_reason": self.close_reason,

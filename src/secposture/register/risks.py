@@ -287,14 +287,17 @@ def review_risk(
     treatment: str | None = None,
     owner: str | None = None,
     add_actions: Sequence[str] = (),
+    note: str | None = None,
     expected_version: int | None = None,
 ) -> Risk:
-    """Record a review: new ratings, treatment, owner or actions as given; the next review
-    defaults to REVIEW_MONTHS after this one."""
+    """Record a review: new ratings, treatment, owner or actions as given, and what the review
+    found (`note`: the last review's, so a review without one clears it; the history keeps every
+    review's); the next review defaults to REVIEW_MONTHS after this one."""
     risk = _open_for_change(tx, risk_id, expected_version)
     before = risk.to_dict()
     day = validate.not_future("reviewed_on", reviewed_on or tx.today, tx.today)
     risk.last_reviewed_on = day
+    risk.last_review_note = validate.text("note", note) if note and note.strip() else None
     following = next_review_on or add_months(day, REVIEW_MONTHS)
     risk.next_review_on = validate.after("next_review_on", following, day, "the review")
     risk.likelihood_after = _rating("likelihood_after", likelihood_after, risk.likelihood_after)
