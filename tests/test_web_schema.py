@@ -37,6 +37,6 @@ def test_a_register_from_before_the_dashboard_gains_the_account_tables(tmp_path:
         command.upgrade(config, "0001")
     engine.dispose()
     with Database.open(str(path)) as database:
-        assert database.revision() == HEAD_REVISION == "0002"
+        assert database.revision() == HEAD_REVISION
         create_app(WebSettings(database_url=str(path)), database=database)
         assert inspect(database.engine).has_table("web_user")
