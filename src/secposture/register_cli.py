@@ -1203,7 +1203,8 @@ def issue_list(
 @click.option(
     "--to",
     metavar="ADDRESS",
-    help="--format email: the recipient [default: $SECPOSTURE_SECURITY_EMAIL].",
+    help="--format email: the recipient [default: $SECPOSTURE_SECURITY_EMAIL, the Security "
+    "team's address].",
 )
 @click.option("--from", "sender", metavar="ADDRESS", help="--format email: the sender.")
 @click.option(
@@ -1225,16 +1226,22 @@ def issue_show(
 ) -> None:
     """Show an issue: the report to send to the Security team.
 
+    --format email addresses it to $SECPOSTURE_SECURITY_EMAIL (or --to) and dates it in the
+    register's time zone ($SECPOSTURE_TIMEZONE, else Europe/London).
+
     \b
     Examples:
       secposture issue show 3
       secposture issue show 3 --format markdown > sec-3.md
-      secposture issue show 3 --format email --to security@example.org | sendmail -t
+      SECPOSTURE_SECURITY_EMAIL=security@example.org secposture issue show 3 --format email | sendmail -t
     """
     from secposture.register import issue_report
     from secposture.register.issues import get_issue
 
-    recipient = _address("--to", to or os.environ.get(ENV_SECURITY_EMAIL))
+    if to:
+        recipient = _address("--to", to)
+    else:
+        recipient = _address(ENV_SECURITY_EMAIL, os.environ.get(ENV_SECURITY_EMAIL))
     from_address = _address("--from", sender)
 
     def show(tx: Tx) -> tuple[str, dict[str, Any], str]:
@@ -1242,13 +1249,21 @@ def issue_show(
         if fmt == "markdown":
             text = issue_report.markdown(found)
         elif fmt == "email":
-            text = issue_report.email(found, to=recipient, sender=from_address)
+            text = issue_report.email(
+                found, to=recipient, sender=from_address, at=tx.now, timezone=tx.timezone
+            )
         else:
             text = issue_report.plain(found)
         history = _history_text(tx, "issue", found.id) if with_history else ""
         return text, found.to_dict(), history
 
     text, values, history = _read(db, show)
+    if fmt == "email" and recipient is None:
+        click.echo(
+            f"note: the message has no To: address; set {ENV_SECURITY_EMAIL} to the Security "
+            "team's address (or give --to ADDRESS)",
+            err=True,
+        )
     if fmt == "json":
         _emit_record("json", "", values)
     elif fmt == "terminal":
@@ -1263,8 +1278,9 @@ def issue_show(
 
 
 def _address(option: str, value: str | None) -> str | None:
-    """An email address for a header: one address, no new lines."""
-    if not value:
+    """An email address for a header: one address, no new lines; `option` is where it came
+    from (--to, or the environment variable), for the error."""
+    if not value or not value.strip():
         return None
     from email.utils import parseaddr
 

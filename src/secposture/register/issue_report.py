@@ -13,10 +13,13 @@ dashboard (ADR 0013): a linked risk is its number and status, and a cannot-fix i
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
+from secposture.register.database import DEFAULT_TIMEZONE
 from secposture.register.models import SecurityIssue
 from secposture.reports.interface import clean
 from secposture.reports.markdown_format import md
@@ -145,26 +148,42 @@ def plain(issue: SecurityIssue, *, risk_details: bool = True) -> str:
     return "\n".join(clean(line, keep_newlines=True) for line in lines)
 
 
+# RFC 5322 2.1.1: a line is at most 998 octets; a longer one cannot travel as 7bit or 8bit.
+MAX_LINE_OCTETS = 998
+
+
 def email(
     issue: SecurityIssue,
     *,
     to: str | None = None,
     sender: str | None = None,
     risk_details: bool = True,
+    at: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> str:
     """An RFC 5322 message ready for `sendmail -t` or a mail client (headers folded and encoded;
-    a new line in the subject cannot add a header)."""
+    a new line in the subject cannot add a header; `to` and `sender` are checked addresses).
+
+    The body is the text itself (7bit or 8bit UTF-8) so the message reads and pastes as it is;
+    quoted-printable only when a line is longer than SMTP allows. The Date is `at` (the moment
+    the message is made; default: the issue's last change) with the real UTC offset of the
+    register's `timezone` then: Europe/London is +0000 in winter and +0100 in summer."""
     message = EmailMessage(policy=SMTP)
     message["Subject"] = " ".join(clean(subject(issue)).split())
     if to:
         message["To"] = to
     if sender:
         message["From"] = sender
-    message["Date"] = formatdate(localtime=False)
+    moment = at or issue.updated_at
+    if moment.tzinfo is None:  # the register stores UTC
+        moment = moment.replace(tzinfo=UTC)
+    message["Date"] = format_datetime(moment.astimezone(ZoneInfo(timezone)).replace(microsecond=0))
     message["X-Secposture-Issue"] = str(issue.id)
     body = plain(issue, risk_details=risk_details)
-    try:  # readable in any mail client; quoted-printable only when a line is too long for SMTP
-        message.set_content(body, cte="7bit" if body.isascii() else "8bit")
-    except ValueError:
-        message.set_content(body, cte="quoted-printable")
-    return message.as_string().replace("\r\n", "\n")
+    if any(len(line.encode("utf-8")) > MAX_LINE_OCTETS for line in body.splitlines()):
+        cte = "quoted-printable"
+    else:
+        cte = "7bit" if body.isascii() else "8bit"
+    message.set_content(body, cte=cte)
+    # Bytes, not as_string(): the string generator turns an 8bit body into base64.
+    return message.as_bytes().decode("utf-8").replace("\r\n", "\n")
