@@ -50,7 +50,7 @@ def test_text_report_says_what_changed_and_what_to_do_next(make_repo: MakeRepo) 
     outcome = run_fix(root)
     assert outcome.exit_code == 0
     text = outcome.output
-    assert text.startswith("secposture fix: changed 10 files in ")
+    assert text.startswith("secposture fix: changed 11 files in ")
     assert "secrets-pre-commit\n  created .pre-commit-config.yaml: added gitleaks" in text
     assert "static-analysis\n  created .pre-commit-config.yaml: added ruff-check (python)" in text
     assert "Not changed:\n  - security-tests:" in text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from conftest import MakeRepo, git, result
@@ -60,15 +60,23 @@ def test_policy_interval_applies_to_threagile_date(make_repo: MakeRepo) -> None:
     assert "next review due by 2027-03-20 (every 12 months)" in r.findings[0].message
 
 
-def test_tools_without_a_review_date_use_the_last_commit_date(make_repo: MakeRepo) -> None:
+def test_tools_without_a_review_date_are_partial_and_say_what_to_write(
+    make_repo: MakeRepo,
+) -> None:
+    """No silent dating by the last commit (issue 12): pytm, Threat Dragon and OTM record no
+    review date, so the threat model is there but its review is not."""
     r = result(scan_only(make_repo("threat-model-tools"), CONTROL), CONTROL)
-    assert r.status is Status.PASS, r.summary
-    assert "(last commit date of " in r.findings[0].message
-    assert "no review date recorded" in r.findings[0].message
-    assert "2026-11-01" in r.findings[0].message  # the fixture's commit date
+    assert r.status is Status.PARTIAL, r.summary
+    (f,) = r.findings
+    assert "tm.py (pytm)" in f.message and "no review date is recorded" in f.message
+    assert f"`last_reviewed_on: YYYY-MM-DD` front matter in a new {README}" in f.message
+    assert "`secposture threat-model record`" in f.message
+    assert "a commit is not a review" in f.message
+    assert "2026-11-01" not in f.message  # the fixture's commit date is no review date
+    assert f.values == {}
 
 
-def test_old_commit_date_fails(make_repo: MakeRepo) -> None:
+def test_an_old_commit_does_not_make_the_review_overdue_either(make_repo: MakeRepo) -> None:
     root = make_repo("threat-model-tools", commit=False)
     old = "2025-01-10T09:00:00+00:00"
     git(
@@ -81,16 +89,32 @@ def test_old_commit_date_fails(make_repo: MakeRepo) -> None:
         env={"GIT_COMMITTER_DATE": old, "GIT_AUTHOR_DATE": old},
     )
     r = result(scan_only(root, CONTROL), CONTROL)
-    assert r.status is Status.FAIL
-    assert "last reviewed on 2025-01-10" in r.findings[0].message
-    assert "overdue since 2025-07-10" in r.findings[0].message
+    assert r.status is Status.PARTIAL
+    assert "2025-01-10" not in r.summary and "overdue" not in r.summary
 
 
-def test_plain_folder_without_dates_is_unknown(make_repo: MakeRepo) -> None:
+def test_a_plain_folder_is_partial_like_a_checkout(make_repo: MakeRepo) -> None:
     r = result(scan_only(make_repo("threat-model-tools", use_git=False), CONTROL), CONTROL)
-    assert r.status is Status.UNKNOWN
-    assert "no review date can be known" in r.findings[0].message
+    assert r.status is Status.PARTIAL
     assert "tm.py (pytm)" in r.findings[0].message
+    assert "no review date is recorded" in r.findings[0].message
+
+
+def test_an_undated_threagile_model_says_to_set_its_date() -> None:
+    (f,) = probe.run(facts_of({"threagile.yaml": "threagile_version: 1.0.0\ntitle: x\n"}))
+    assert f.outcome is Outcome.PARTIAL
+    assert "`date: YYYY-MM-DD` in threagile.yaml" in f.message
+
+
+def test_the_date_goes_into_the_folders_readme() -> None:
+    files: dict[str, str | bytes] = {
+        "docs/threat-model/threats.md": "# Threats\n",
+        README: "# Threat model\n",
+        "docs/threat-model/diagram.png": b"\x89PNG\r\n",
+    }
+    (f,) = probe.run(facts_of(files))
+    assert f.outcome is Outcome.PARTIAL
+    assert f"`last_reviewed_on: YYYY-MM-DD` front matter in {README}" in f.message
 
 
 def test_no_threat_model_fails_and_lists_where_it_looked(make_repo: MakeRepo) -> None:
@@ -131,10 +155,13 @@ def test_artefact_kinds() -> None:
     }
 
 
-def test_recorded_date_wins_over_a_newer_commit() -> None:
-    files: dict[str, str | bytes] = {README: front("2026-01-05"), "docs/threat-model/x.md": "# x\n"}
-    dates = {p: datetime(2026, 11, 1, tzinfo=UTC) for p in files}
-    (f,) = probe.run(facts_of(files, commit_dates=dates))
+def test_the_latest_recorded_date_wins() -> None:
+    files: dict[str, str | bytes] = {
+        README: front("2026-01-05"),
+        "docs/threat-model/x.md": front("2025-12-01"),
+        "docs/threat-model/y.md": "# y\n",  # undated: no date of its own
+    }
+    (f,) = probe.run(facts_of(files))
     assert f.outcome is Outcome.NEGATIVE
     assert "last reviewed on 2026-01-05" in f.message
 
@@ -146,17 +173,50 @@ def test_recorded_date_wins_over_a_newer_commit() -> None:
         ("soon", "is not a date"),
         ("2027-01-01", "is in the future"),
         ("[2026-01-01]", "is not a date"),
+        ("not yet reviewed", "is not a date"),  # the template's words, in a file that is not fix's
     ],
 )
-def test_bad_review_dates_are_problems_and_fall_back(value: str, problem: str) -> None:
-    dates = {README: datetime(2026, 10, 1, tzinfo=UTC)}
-    facts = facts_of({README: front(value)}, commit_dates=dates)
+def test_bad_review_dates_are_problems_and_leave_it_partial(value: str, problem: str) -> None:
+    facts = facts_of({README: front(value)})
     (f,) = probe.run(facts)
-    assert f.outcome is Outcome.POSITIVE
-    assert "last commit date of docs/threat-model/README.md" in f.message
+    assert f.outcome is Outcome.PARTIAL
+    assert "no review date is recorded" in f.message
     assert problem in f.message  # the evidence says why the recorded date was not used
     found = facts.problem_for(README)
     assert found is not None and problem in found.message and found.line == 2
+
+
+GENERATED = (
+    "---\n# Written by `secposture fix`.\ngenerated_by: secposture fix 0.1.0\n"
+    "last_reviewed_on: {day}\n---\n# Threat model: app\n"
+)
+
+
+def test_the_generated_template_is_no_session_and_its_placeholder_no_problem() -> None:
+    facts = facts_of({README: GENERATED.format(day="not yet reviewed")})
+    (f,) = probe.run(facts)
+    assert f.outcome is Outcome.NEGATIVE
+    assert f.message.startswith("template present, no session recorded: ")
+    assert f"set `last_reviewed_on: YYYY-MM-DD` in {README}" in f.message
+    assert str(f.location) == f"{README}:3"  # the marker
+    assert f.values == {"generated": README}
+    assert facts.problems == []
+
+
+def test_a_generated_template_beside_the_teams_own_files_is_partial() -> None:
+    files: dict[str, str | bytes] = {
+        README: GENERATED.format(day="not yet reviewed"),
+        "docs/threat-model/threats.md": "# Threats\n\n1. Spoofed webhooks\n",
+    }
+    (f,) = probe.run(facts_of(files))
+    assert f.outcome is Outcome.PARTIAL  # something was written, but no session dated
+    assert f"`last_reviewed_on: YYYY-MM-DD` front matter in {README}" in f.message
+
+
+def test_a_date_written_into_the_generated_template_is_a_review() -> None:
+    (f,) = probe.run(facts_of({README: GENERATED.format(day="2026-11-02")}))
+    assert f.outcome is Outcome.POSITIVE
+    assert "last reviewed on 2026-11-02" in f.message
 
 
 def test_iso_datetime_string_and_yaml_date() -> None:
@@ -201,7 +261,7 @@ def test_hostile_artefacts_never_raise(text: str | bytes) -> None:
         "tm.py",
     ]
     (f,) = probe.run(facts_of(dict.fromkeys(names, text)))
-    assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)
+    assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.PARTIAL, Outcome.NEGATIVE)
 
 
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -215,7 +275,7 @@ def test_threat_model_parsing_never_raises(text: str, day: date) -> None:
         "threagile.yml": text,
     }
     (f,) = probe.run(facts_of(files))
-    assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.NEGATIVE)
+    assert f.outcome in (Outcome.UNKNOWN, Outcome.POSITIVE, Outcome.PARTIAL, Outcome.NEGATIVE)
 
 
 # --- issue 11: what is the product's threat model (corpus pattern 16) --------------------------------
@@ -254,14 +314,14 @@ def test_a_product_that_uses_pytm_has_a_threat_model() -> None:
 
 def test_a_threat_model_folder_without_a_review_date_is_an_artefact() -> None:
     """hashicorp/vault-secrets-operator docs/threat-model/README.md: a full threat model with no
-    review date is an artefact (dated by its last commit, else unknown), never "no threat
-    model"."""
+    review date is an artefact, never "no threat model"; with no recorded date it is partial (the
+    corpus label), never dated by its last commit (issue 12)."""
     files: dict[str, str | bytes] = {
         README: "# Vault Secrets Operator threat model\n\n## Scope\n\n## Threats\n"
     }
     assert kinds(files) == {README: "document"}
     (f,) = probe.run(facts_of(files))
-    assert f.outcome is Outcome.UNKNOWN and "threat model found" in f.message
+    assert f.outcome is Outcome.PARTIAL and "threat model found" in f.message
 
 
 def test_placeholders_tests_and_examples_are_not_artefacts() -> None:

@@ -2,7 +2,9 @@
 
 Markdown templates give each line; issue forms (YAML) give the texts a reporter sees: the form's
 name, description and title, and each body field's label, description, placeholder, value and
-options. Checkbox items (`- [ ]`, or an issue form's checkbox) are marked, for checklists.
+options. Checkbox items (`- [ ]`, or an issue form's checkbox) are marked, for checklists. A
+template `secposture fix` generated carries the `generated_by` marker (facts/generated.py) until a
+person adopts it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from secposture import catalogue
+from secposture.facts import generated
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
 
@@ -39,6 +42,7 @@ class Template:
     form: bool = False
     lines: list[TextLine] = field(default_factory=list)
     readable: bool = True
+    generated: int | None = None  # the line of the generated_by marker: fix's, not yet adopted
 
 
 @dataclass
@@ -158,10 +162,12 @@ def _read(facts: Facts, path: str, kind: str) -> Template:
         doc = load_yaml(facts, path)
         template.readable = doc is not None
         template.lines = form_lines(doc)
-        return template
-    text = facts.read(path)
-    template.readable = text is not None
-    template.lines = markdown_lines(text or "")
+    else:
+        text = facts.read(path)
+        template.readable = text is not None
+        template.lines = markdown_lines(text or "")
+    if template.readable:
+        template.generated = generated.marker_line(facts.read(path) or "")
     return template
 
 

@@ -2,8 +2,12 @@
 
 Artefacts: documents in a threat-model folder (Markdown front matter `last_reviewed_on` gives the
 review date), pytm scripts (read, never run), Threagile models (their `date`), Threat Dragon models
-and Open Threat Model documents. A recorded review date wins; otherwise the latest last-commit date
-of an artefact stands in for it, and says so.
+and Open Threat Model documents. Only a recorded date is a review: a commit is not one (it may fix
+a typo), so an artefact that records no date has none (ADR 0015).
+
+A document `secposture fix` generated carries the `generated_by` marker (facts/generated.py): an
+agenda for a session, not the record of one. Its placeholder `last_reviewed_on: not yet reviewed`
+is no date and no problem either; a date a person wrote there is a review like any other.
 
 Not artefacts of the product: look-alikes in test folders, test data and examples; empty files and
 placeholders (`.gitkeep`) in a threat-model folder; and the example models in the repository of a
@@ -22,6 +26,7 @@ from typing import Any
 
 from secposture import catalogue
 from secposture.dates import as_date
+from secposture.facts import generated
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.parsing import front_matter, line_of, load_json, load_yaml
 
@@ -33,7 +38,6 @@ OTM = "Open Threat Model"
 
 _PYTM_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+pytm[ \t.]|import[ \t]+pytm\b)", re.MULTILINE)
 _TEXT_EXTENSIONS = (".md", ".markdown", ".rst", ".adoc", ".txt")
-_PRIMARY = (PYTM, THREAGILE, THREAT_DRAGON, OTM)
 _FOLDERS_NAMED = 5
 
 
@@ -45,6 +49,12 @@ class Artefact:
     date_source: str | None = None  # e.g. "front matter last_reviewed_on"
     line: int | None = None
     note: str | None = None  # why a recorded date could not be used
+    generated: int | None = None  # the line of the generated_by marker (a template of fix's)
+
+    @property
+    def dated_in_front_matter(self) -> bool:
+        """A text document: its front matter is where `last_reviewed_on` is written."""
+        return self.kind == DOCUMENT and self.path.lower().endswith(_TEXT_EXTENSIONS)
 
 
 @dataclass
@@ -53,16 +63,20 @@ class ThreatModels:
     # Files that look like artefacts but are not the product's threat model: (path, why).
     set_aside: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def only_generated(self) -> bool:
+        """Every artefact is a template `fix` generated: nobody has added anything yet."""
+        return bool(self.artefacts) and all(a.generated is not None for a in self.artefacts)
+
 
 @dataclass(frozen=True)
 class Review:
-    """The latest review: its date, where it comes from, and whether it is only a commit date."""
+    """The latest recorded review: its date and where it is recorded."""
 
     day: date
     path: str
     line: int | None
     source: str
-    recorded: bool
 
 
 @cache
@@ -134,12 +148,15 @@ def _document(facts: Facts, path: str) -> Artefact:
     text = facts.read(path) if path.lower().endswith(_TEXT_EXTENSIONS) else None
     if not text:
         return artefact
+    artefact.generated = generated.marker_line(text)
     meta, length = front_matter(text)
     if meta is None and length:
         meta = _raw_front_matter(text, length)  # unparsable YAML (2026-02-30): read the keys raw
     key = next((k for k in _data()["review_keys"] if meta and k in meta), None)
     if meta is not None and key is not None:
         artefact.line = _key_line(text, key)
+        if artefact.generated is not None and meta[key] == _data()["generated_placeholder"]:
+            return artefact  # the template's own placeholder: no session yet, nothing malformed
         _recorded_date(facts, artefact, meta[key], f"front matter {key}")
     return artefact
 
@@ -273,21 +290,10 @@ def collect(facts: Facts) -> ThreatModels:
     return models
 
 
-def latest_review(facts: Facts, models: ThreatModels) -> Review | None:
-    """The latest recorded review date; else the latest last-commit date of an artefact; else None."""
+def latest_review(models: ThreatModels) -> Review | None:
+    """The latest recorded review date of an artefact, or None when none records one."""
     recorded = [(a.review_date, a.path, a) for a in models.artefacts if a.review_date is not None]
-    if recorded:
-        day, path, best = max(recorded, key=lambda t: (t[0], t[1]))
-        return Review(day, path, best.line, f"{best.date_source} of {path}", recorded=True)
-    ordered = sorted(models.artefacts, key=lambda a: (a.kind not in _PRIMARY, a.path))
-    dated: list[tuple[date, str]] = []
-    for artefact in ordered[: _data()["max_commit_lookups"]]:
-        when = facts.snapshot.last_commit_date(artefact.path)
-        if when is not None:
-            dated.append((when.date(), artefact.path))
-    if not dated:
+    if not recorded:
         return None
-    day, path = max(dated)
-    return Review(
-        day, path, None, f"last commit date of {path}, no review date recorded", recorded=False
-    )
+    day, path, best = max(recorded, key=lambda t: (t[0], t[1]))
+    return Review(day, path, best.line, f"{best.date_source} of {path}")

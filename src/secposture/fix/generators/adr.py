@@ -1,8 +1,10 @@
-"""An ADR log with a first security decision and a template for the next ones.
+"""An ADR log with a proposal to record security decisions, and a template for them.
 
 In the folder the repository already uses for ADRs (else docs/adr/): the next ADR number, in the
-log's own numbering (`0007-...md`, `adr-012-...md`), records the decision to record security
-decisions as ADRs, tagged `security`; `template.md` beside it gives the shape of one.
+log's own numbering (`0007-...md`, `adr-012-...md`), proposes recording security decisions as
+ADRs, tagged `security`; `template.md` beside it gives the shape of one. Both carry the
+`generated_by` marker: neither is a decision of the team, so security-adrs still fails until the
+team records one (or accepts the proposal and deletes the marker, ADR 0015).
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
     log = ws.facts().get(adrs.collect)
     if any(a.security for a in log.adrs):
         return
+    ours = next((a for a in log.adrs if a.reasons and a.generated is not None), None)
+    if ours is not None:
+        ws.skip(
+            CONTROL,
+            f"{ours.path} {ours.not_the_teams}; record a security decision the team has made in "
+            "an ADR of its own (tagged security, status Accepted)",
+        )
+        return
     pending = next((a for a in log.adrs if a.reasons and a.not_a_decision), None)
     if pending is not None:
         # A proposed security ADR is what the team has to accept: a second one would not help.
@@ -68,11 +78,13 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         template=template.rpartition("/")[2],
     )
     where = "a new ADR log in " + folder + "/" if not log.adrs else f"the ADR log in {folder}/"
-    # Generated, it is only proposed: a decision exists once the team accepts it.
+    # Generated, it is a proposal of the tool's: a decision exists once the team makes one.
     ws.note(
         CONTROL,
-        f"security-adrs: {path} is proposed; once the team agrees, set its status to Accepted "
-        "(a proposed ADR records no decision yet)",
+        f"security-adrs: {path} is a proposal written by secposture fix, not a decision, so the "
+        "control still fails: record a security decision the team has made as the next ADR "
+        f"({template} gives the shape: tag it security, status Accepted); once the team agrees "
+        f"with {name}, set its status to Accepted and remove the generated_by line",
     )
     ws.write(
         path,
@@ -84,7 +96,7 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
     if not ws.exists(template):
         ws.write(
             template,
-            recipes.template_text("adr-template.md"),
+            render("adr-template.md"),
             CONTROL,
             "a template for security decisions (threats considered, "
             "options, decision, residual risk)",

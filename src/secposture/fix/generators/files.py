@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from string import Template
 
+from secposture.facts import generated
 from secposture.fix import recipes
 from secposture.fix.generators import Workspace
 
 
 def render(name: str, **values: str) -> str:
-    """A shipped template with `$name` placeholders filled (a missing value is an error)."""
-    return Template(recipes.template_text(name)).substitute(values)
+    """A shipped template with `$name` placeholders filled (a missing value is an error);
+    `$generated_by` is the marker every generated file carries (docs/generated-files.md)."""
+    return Template(recipes.template_text(name)).substitute(
+        {"generated_by": generated.marker(), **values}
+    )
 
 
 def create_or_replace(
