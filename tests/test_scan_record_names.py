@@ -2,7 +2,8 @@
 
 git gives names as bytes; the scan keeps an undecodable byte as a surrogate escape (local.py) and
 the reports show it as `\\xNN`. The register stores it the same way, on SQLite and PostgreSQL, so
-such a repository is recorded like any other and reads back as the reports showed it.
+such a repository is recorded like any other and reads back as the reports showed it. (It is
+recorded under its GitHub name, --repository here: a folder's name is never a register's name.)
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def test_record_stores_undecodable_names_escaped_and_reads_them_back(
     tmp_path: Path, register_url: str
 ) -> None:
     root = odd_repository(tmp_path)
-    report = record(root, register_url)
+    report = record(root, register_url, "--repository", "acme/r-po")
     controls = {c["id"]: c for c in report["controls"]}  # type: ignore[attr-defined]
     assert report["target"]["name"] == "r\\xe9po"  # type: ignore[index]
 
@@ -76,13 +77,13 @@ def test_record_stores_undecodable_names_escaped_and_reads_them_back(
         stored = database.read(
             lambda tx: {
                 result.control: (result.summary, result.evidence)
-                for _run, result in scan_history(tx, "r\\xe9po")
+                for _run, result in scan_history(tx, "acme/r-po")
             }
         )
         latest = database.read(lambda tx: [run.repository for run in latest_scans(tx)])
-        views = database.read(lambda tx: queries.repository_scans(tx, "r\\xe9po"))
+        views = database.read(lambda tx: queries.repository_scans(tx, "acme/r-po"))
         estate = database.read(lambda tx: [row.repository for row in queries.estate(tx).rows])
-    assert latest == estate == ["r\\xe9po"]
+    assert latest == estate == ["acme/r-po"]
     # What the register holds is what the report showed: summaries and evidence alike.
     for control in ("actions-pinned", "workflow-permissions", "dependency-update-config"):
         summary, evidence = stored[control]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeRepo
+from conftest import MakeRepo, git
 
 from secposture.cli import main
 from secposture.register.database import Database, Tx
@@ -232,3 +232,94 @@ def test_org_scan_reads_the_register_for_each_repository_and_records_them(
     with Database.open(register) as database:
         rows = database.read(lambda tx: list(scan_history(tx, REPO)))
     assert rows
+
+
+# --- the name a checkout is recorded under (issue 13) -------------------------------------------
+
+
+def record_checkout(
+    root: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(["scan", str(root), "--offline", "--record", "--actor", "ci", *extra])
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def recorded_names(url: str) -> list[str]:
+    from secposture.register.scans import latest_scans
+
+    with Database.open(url, create=False) as database:
+        return database.read(lambda tx: [run.repository for run in latest_scans(tx)])
+
+
+@pytest.mark.parametrize(
+    ("remotes", "said"),
+    [
+        ({"origin": "git@github.com:Acme/Payments-API.git"}, "from the origin remote"),
+        (
+            {
+                "gitlab": "https://gitlab.com/acme/mirror.git",
+                "upstream": "https://github.com/acme/payments-api",
+            },
+            "from the upstream remote",
+        ),
+    ],
+)
+def test_record_names_a_checkout_from_its_github_remote_and_says_so(
+    register: str,
+    make_repo: MakeRepo,
+    capsys: pytest.CaptureFixture[str],
+    remotes: dict[str, str],
+    said: str,
+) -> None:
+    root = make_repo(None, {"README.md": "# x\n"})
+    for name, url in remotes.items():
+        git(root, "remote", "add", name, url)
+    code, _out, err = record_checkout(root, capsys)
+    assert code in (0, 1), err
+    assert f"recorded 1 scan in the register as {REPO} ({said})" in err
+    assert recorded_names(register) == [REPO]
+
+
+def test_record_with_repository_names_it_and_says_so(
+    register: str, make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_repo(None, {"README.md": "# x\n"})
+    git(root, "remote", "add", "origin", "https://github.com/acme/old-name.git")
+    code, _out, err = record_checkout(root, capsys, "--repository", "Acme/Payments-API")
+    assert code in (0, 1), err
+    assert f"as {REPO} (from --repository)" in err
+    assert recorded_names(register) == [REPO]
+
+
+@pytest.mark.parametrize("remote", [None, "https://gitlab.com/acme/payments-api.git"])
+@pytest.mark.parametrize("use_git", [True, False])
+def test_record_refuses_a_checkout_it_cannot_name_instead_of_using_its_folder(
+    register: str,
+    make_repo: MakeRepo,
+    capsys: pytest.CaptureFixture[str],
+    remote: str | None,
+    use_git: bool,
+) -> None:
+    if remote is not None and not use_git:
+        pytest.skip("a plain folder has no remotes")
+    root = make_repo(None, {"README.md": "# x\n"}, use_git=use_git)
+    if remote is not None:
+        git(root, "remote", "add", "origin", remote)
+    code, out, err = record_checkout(root, capsys)
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith("secposture: error: ") and "--repository OWNER/REPO" in line
+    assert out == ""  # refused before scanning: no report
+    assert recorded_names(register) == []
+
+
+def test_record_refuses_a_repository_that_is_not_owner_slash_name(
+    register: str, make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = record_checkout(
+        make_repo(None, {"README.md": "# x\n"}), capsys, "--repository", "payments"
+    )
+    assert code == 2 and "--repository" in err and "OWNER/REPO" in err
+    assert recorded_names(register) == []

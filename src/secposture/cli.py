@@ -260,7 +260,8 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--record",
     is_flag=True,
-    help="Store the results in the register (for trends on the dashboard).",
+    help="Store the results in the register (for trends on the dashboard), under the GitHub "
+    "name of the repository: --repository, else the checkout's GitHub remote (origin first).",
 )
 @click.option(
     "--repository",
@@ -352,11 +353,19 @@ def _scan(
     if fmt not in REPO_FORMATS:
         raise SecpostureError(f"--format {fmt} is for an organisation (--org)")
     register = _open_register(db, record)
-    report, policy, name = _scan_one(
-        path, github, policy_file, deep, max_file_size, offline, _lookup(register), repository
+    report, policy, name, named_from = _scan_one(
+        path,
+        github,
+        policy_file,
+        deep,
+        max_file_size,
+        offline,
+        _lookup(register),
+        repository,
+        record=record,
     )
     if register is not None and record:
-        _record(register, [(name, report)], actor)
+        _record(register, [(name, report)], actor, named_from)
     _write(renderer(fmt)(report, options), output, use_color)
     return EXIT_FAILING if report.failing(_threshold(fail_on or policy.fail_on)) else EXIT_OK
 
@@ -408,12 +417,24 @@ def _lookup(register: Database | None) -> RecordsLookup | None:
     return records_lookup(register)
 
 
-def _record(register: Database, reports: list[tuple[str, ScanReport]], actor: str | None) -> None:
+def _record(
+    register: Database,
+    reports: list[tuple[str, ScanReport]],
+    actor: str | None,
+    named_from: str | None = None,
+) -> None:
+    """Store the reports; `named_from` says where one repository's name came from."""
+    from secposture.reports.interface import clean
     from secposture.scan_register import record_reports
 
     who = actor or os.environ.get("SECPOSTURE_ACTOR") or _os_user()
     stored = record_reports(register, reports, who)
-    click.echo(f"secposture: recorded {stored} scan(s) in the register", err=True)
+    if named_from is not None and len(reports) == 1:
+        # The name and the remote's come from the checkout's own config: shown escaped.
+        said = clean(f"as {reports[0][0]} ({named_from})")
+        click.echo(f"secposture: recorded 1 scan in the register {said}", err=True)
+    else:
+        click.echo(f"secposture: recorded {stored} scan(s) in the register", err=True)
 
 
 def _os_user() -> str:
@@ -434,9 +455,13 @@ def _scan_one(
     offline: bool,
     lookup: RecordsLookup | None,
     repository: str | None,
-) -> tuple[ScanReport, Policy, str]:
+    *,
+    record: bool = False,
+) -> tuple[ScanReport, Policy, str, str]:
     """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub; and
-    the repository's name for the register."""
+    the repository's name for the register, with where that name came from. With `record`, a
+    checkout that names no GitHub repository is refused before it is scanned: its folder's name
+    would put a second entry for the same repository in the estate."""
     from dataclasses import replace
 
     from secposture.scan import scan_path
@@ -460,8 +485,10 @@ def _scan_one(
             policy,
             records_for=lookup,
         )
-        return report, policy, f"{owner}/{name}"
+        return report, policy, f"{owner}/{name}".lower(), "the GitHub repository scanned"
     remote = _checkout_remote(path, github)
+    if record:
+        _check_record_name(repository, remote)
     settings = None
     if not offline and have_credentials(github):
         settings = _checkout_settings(github, repository, remote)
@@ -487,7 +514,32 @@ def _scan_one(
     if repo_name:
         # Every format names the repository whose settings were read (ADR 0012).
         report = replace(report, target=replace(report.target, repository=repo_name))
-    return report, policy, repo_name or report.target.name
+    if repository:
+        named_from = "from --repository"
+    elif remote is not None:
+        named_from = f"from the {remote.remote or 'git'} remote"
+    else:
+        named_from = "the folder's name"
+    if repo_name is None:
+        return report, policy, report.target.name, named_from
+    # GitHub names ignore case: one repository is one row in the estate however it is written.
+    return report, policy, repo_name.lower(), named_from
+
+
+def _check_record_name(repository: str | None, remote: Remote | None) -> None:
+    """--record needs the GitHub repository's name: --repository OWNER/REPO, else a remote."""
+    from secposture.sources.github.remote import looks_like_repository_name
+
+    if repository is not None:
+        if not looks_like_repository_name(repository):
+            raise SecpostureError(
+                f"--repository: '{repository[:60]}' is not a GitHub repository: write OWNER/REPO"
+            )
+    elif remote is None:
+        raise SecpostureError(
+            "--record: this checkout has no remote on GitHub to name it by; give --repository "
+            "OWNER/REPO, the name the register and the estate know it by"
+        )
 
 
 def _checkout_references(

@@ -40,6 +40,7 @@ class Remote(NamedTuple):
     owner: str
     name: str
     host: str
+    remote: str = ""  # the git remote it was read from ("origin"), to say where a name came from
 
     @property
     def full_name(self) -> str:
@@ -63,13 +64,13 @@ def checkout_remote(root: Path, *hosts: str) -> Remote | None:
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         key, _, url = line.partition(" ")
         remotes[key.removeprefix("remote.").removesuffix(".url")] = url
-    ordered = [remotes.pop("origin")] if "origin" in remotes else []
-    ordered.extend(remotes.values())
+    ordered = [("origin", remotes.pop("origin"))] if "origin" in remotes else []
+    ordered.extend(remotes.items())
     for host in hosts:
-        for url in ordered:
+        for remote, url in ordered:
             found = parse_remote(url, host)
             if found is not None:
-                return Remote(found[0], found[1], host)
+                return Remote(found[0], found[1], host, remote)
     return None
 
 
