@@ -5,7 +5,7 @@ runs only the controls under test (so other areas' probes neither slow nor break
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from conftest import TODAY, scan
@@ -20,9 +20,8 @@ from secposture.sources.memory import MemorySnapshot
 def facts_of(
     files: Mapping[str, str | bytes],
     today: date = TODAY,
-    commit_dates: Mapping[str, datetime] | None = None,
 ) -> Facts:
-    return Facts(MemorySnapshot(files, commit_dates=commit_dates), default_policy(), today)
+    return Facts(MemorySnapshot(files), default_policy(), today)
 
 
 def scan_only(

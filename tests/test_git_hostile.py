@@ -35,8 +35,9 @@ def commit_all(root: Path, message: str = "change") -> None:
 
 
 def base_repository(make_repo: MakeRepo) -> Path:
-    """Two commits; the scan asks git for the last commit date of the threat model (it has no
-    review date), so `git log -- PATH` runs."""
+    """Two commits, and a threat model with no review date. The scan once asked git for its last
+    commit date (`git log -- PATH`, which a lazy fetch could hijack); it no longer dates a threat
+    model by a commit (ADR 0015), and the traps below show that no git command it runs fires them."""
     root = make_repo(
         None,
         {
@@ -400,7 +401,7 @@ def test_lazy_fetch_is_refused_and_the_scan_still_gives_a_verdict(planted: Plant
     report = scan_and_fix(planted.root)
     assert not planted.marker.exists()
     threat_model = next(c for c in report["controls"] if c["id"] == "threat-model")  # type: ignore[attr-defined]
-    assert threat_model["status"] in ("fail", "unknown", "pass")
+    assert threat_model["status"] == "partial"  # undated: never dated by a commit (ADR 0015)
 
 
 def test_git_on_path_is_never_taken_from_the_checkout(

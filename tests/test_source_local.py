@@ -84,7 +84,6 @@ def test_plain_folder_is_walked_and_excluded_folders_pruned(make_repo: MakeRepo)
     report = scan(root)
     assert report.target.source == "folder"
     assert result(report, "security-policy").status is Status.PASS
-    assert snapshot.last_commit_date("SECURITY.md") is None
 
 
 def test_untracked_folder_inside_another_repository_is_walked(make_repo: MakeRepo) -> None:
@@ -375,14 +374,6 @@ def test_git_location_variables_from_the_caller_are_ignored(
     monkeypatch.setenv("GIT_WORK_TREE", str(other))
     snapshot = LocalSource(root).snapshot()
     assert "SECURITY.md" in snapshot.paths and "OTHER.md" not in snapshot.paths
-
-
-def test_last_commit_date(make_repo: MakeRepo) -> None:
-    root = make_repo("report-basic")
-    snapshot = LocalSource(root).snapshot()
-    when = snapshot.last_commit_date("SECURITY.md")
-    assert when is not None and when.year == 2026
-    assert snapshot.last_commit_date("no/such/file") is None
 
 
 # --- property: any file name and content ------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from secposture.sources.interface import Snapshot, UnreadableFile
 
@@ -56,11 +55,6 @@ class OverlaySnapshot(Snapshot):
         if planned is not None:
             return planned.after
         return self.base.read_text(path)
-
-    def last_commit_date(self, path: str) -> datetime | None:
-        if path in self.files:
-            return None  # not committed yet
-        return self.base.last_commit_date(path)
 
     def complete(self) -> bool:
         """Whether the base snapshot holds every file a scan asked for (the GitHub source

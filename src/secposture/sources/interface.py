@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from datetime import datetime
 
 from secposture.model import Problem, Target
 from secposture.sources.references.interface import ReferenceReader
@@ -117,10 +116,6 @@ class Snapshot(abc.ABC):
     @abc.abstractmethod
     def read_text(self, path: str) -> str:
         """The text of a tracked file; raises UnreadableFile with a reason a user can act on."""
-
-    @abc.abstractmethod
-    def last_commit_date(self, path: str) -> datetime | None:
-        """When `path` last changed in history, or None where there is no history."""
 
 
 class Source(abc.ABC):

@@ -16,7 +16,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable
-from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
@@ -586,21 +585,6 @@ class LocalSnapshot(Snapshot):
 
     def _too_large(self, size: int) -> str:
         return too_large(size, self.max_file_bytes)
-
-    def last_commit_date(self, path: str) -> datetime | None:
-        if self._checkout is None:
-            return None
-        try:
-            proc = _git(self._checkout, "log", "-1", "--format=%cI", "--", path)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        text = proc.stdout.decode("ascii", "replace").strip()
-        if proc.returncode != 0 or not text:
-            return None
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            return None
 
 
 def _name(real_root: str, root: Path) -> str:

@@ -7,7 +7,6 @@ whichever source read the files.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from secposture.model import Target
 from secposture.sources.interface import (
@@ -27,7 +26,6 @@ class MemorySnapshot(Snapshot):
         files: Mapping[str, str | bytes],
         target: Target | None = None,
         *,
-        commit_dates: Mapping[str, datetime] | None = None,
         settings: Settings = NO_SETTINGS,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
@@ -36,7 +34,6 @@ class MemorySnapshot(Snapshot):
         self.settings = settings
         self.max_file_bytes = max_file_bytes
         self._files = dict(files)
-        self._dates = dict(commit_dates or {})
 
     def read_text(self, path: str) -> str:
         data = self._files.get(path)
@@ -46,6 +43,3 @@ class MemorySnapshot(Snapshot):
         if len(raw) > self.max_file_bytes:
             raise UnreadableFile(too_large(len(raw), self.max_file_bytes))
         return data if isinstance(data, str) else decode_text(raw)
-
-    def last_commit_date(self, path: str) -> datetime | None:
-        return self._dates.get(path)

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -467,13 +467,11 @@ class GitHubFetcher:
             blobs.update(self._planned(snap))
         blobs.update(p for p in snap.wanted if snap.fetchable(p))
         blobs.difference_update(snap.blobs)
-        dated = snap.wanted_dates - set(snap.dates)
         snap.wanted.clear()
-        snap.wanted_dates.clear()
         chosen = self._within_file_budget(state, sorted(blobs))
-        if not chosen and not dated:
+        if not chosen:
             return None
-        return queries.ContentRequest(state.key, oid, blobs=chosen, dated=sorted(dated))
+        return queries.ContentRequest(state.key, oid, blobs=chosen)
 
     def _within_file_budget(self, state: RepoState, paths: list[str]) -> list[str]:
         """The files that fit the repository's budget of file text; the rest are withheld."""
@@ -694,25 +692,6 @@ def _store_contents(
             )
         else:
             snap.blobs[path] = Blob(text=None, byte_size=0, is_binary=False)
-    commit = answer.get("c")
-    for j, path in enumerate(request.dated):
-        nodes = (
-            ((commit or {}).get(f"d{j}") or {}).get("nodes")
-            if isinstance(commit, Mapping)
-            else None
-        )
-        snap.dates[path] = _commit_date(nodes)
-
-
-def _commit_date(nodes: object) -> datetime | None:
-    if isinstance(nodes, list) and nodes and isinstance(nodes[0], Mapping):
-        value = nodes[0].get("committedDate")
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-    return None
 
 
 def _split_one(fetcher: GitHubFetcher, item: tuple[RepoState, queries.ContentRequest]) -> None:
@@ -721,8 +700,6 @@ def _split_one(fetcher: GitHubFetcher, item: tuple[RepoState, queries.ContentReq
     singles = [
         queries.ContentRequest(request.repo, request.oid, blobs=[b]) for b in request.blobs
     ] + [queries.ContentRequest(request.repo, request.oid, folders=[f]) for f in request.folders]
-    if request.dated:
-        singles.append(queries.ContentRequest(request.repo, request.oid, dated=request.dated))
     if len(singles) <= 1:
         state.error = "GitHub could not answer for this repository's files (timeout)"
         return
@@ -739,7 +716,7 @@ def _content_batches(
     for state, request in requests:
         snap = state.require_snapshot()
         weight = sum(snap.tree[p].size for p in request.blobs if p in snap.tree)
-        count = len(request.blobs) + len(request.folders) * 10 + len(request.dated)
+        count = len(request.blobs) + len(request.folders) * 10
         if current and (size + weight > BATCH_BYTES or aliases + count > BATCH_ALIASES):
             batches.append(current)
             current, size, aliases = [], 0, 0

@@ -87,7 +87,7 @@ def repositories_query(
 
 
 def contents_query(requests: Sequence[ContentRequest]) -> str:
-    """A later round: blob texts, folder listings and last-commit dates, for many repositories."""
+    """A later round: blob texts and folder listings, for many repositories."""
     parts = []
     for i, req in enumerate(requests):
         fields = []
@@ -101,14 +101,6 @@ def contents_query(requests: Sequence[ContentRequest]) -> str:
             fields.append(
                 f"t{j}: object(expression: {expr}) "
                 f"{{ ... on Tree {{ entries {{ {tree_fields(TREE_DEPTH)} }} }} }}"
-            )
-        if req.dated:
-            history = " ".join(
-                f"d{j}: history(first: 1, path: {literal(path)}) {{ nodes {{ committedDate }} }}"
-                for j, path in enumerate(req.dated)
-            )
-            fields.append(
-                f"c: object(expression: {literal(req.oid)}) {{ ... on Commit {{ {history} }} }}"
             )
         owner, name = req.repo
         parts.append(
@@ -156,7 +148,7 @@ def connection_query(repo: tuple[str, str], field: str, after: str) -> str:
 class ContentRequest:
     """What a later round asks of one repository, at the commit round one saw."""
 
-    __slots__ = ("blobs", "dated", "folders", "oid", "repo")
+    __slots__ = ("blobs", "folders", "oid", "repo")
 
     def __init__(
         self,
@@ -164,10 +156,8 @@ class ContentRequest:
         oid: str,
         blobs: Iterable[str] = (),
         folders: Iterable[str] = (),
-        dated: Iterable[str] = (),
     ) -> None:
         self.repo = repo
         self.oid = oid
         self.blobs = tuple(blobs)
         self.folders = tuple(folders)
-        self.dated = tuple(dated)

@@ -9,7 +9,6 @@ a local scan reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from secposture.model import Target
 from secposture.sources.interface import (
@@ -57,9 +56,7 @@ class GitHubSnapshot(Snapshot):
         self.settings = settings
         self.max_file_bytes = max_file_bytes
         self.blobs: dict[str, Blob] = {}
-        self.dates: dict[str, datetime | None] = {}
         self.wanted: set[str] = set()  # files asked for but not fetched yet
-        self.wanted_dates: set[str] = set()
         # Files a limit kept from being fetched (ADR 0012): path -> why. `starved`: nothing more
         # is fetched at all (the run's budget is spent), and this says why.
         self.withheld: dict[str, str] = {}
@@ -107,13 +104,6 @@ class GitHubSnapshot(Snapshot):
         # GitHub decodes for us; run the same checks a checkout's bytes get (NUL bytes, BOM).
         return decode_text(blob.text.encode("utf-8", "surrogatepass"))
 
-    def last_commit_date(self, path: str) -> datetime | None:
-        if path in self.dates:
-            return self.dates[path]
-        if not self.starved:
-            self.wanted_dates.add(path)
-        return None
-
     def complete(self) -> bool:
         """Nothing was asked for that is still missing."""
-        return not self.wanted and not self.wanted_dates and not self.references.waiting()
+        return not self.wanted and not self.references.waiting()
