@@ -149,7 +149,8 @@ def test_every_generated_file_for_a_process_control_carries_the_marker(
     form_text = (root / ISSUE_FORM).read_text("utf-8")
     assert form_text.splitlines()[0].startswith(f"# {MARKER}")
     assert f"<!-- {MARKER}" in (root / PR_TEMPLATE).read_text("utf-8").splitlines()[0]
-    for path in (THREAT_MODEL, ADR, ADR_TEMPLATE, ISSUE_FORM, PR_TEMPLATE, "SECURITY.md"):
+    for path in (THREAT_MODEL, ADR, ADR_TEMPLATE, ISSUE_FORM, PR_TEMPLATE, "SECURITY.md",
+                 ".github/CODEOWNERS"):  # fmt: skip
         assert generated.marker_line((root / path).read_text("utf-8")) is not None, path
 
 

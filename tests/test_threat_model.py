@@ -173,7 +173,6 @@ def test_the_latest_recorded_date_wins() -> None:
         ("soon", "is not a date"),
         ("2027-01-01", "is in the future"),
         ("[2026-01-01]", "is not a date"),
-        ("not yet reviewed", "is not a date"),  # the template's words, in a file that is not fix's
     ],
 )
 def test_bad_review_dates_are_problems_and_leave_it_partial(value: str, problem: str) -> None:
@@ -200,6 +199,19 @@ def test_the_generated_template_is_no_session_and_its_placeholder_no_problem() -
     assert f"set `last_reviewed_on: YYYY-MM-DD` in {README}" in f.message
     assert str(f.location) == f"{README}:3"  # the marker
     assert f.values == {"generated": README}
+    assert facts.problems == []
+
+
+def test_the_template_with_its_marker_deleted_still_records_no_session() -> None:
+    """Deleting the generated_by line holds no session: the file still says it is not reviewed."""
+    text = GENERATED.format(day="not yet reviewed").replace(
+        "generated_by: secposture fix 0.1.0\n", ""
+    )
+    facts = facts_of({README: text})
+    (f,) = probe.run(facts)
+    assert f.outcome is Outcome.NEGATIVE
+    assert f.message.startswith("template present, no session recorded: ")
+    assert str(f.location) == f"{README}:3"  # its `last_reviewed_on` line
     assert facts.problems == []
 
 

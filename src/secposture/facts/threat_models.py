@@ -7,7 +7,8 @@ a typo), so an artefact that records no date has none (ADR 0015).
 
 A document `secposture fix` generated carries the `generated_by` marker (facts/generated.py): an
 agenda for a session, not the record of one. Its placeholder `last_reviewed_on: not yet reviewed`
-is no date and no problem either; a date a person wrote there is a review like any other.
+is no date and no problem either: it says that no session was held, with the marker deleted or
+not; a date a person wrote there is a review like any other.
 
 Not artefacts of the product: look-alikes in test folders, test data and examples; empty files and
 placeholders (`.gitkeep`) in a threat-model folder; and the example models in the repository of a
@@ -50,6 +51,7 @@ class Artefact:
     line: int | None = None
     note: str | None = None  # why a recorded date could not be used
     generated: int | None = None  # the line of the generated_by marker (a template of fix's)
+    unreviewed: bool = False  # it says so: the template's `last_reviewed_on: not yet reviewed`
 
     @property
     def dated_in_front_matter(self) -> bool:
@@ -64,9 +66,12 @@ class ThreatModels:
     set_aside: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def only_generated(self) -> bool:
-        """Every artefact is a template `fix` generated: nobody has added anything yet."""
-        return bool(self.artefacts) and all(a.generated is not None for a in self.artefacts)
+    def only_templates(self) -> bool:
+        """Every artefact is the template `fix` generates (marked, or saying it is not yet
+        reviewed): no session has left anything behind."""
+        return bool(self.artefacts) and all(
+            a.generated is not None or a.unreviewed for a in self.artefacts
+        )
 
 
 @dataclass(frozen=True)
@@ -155,8 +160,9 @@ def _document(facts: Facts, path: str) -> Artefact:
     key = next((k for k in _data()["review_keys"] if meta and k in meta), None)
     if meta is not None and key is not None:
         artefact.line = _key_line(text, key)
-        if artefact.generated is not None and meta[key] == _data()["generated_placeholder"]:
-            return artefact  # the template's own placeholder: no session yet, nothing malformed
+        if meta[key] == _data()["generated_placeholder"]:
+            artefact.unreviewed = True  # the template's own words: no session, nothing malformed
+            return artefact
         _recorded_date(facts, artefact, meta[key], f"front matter {key}")
     return artefact
 

@@ -46,7 +46,7 @@ def _what_is_missing(models: threat_models.ThreatModels) -> str:
     """Why nothing is generated where a threat model exists: what a person has to do instead."""
     first = models.artefacts[0].path
     record = "or record it with `secposture threat-model record`"
-    if models.only_generated:
+    if models.only_templates:
         return (
             f"{first} is the template secposture fix generated: hold the session, then set "
             f"`last_reviewed_on: YYYY-MM-DD` in it to the session's date ({record})"
