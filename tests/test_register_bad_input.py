@@ -98,7 +98,7 @@ def test_invalid_dates_name_the_option(run1: Run, value: str) -> None:
 def test_a_review_in_the_future_is_a_typo(run1: Run) -> None:
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     line = refused(run1, *TM, "--on", tomorrow)
-    assert f"held_on: {tomorrow} is in the future" in line
+    assert f"--on (the date of the review): {tomorrow} is in the future" in line
 
 
 def test_expiry_dates_must_be_ahead(run1: Run) -> None:
@@ -117,7 +117,7 @@ def test_expiry_dates_must_be_ahead(run1: Run) -> None:
         "--expires",
         TODAY.isoformat(),
     )
-    assert "expires_on" in line and "is not after today" in line
+    assert "--expires (the expiry date): " in line and "is not after today" in line
     run1(*RISK)
     line = refused(
         run1,
@@ -129,7 +129,7 @@ def test_expiry_dates_must_be_ahead(run1: Run) -> None:
         "--expires",
         (TODAY - timedelta(days=3)).isoformat(),
     )
-    assert "expires_on" in line and "before the acceptance" in line
+    assert "--expires (the expiry date): " in line and "before the acceptance" in line
 
 
 # --- unknown records ------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_unknown_ids(run1: Run, args: tuple[str, ...], message: str) -> None:
 
 def test_a_retired_product_takes_no_new_records(run: Run) -> None:
     run("product", "retire", "payments")
-    assert "product: payments is retired" in refused(run, *TM)
+    assert "--product (the product): payments is retired" in refused(run, *TM)
 
 
 # --- duplicates -----------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_duplicate_records_are_refused(run: Run) -> None:
 @pytest.mark.parametrize(
     ("vector", "message"),
     [
-        ("CVSS:3.1/AV:N/AC:L", "cvss_vector: CVSS 3.1 vector: missing base metric(s)"),
+        ("CVSS:3.1/AV:N/AC:L", "--cvss (the CVSS vector): CVSS 3.1 vector: missing base metric(s)"),
         ("AV:N/AC:L/Au:N/C:P/I:P/A:P", "CVSS v2 vectors are not supported"),
         ("CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "AV (Attack Vector) cannot be 'Q'"),
         ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", "scores 0.0 (none): give the severity"),
@@ -237,17 +237,20 @@ def test_a_zero_score_vector_with_a_severity_is_taken(run1: Run) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (("--cve", "CVE-99-1"), "cve_ids: 'CVE-99-1' is not a CVE id"),
+        (("--cve", "CVE-99-1"), "--cve (the CVE ids): 'CVE-99-1' is not a CVE id"),
         (
             ("--conversation", "javascript:alert(1)"),
-            "conversation_links: 'javascript:alert(1)' is not a link",
+            "--conversation (the links to recorded conversations): 'javascript:alert(1)' is not a link",
         ),
-        (("--ticket", "not a link"), "ticket_link: 'not a link' is not a link"),
-        (("--environment", "prod\x1b[31m red"), "environment: contains control characters"),
-        (("--description", "   "), "description: required, and empty"),
+        (("--ticket", "not a link"), "--ticket (the ticket link): 'not a link' is not a link"),
+        (
+            ("--environment", "prod\x1b[31m red"),
+            "--environment (the OS / environment): contains control characters",
+        ),
+        (("--description", "   "), "--description (the description): required, and empty"),
         (
             ("--description", "x" * 20_001),
-            "description: too long (20001 characters; at most 20000)",
+            "--description (the description): too long (20001 characters; at most 20000)",
         ),
         (("--patch-days", "urgent=1"), "--patch-days: 'urgent=1' is not SEVERITY=DAYS"),
     ],
@@ -271,7 +274,7 @@ def test_bad_issue_fields(run1: Run, extra: tuple[str, ...], message: str) -> No
                 "--repo",
                 "not-a-repo",
             ),
-            "repository: 'not-a-repo' is not a repository: write OWNER/REPO",
+            "--repo (the repository): 'not-a-repo' is not a repository: write OWNER/REPO",
         ),
         (
             ("product", "add", "svc", "--owner", "x", "--classification", "restricted"),
@@ -279,11 +282,11 @@ def test_bad_issue_fields(run1: Run, extra: tuple[str, ...], message: str) -> No
         ),
         (
             ("product", "add", "a" * 301, "--owner", "x", "--classification", "official"),
-            "name: too long",
+            "NAME (the name): too long",
         ),
         (
             ("product", "add", "two\nlines", "--owner", "x", "--classification", "official"),
-            "name: must be one line",
+            "NAME (the name): must be one line",
         ),
         (
             (
@@ -319,7 +322,7 @@ def test_bad_issue_fields(run1: Run, extra: tuple[str, ...], message: str) -> No
                 "--treatment",
                 "treat",
             ),
-            "product: required for a risk on a product register",
+            "--product (the product): required for a risk on a product register",
         ),
         (
             (
@@ -361,7 +364,7 @@ def test_bad_issue_fields(run1: Run, extra: tuple[str, ...], message: str) -> No
                 "--expires",
                 "2099-01-01",
             ),
-            "control: 'no-such-control' is not one of",
+            "--control (the control): 'no-such-control' is not one of",
         ),
         (
             (

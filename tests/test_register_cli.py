@@ -903,7 +903,7 @@ def test_linking_a_risk_to_an_issue_is_in_both_histories(run: Run) -> None:
     assert [h["action"] for h in history] == ["raised", "risk_linked"]
     assert (history[1]["before"]["risks"], history[1]["after"]["risks"]) == ([], [risk["id"]])
     line = failed(run("risk", "add", *RISK[:1], "Other", *RISK[2:], "--issue", "9"))
-    assert "issues: no issue 9" in line
+    assert "--issue (the linked issues): no issue 9" in line
 
 
 # --- reading never creates the register ---------------------------------------------------------

@@ -109,7 +109,8 @@ RATING = click.IntRange(1, 5)
 
 
 def _errors(command: F) -> F:
-    """SecpostureError -> one line on stderr and exit 2 (cli.InputError), also under CliRunner."""
+    """SecpostureError -> one line on stderr and exit 2 (cli.InputError), also under CliRunner;
+    a refused field is named by the option the command offers for it (_said)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -119,9 +120,35 @@ def _errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SecpostureError as exc:
-            raise InputError(str(exc)) from None
+            raise InputError(_said(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _said(error: Exception) -> str:
+    """The error as the person should read it: a register field (performed_on) named by the
+    option of this command that set it (--on), through the table in register/fields.py."""
+    from secposture.register.errors import InvalidField
+
+    if not isinstance(error, InvalidField):
+        return str(error)
+    from secposture.register.fields import command_line_message
+
+    return command_line_message(error, _offered_names())
+
+
+def _offered_names() -> set[str]:
+    """The options (--on) and arguments (NAME) of the command running now."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return set()
+    names: set[str] = set()
+    for param in context.command.params:
+        if isinstance(param, click.Option):
+            names.update(param.opts, param.secondary_opts)
+        else:
+            names.add(param.human_readable_name)
+    return names
 
 
 def _register_options(command: F) -> F:
@@ -959,7 +986,7 @@ def issue_raise(
         try:
             given["product_name"] = known_product(given["product_name"])
         except SecpostureError as exc:
-            raise SecpostureError(f"issue not raised: {exc}") from None
+            raise SecpostureError(f"issue not raised: {_said(exc)}") from None
     values = _issue_values(given, ask, {"product_name": known_product})
     data = IssueInput(
         product=values["product_name"],
@@ -981,7 +1008,7 @@ def issue_raise(
     except SecpostureError as exc:
         if ask:  # what was typed is not lost: the command that raises it again
             click.echo(_raise_again(values, given), err=True)
-        raise SecpostureError(f"issue not raised: {exc}") from None
+        raise SecpostureError(f"issue not raised: {_said(exc)}") from None
     _done(
         fmt,
         f"Raised issue {result['id']} for {result['product']}: {result['severity']} "
@@ -1092,7 +1119,9 @@ def _prompt_check(key: str, register: Callable[[str], str] | None = None) -> Cal
                 validate.url("ticket", answer)
             elif not answer.strip():
                 raise ValueError("required")
-        except (ValueError, InvalidField, SecpostureError) as exc:
+        except InvalidField as exc:  # the prompt names the field already
+            raise click.BadParameter(exc.detail) from None
+        except (ValueError, SecpostureError) as exc:
             raise click.BadParameter(str(exc)) from None
         return answer
 
