@@ -8,178 +8,57 @@ as script.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from web_server import add_accounts, fixture_files, password_for, scan_files, serve, web_settings
+from web_browser import (
+    CHROMIUM,
+    GOOD_REPO,
+    HOSTILE,
+    PRODUCT,
+    SEEDED_ISSUE,
+    SEEDED_RISK,
+    WEAK_REPO,
+    Browsing,
+    Site,
+    chromium,
+    follow,
+    open_context,
+    running_site,
+    sign_in,
+)
 
-from secposture.model import ScanReport
-from secposture.register import issues as issue_api
 from secposture.register import records
-from secposture.register.database import Database, Tx
-from secposture.register.products import add_product
-from secposture.register.risks import RiskInput, add_risk
-from secposture.web.app import create_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = os.environ.get("SECPOSTURE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
-HOSTILE = "<script>alert(1)</script>"
-PRODUCT = "Payments"
-GOOD_REPO = "acme/payments-api"
-WEAK_REPO = "acme/legacy-batch"
-SEEDED_ISSUE = "Seeded issue: session fixation in the admin console"
-SEEDED_RISK = "Seeded risk: card data held longer than needed"
 FAILED_SIGN_IN = "Sign-in failed: check the user name and password."
-TIMEOUT_MS = 5_000
-
-
-@dataclass
-class Site:
-    base: str
-    database: Database
-    product_id: int
-    issue_id: int
-    risk_id: int
-    reports: dict[str, ScanReport]
-
-    def today(self) -> date:
-        """The register's today (the team's time zone), which the dashboard's defaults use."""
-        return self.database.read(lambda tx: tx.today)
-
-
-@dataclass
-class Browsing:
-    page: Any  # playwright Page
-    dialogs: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-
-def _seed(database: Database) -> tuple[int, int, int, dict[str, ScanReport]]:
-    def registers(tx: Tx) -> tuple[int, int, int]:
-        product = add_product(
-            tx,
-            PRODUCT,
-            owner="Payments team",
-            repositories=[GOOD_REPO, WEAK_REPO],
-            data_classification="official",
-        )
-        tx.session.flush()
-        issue = issue_api.raise_issue(
-            tx,
-            issue_api.IssueInput(
-                product=PRODUCT,
-                reporter="Seeder",
-                environment="Production, eu-west-2",
-                description=SEEDED_ISSUE,
-                business_context="Admins approve refunds.",
-                data_at_risk="Card holder names",
-                cvss_vector="CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:L/I:L/A:N",
-                ticket_link="https://tickets.example.org/SEC-1",
-                conversation_links=["https://chat.example.org/archives/C1/p0"],
-            ),
-        )
-        risk = add_risk(
-            tx,
-            RiskInput(
-                title=SEEDED_RISK,
-                register="product",
-                product=PRODUCT,
-                cause="No retention job",
-                event="A breach exposes old records",
-                effect="Fines and loss of trust",
-                owner="Payments lead",
-                likelihood_before=3,
-                impact_before=4,
-                treatment="treat",
-            ),
-        )
-        tx.session.flush()
-        return product.id, issue.id, risk.id
-
-    product_id, issue_id, risk_id = database.write("seeder", registers)
-    reports = {
-        GOOD_REPO: scan_files(
-            database,
-            GOOD_REPO,
-            fixture_files("sa-python-complete", "report-basic", "workflows-hardened"),
-        ),
-        WEAK_REPO: scan_files(database, WEAK_REPO, fixture_files("workflows-risky")),
-        HOSTILE: scan_files(database, HOSTILE, fixture_files("report-basic"), source="folder"),
-    }
-    return product_id, issue_id, risk_id, reports
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('web-e2e') / 'register.db'}"
-    database = Database.open(url)
-    try:
-        add_accounts(database, ["viewer", "engineer", "architect", "security"])
-        product_id, issue_id, risk_id, reports = _seed(database)
-        app = create_app(web_settings(url), database)
-        with serve(app) as base:
-            yield Site(base, database, product_id, issue_id, risk_id, reports)
-    finally:
-        database.close()
+    with running_site(tmp_path_factory.mktemp("web-e2e")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium's sandbox refuses root
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
-
-
-def _open(browser: Any) -> tuple[Any, Browsing]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    browsing = Browsing(context.new_page())
-
-    def on_dialog(dialog: Any) -> None:
-        browsing.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    browsing.page.on("dialog", on_dialog)
-    browsing.page.on(
-        "console",
-        lambda message: (
-            browsing.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
-    return context, browsing
+    with chromium(sync_api) as launched:
+        yield launched
 
 
 @pytest.fixture
 def browsing(browser: Any) -> Iterator[Browsing]:
-    context, browsing = _open(browser)
+    context, browsing = open_context(browser)
     yield browsing
     context.close()
     assert browsing.dialogs == [], "a JavaScript dialog opened: register content ran as script"
-
-
-def follow(target: Any) -> None:
-    """Click a link or submit button (a Locator) and wait for the page it leads to."""
-    with target.page.expect_navigation():
-        target.click()
-
-
-def sign_in(page: Any, base: str, username: str, password: str | None = None) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#login-username", username)
-    page.fill("#login-password", password if password is not None else password_for(username))
-    follow(page.locator("[data-testid=login-submit]"))
 
 
 def heatmap_statuses(page: Any) -> dict[str, dict[str, str]]:
@@ -224,7 +103,7 @@ def test_a_wrong_password_is_refused_with_one_generic_message(
 def test_the_estate_heatmap_shows_each_recorded_status(site: Site, browsing: Browsing) -> None:
     page = browsing.page
     sign_in(page, site.base, "viewer")
-    assert page.locator("[data-testid=estate-count]").inner_text() == "3 of 3 repositories."
+    assert page.locator("[data-testid=estate-count]").inner_text() == "4 of 4 repositories."
     shown = heatmap_statuses(page)
 
     for repository in (GOOD_REPO, WEAK_REPO):
@@ -235,7 +114,7 @@ def test_the_estate_heatmap_shows_each_recorded_status(site: Site, browsing: Bro
     assert shown[WEAK_REPO]["dangerous-workflow"] == "fail"  # workflows-risky
 
     compliance = page.locator("[data-testid=compliance-table] tr[data-level=required]")
-    assert compliance.locator("td").nth(1).inner_text() == "3"  # of three repositories
+    assert compliance.locator("td").nth(1).inner_text() == "4"  # of four repositories
     assert browsing.console_errors == []  # the page (inline SVG charts too) obeys its CSP
 
     follow(page.get_by_role("link", name=WEAK_REPO, exact=True))
@@ -356,7 +235,7 @@ def test_a_viewer_sees_neither_issues_nor_risks(
         assert SEEDED_ISSUE not in body and SEEDED_RISK not in body, path
 
     # The same pages do show them to an architect: the checks above can fail.
-    context, architect = _open(browser)
+    context, architect = open_context(browser)
     try:
         sign_in(architect.page, site.base, "architect")
         architect.page.goto(f"{site.base}/products/{site.product_id}")
