@@ -194,7 +194,9 @@ def test_a_refused_form_shows_why_keeps_what_was_typed_and_writes_nothing(
         {"supplier": "Pen & Co <ltd>", "scheme": "CHECK", "kind": "ithc", "scope": "API"},
     )
     assert response.status_code == 400
-    assert "report_reference: required" in response.text
+    # The summary names the field by its label and links to it (GOV.UK's error summary).
+    link = '<a href="#assurance-report_reference" data-testid="error">Report reference: required'
+    assert link in response.text
     assert 'value="Pen &amp; Co &lt;ltd&gt;"' in response.text
     assert "<details open>" in response.text
     assert actors(dashboard, "assurance", 1) == []

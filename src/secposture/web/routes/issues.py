@@ -87,7 +87,7 @@ def issue_form(request: Request, user: CanRaiseIssue) -> Response:
 def _issue_form(
     request: Request,
     user: SignedIn,
-    error: str | None = None,
+    error: str | RegisterError | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
     products = database(request).read(lambda tx: [p.name for p in list_products(tx)])
@@ -129,7 +129,7 @@ def issue_raise(request: Request, user: CanRaiseIssue, form: PostedForm) -> Resp
     try:
         issue_id = database(request).write(user.actor, add)
     except RegisterError as exc:
-        return _issue_form(request, user, str(exc), form.values())
+        return _issue_form(request, user, exc, form.values())
     request.session["flash"] = "Issue raised. Send the report below to the Security team."
     return RedirectResponse(f"/issues/{issue_id}", status_code=303)
 
@@ -174,7 +174,7 @@ def issue_view(
     user: SignedIn,
     issue_id: int,
     *,
-    error: str | None = None,
+    error: str | RegisterError | None = None,
     values: dict[str, str] | None = None,
     failed_form: str | None = None,
 ) -> Response:
@@ -265,7 +265,7 @@ def issue_close(
         database(request).write(user.actor, close)
     except RegisterError as exc:
         return issue_view(
-            request, user, issue_id, error=str(exc), values=form.values(), failed_form="close"
+            request, user, issue_id, error=exc, values=form.values(), failed_form="close"
         )
     request.session["flash"] = "Issue closed."
     return RedirectResponse(f"/issues/{issue_id}", status_code=303)
@@ -298,7 +298,7 @@ def issue_cannot_fix(
         risk_id = database(request).write(user.actor, mark)
     except RegisterError as exc:
         return issue_view(
-            request, user, issue_id, error=str(exc), values=form.values(), failed_form="cannot-fix"
+            request, user, issue_id, error=exc, values=form.values(), failed_form="cannot-fix"
         )
     request.session["flash"] = f"Issue {issue_id} cannot be fixed: risk {risk_id} records it."
     return RedirectResponse(f"/risks/{risk_id}", status_code=303)

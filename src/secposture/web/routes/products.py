@@ -58,7 +58,7 @@ def products_page(request: Request, user: CanViewProducts) -> Response:
 
 
 def _products(
-    request: Request, error: str | None = None, values: dict[str, str] | None = None
+    request: Request, error: str | RegisterError | None = None, values: dict[str, str] | None = None
 ) -> Response:
     def read(tx: Tx) -> dict[str, Any]:
         return {
@@ -96,7 +96,7 @@ def product_add(request: Request, user: CanEditProducts, form: PostedForm) -> Re
     try:
         product_id = database(request).write(user.actor, add)
     except RegisterError as exc:
-        return _products(request, str(exc), form.values())
+        return _products(request, exc, form.values())
     request.session["flash"] = "Product added."
     return RedirectResponse(f"/products/{product_id}", status_code=303)
 
@@ -111,7 +111,7 @@ def product_view(
     user: SignedIn,
     product_id: int,
     *,
-    error: str | None = None,
+    error: str | RegisterError | None = None,
     values: dict[str, str] | None = None,
     failed_form: str | None = None,
 ) -> Response:
@@ -176,7 +176,7 @@ def _record(
         database(request).write(user.actor, write)
     except RegisterError as exc:
         return product_view(
-            request, user, product_id, error=str(exc), values=values, failed_form=form_name
+            request, user, product_id, error=exc, values=values, failed_form=form_name
         )
     request.session["flash"] = done
     return RedirectResponse(f"/products/{product_id}", status_code=303)

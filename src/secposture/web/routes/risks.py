@@ -133,9 +133,9 @@ def risks_page(
                 limit=per_page,
                 offset=(number - 1) * per_page,
             )
-            error = None
+            error: RegisterError | None = None
         except RegisterError as exc:  # an unknown product or register in the address
-            found, error = risk_api.Page([], 0, per_page, 0), str(exc)
+            found, error = risk_api.Page([], 0, per_page, 0), exc
         return {
             "risks": [_row(r) for r in found.items],
             "total": found.total,
@@ -199,7 +199,7 @@ def risk_new(request: Request, user: CanManageRisks) -> Response:
 
 
 def _risk_form(
-    request: Request, error: str | None = None, values: dict[str, str] | None = None
+    request: Request, error: str | RegisterError | None = None, values: dict[str, str] | None = None
 ) -> Response:
     products = database(request).read(lambda tx: [p.name for p in list_products(tx)])
     return page(
@@ -241,7 +241,7 @@ def risk_add(request: Request, user: CanManageRisks, form: PostedForm) -> Respon
     try:
         risk_id = database(request).write(user.actor, add)
     except RegisterError as exc:
-        return _risk_form(request, str(exc), form.values())
+        return _risk_form(request, exc, form.values())
     request.session["flash"] = "Risk added."
     return RedirectResponse(f"/risks/{risk_id}", status_code=303)
 
@@ -265,7 +265,7 @@ def risk_view(
     user: SignedIn,
     risk_id: int,
     *,
-    error: str | None = None,
+    error: str | RegisterError | None = None,
     values: dict[str, str] | None = None,
     failed_form: str | None = None,
     status_code: int = 400,
@@ -315,7 +315,7 @@ def _change(
             request,
             user,
             risk_id,
-            error=str(exc),
+            error=exc,
             values=values,
             failed_form=form_name,
             status_code=409 if isinstance(exc, Conflict) else 400,

@@ -27,7 +27,7 @@ def users_page(request: Request, user: CanManageUsers) -> Response:
 
 def _users(
     request: Request,
-    error: str | None = None,
+    error: str | RegisterError | None = None,
     values: dict[str, str] | None = None,
     failed_form: str | None = None,
 ) -> Response:
@@ -79,7 +79,7 @@ def user_add(request: Request, user: CanManageUsers, form: PostedForm) -> Respon
     try:
         database(request).write(user.actor, lambda tx: accounts.add_user(tx, new, ph))
     except RegisterError as exc:
-        return _users(request, str(exc), form.values(), "user-add")
+        return _users(request, exc, form.values(), "user-add")
     request.session["flash"] = f"User {new.username.strip()} added."
     return RedirectResponse("/users", status_code=303)
 
@@ -94,7 +94,7 @@ def user_role(request: Request, user: CanManageUsers, user_id: int, form: Posted
     try:
         database(request).write(user.actor, change)
     except RegisterError as exc:
-        return _users(request, str(exc))
+        return _users(request, exc)
     request.session["flash"] = "Role changed."
     return RedirectResponse("/users", status_code=303)
 
@@ -111,6 +111,6 @@ def user_status(request: Request, user: CanManageUsers, user_id: int, form: Post
     try:
         database(request).write(user.actor, change)
     except RegisterError as exc:
-        return _users(request, str(exc))
+        return _users(request, exc)
     request.session["flash"] = "Account enabled." if active else "Account disabled."
     return RedirectResponse("/users", status_code=303)

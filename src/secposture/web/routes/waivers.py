@@ -26,7 +26,7 @@ def waivers_page(request: Request, user: CanViewWaivers, show: str = "active") -
 def _waivers(
     request: Request,
     show: str = "active",
-    error: str | None = None,
+    error: str | RegisterError | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
     everything = show == "all"
@@ -73,7 +73,7 @@ def waiver_add(request: Request, user: CanManageWaivers, form: PostedForm) -> Re
     try:
         database(request).write(user.actor, add)
     except RegisterError as exc:
-        return _waivers(request, error=str(exc), values=form.values())
+        return _waivers(request, error=exc, values=form.values())
     request.session["flash"] = "Waiver added."
     return RedirectResponse("/waivers", status_code=303)
 
@@ -83,6 +83,6 @@ def waiver_retire(request: Request, user: CanManageWaivers, waiver_id: int) -> R
     try:
         database(request).write(user.actor, lambda tx: waiver_api.retire_waiver(tx, waiver_id))
     except RegisterError as exc:
-        return _waivers(request, error=str(exc))
+        return _waivers(request, error=exc)
     request.session["flash"] = f"Waiver {waiver_id} retired."
     return RedirectResponse("/waivers", status_code=303)
