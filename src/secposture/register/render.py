@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 Column = tuple[str, str]  # (key in the row, heading)
 
 # The history in the terminal: a value longer than this is cut (--format json has it whole), and
-# a multi-line value shows at most so many lines.
-HISTORY_VALUE_CHARS = 100
+# a multi-line value shows at most so many lines. Cut lines stay inside `show`'s 120 columns.
+HISTORY_VALUE_CHARS = 80
 HISTORY_VALUE_LINES = 6
 CUT_NOTE = "(values cut short with … are whole in --format json)"
 
