@@ -274,7 +274,7 @@ def test_bad_issue_fields(run1: Run, extra: tuple[str, ...], message: str) -> No
                 "--repo",
                 "not-a-repo",
             ),
-            "--repo (the repository): 'not-a-repo' is not a repository: write OWNER/REPO",
+            "--repo (the repositories): 'not-a-repo' is not a repository: write OWNER/REPO",
         ),
         (
             ("product", "add", "svc", "--owner", "x", "--classification", "restricted"),

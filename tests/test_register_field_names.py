@@ -65,7 +65,7 @@ STORED_NAMES = sorted(name for name in fields.FIELDS if "_" in name or "." in na
         ((*ISSUE, "--cvss", VECTOR, "--cve", "CVE-99-1"), "--cve (the CVE ids): 'CVE-99-1'"),
         ((*RISK, "--issue", "9"), "--issue (the linked issues): no issue 9"),
         (("product", "add", "x" * 400, "--owner", "Jo", "--classification", "official"), "NAME (the name): too long"),
-        (("product", "update", "payments", "--add-repo", "not a repo"), "--add-repo (the repository): 'not a repo'"),
+        (("product", "update", "payments", "--add-repo", "not a repo"), "--add-repo (the repositories to add): 'not a repo'"),
         ((*WAIVER, "--repo", "nope"), "--repo (the repository): 'nope' is not a repository"),
         (("waiver", "add", "--control", "codeowners", "--repo", "acme/x", "--reason", "r", "--approver", "a", "--expires", TODAY.isoformat()), "--expires (the expiry date): "),
         (("history", "risk", "1", "--actor", "x" * 300), None),
@@ -138,3 +138,8 @@ def test_every_field_the_register_names_has_a_row_in_the_table() -> None:
     }
     assert named, "the pattern found no field names: update it"
     assert sorted(named - set(fields.FIELDS)) == []
+
+
+def test_adding_and_removing_repositories_are_told_apart(run: Run) -> None:
+    line = refused(run("product", "update", "payments", "--remove-repo", "not a repo"))
+    assert "--remove-repo (the repositories to remove): 'not a repo'" in line

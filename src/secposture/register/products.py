@@ -42,7 +42,7 @@ def add_product(
         status=ACTIVE,
     )
     product.repository_links = [
-        ProductRepository(repository=repo) for repo in _repositories(repositories)
+        ProductRepository(repository=repo) for repo in _repositories(repositories, "repositories")
     ]
     record(tx, product, "created", None)
     return product
@@ -72,7 +72,7 @@ def update_product(
         product.risk_register_level = validate.choice(
             "risk_register_level", risk_register_level, vocabulary.choices("risk_registers")
         )
-    removing = set(_repositories(remove_repositories))
+    removing = set(_repositories(remove_repositories, "remove_repositories"))
     unknown = removing - set(product.repositories)
     if unknown:
         raise InvalidField(
@@ -80,7 +80,7 @@ def update_product(
             f"{', '.join(sorted(unknown))} is not a repository of {product.name}",
         )
     current = [r for r in product.repositories if r not in removing]
-    wanted = list(dict.fromkeys([*current, *_repositories(add_repositories)]))
+    wanted = list(dict.fromkeys([*current, *_repositories(add_repositories, "add_repositories")]))
     kept = [link for link in product.repository_links if link.repository in wanted]
     kept_names = {link.repository for link in kept}
     product.repository_links = kept + [
@@ -170,6 +170,8 @@ def _unknown_product(tx: Tx, name: str) -> str:
     return f"unknown product {shown} (secposture product list shows them)"
 
 
-def _repositories(values: Iterable[str]) -> list[str]:
-    repos = [validate.repository("repository", v) for v in values if v.strip()]
+def _repositories(values: Iterable[str], field: str) -> list[str]:
+    """OWNER/REPO names, lower case, once each; a bad one is refused as `field`'s (the option or
+    form field it was given in: adding and removing are told apart)."""
+    repos = [validate.repository(field, v) for v in values if v.strip()]
     return list(dict.fromkeys(repos))
