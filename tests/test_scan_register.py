@@ -293,8 +293,11 @@ def test_record_with_repository_names_it_and_says_so(
     assert recorded_names(register) == [REPO]
 
 
-@pytest.mark.parametrize("remote", [None, "https://gitlab.com/acme/payments-api.git"])
-@pytest.mark.parametrize("use_git", [True, False])
+@pytest.mark.parametrize(
+    ("use_git", "remote"),
+    [(True, None), (True, "https://gitlab.com/acme/payments-api.git"), (False, None)],
+    ids=["no remote", "remote not on GitHub", "plain folder"],
+)
 def test_record_refuses_a_checkout_it_cannot_name_instead_of_using_its_folder(
     register: str,
     make_repo: MakeRepo,
@@ -302,8 +305,6 @@ def test_record_refuses_a_checkout_it_cannot_name_instead_of_using_its_folder(
     remote: str | None,
     use_git: bool,
 ) -> None:
-    if remote is not None and not use_git:
-        pytest.skip("a plain folder has no remotes")
     root = make_repo(None, {"README.md": "# x\n"}, use_git=use_git)
     if remote is not None:
         git(root, "remote", "add", "origin", remote)
