@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from secposture import catalogue
+from secposture.fix import conventions
 from secposture.fix.yaml_edit import Commented
 
 
@@ -20,12 +21,24 @@ class HookRecipe:
     rev: str
     args: tuple[str, ...] = ()
 
-    def as_repo_entry(self) -> dict[str, Any]:
-        """The `repos:` item that adds this hook (with its pinned revision)."""
+    def as_repo_entry(self, *, frozen: bool = False) -> dict[str, Any]:
+        """The `repos:` item that adds this hook, at its pinned revision; `frozen`: by the
+        revision's commit SHA with the tag in a comment, as `pre-commit autoupdate --freeze`
+        writes it (by tag when the commit is not known)."""
         hook: dict[str, Any] = {"id": self.id}
         if self.args:
             hook["args"] = list(self.args)
-        return {"repo": self.repo, "rev": self.rev, "hooks": [hook]}
+        sha = self.frozen_sha() if frozen else None
+        rev: str | Commented = Commented(sha, f"frozen: {self.rev}") if sha else self.rev
+        return {"repo": self.repo, "rev": rev, "hooks": [hook]}
+
+    def frozen_sha(self) -> str | None:
+        """The commit of this revision, when the pins know it."""
+        known = pins().get("precommit_frozen", {}).get(self.repo)
+        if not isinstance(known, dict) or known.get("rev") != self.rev:
+            return None
+        sha = known.get("sha")
+        return sha if isinstance(sha, str) else None
 
 
 @dataclass(frozen=True)
@@ -89,10 +102,26 @@ def language(name: str) -> LanguageRecipe | None:
     )
 
 
-def action(name: str) -> Commented:
-    """`owner/repo@<sha>` with the release in a comment, as a workflow's `uses:` value."""
-    pin = pins()["actions"][name]
+def action(name: str, at_least: tuple[int, ...] | None = None) -> Commented:
+    """`owner/repo@<sha>` with the release in a comment, as a workflow's `uses:` value: the
+    default release, or where the repository already runs a later one (`at_least`), the oldest
+    pinned release that is no older than it (the newest known when none is)."""
+    pin = release(name, at_least)
     return Commented(f"{name}@{pin['sha']}", pin["version"])
+
+
+def release(name: str, at_least: tuple[int, ...] | None = None) -> dict[str, str]:
+    """The pinned release (`sha`, `version`) of an action to write, as `action` chooses it."""
+    default: dict[str, str] = pins()["actions"][name]
+    if at_least is None:
+        return default
+    known: list[dict[str, str]] = [default, *pins().get("action_releases", {}).get(name, ())]
+    ordered = sorted(known, key=lambda p: conventions.version(p["version"]) or ())
+    for pin in ordered:
+        found = conventions.version(pin["version"])
+        if found is not None and conventions.at_least(found, at_least):
+            return pin
+    return ordered[-1]
 
 
 def pypi(package: str) -> str:

@@ -319,6 +319,71 @@ def append_to_sequence(
     return edited
 
 
+def insert_after(
+    text: str,
+    path: Sequence[str | int],
+    index: int,
+    items: Sequence[Any],
+    *,
+    comment: str | None = None,
+) -> str:
+    """`text` with `items` inserted after item `index` of the block sequence at `path` (a step
+    after the step it follows), in the sequence's own indentation; the same guarantees as
+    `append_to_sequence`."""
+    from ruamel.yaml.nodes import SequenceNode
+
+    if not items:
+        return text
+    try:
+        before = parse_yaml(text)
+    except ValueError as exc:
+        raise YamlEditError(f"is not valid YAML: {exc}") from None
+    root = _compose(text)
+    if root is None:
+        raise YamlEditError("is empty")
+    node = root
+    owner_col: int | None = None
+    for step in path:
+        owner_col = _key_column(node, step)
+        node = _child(node, step)
+    where = ".".join(str(p) for p in path)
+    if not isinstance(node, SequenceNode) or node.flow_style or not node.value:
+        raise YamlEditError(f"`{where}` is not a block list")
+    if node.anchor is not None:
+        raise YamlEditError(f"`{where}` has an anchor: not edited")
+    if not 0 <= index < len(node.value):
+        raise YamlEditError(f"`{where}` has no item {index}")
+    dash_col = _dash_column(text, node.value[0])
+    if any(_dash_column(text, item) != dash_col for item in node.value):
+        raise YamlEditError("has sequence items at different indentations")
+    offset = dash_col - owner_col if owner_col is not None else INDENT
+    lines = sequence_lines(items, dash_col, offset if offset >= 0 else INDENT)
+    item = node.value[index]
+    nl = _newline(text)
+    end = _content_end(item, int(item.start_mark.index))
+    if end > 0 and text[end - 1] == "\n":
+        at = end
+    else:
+        newline_at = text.find("\n", end)
+        if newline_at < 0:
+            text += nl
+            newline_at = len(text) - 1
+        at = newline_at + 1
+    block = [" " * dash_col + f"# {comment}"] if comment else []
+    block.extend(lines)
+    edited = text[:at] + nl.join(block) + nl + text[at:]
+    try:
+        after = parse_yaml(edited)
+    except ValueError as exc:
+        raise YamlEditError(f"could not be edited safely ({exc})") from None
+    expected = copy.deepcopy(_plain(before))
+    target = _follow(expected, path)
+    target[index + 1 : index + 1] = _plain(list(items))
+    if _plain(after) != expected:
+        raise YamlEditError("could not be edited without changing what it already says")
+    return edited
+
+
 def _verify(before: Any, edited: str, path: Sequence[str | int], items: Sequence[Any]) -> None:
     """The edited text must read back as the original data with the items appended."""
     try:

@@ -11,16 +11,19 @@ What it must supply is decided as if it were not there, so a second run generate
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from secposture import catalogue
-from secposture.facts import ecosystems, tools
+from secposture.facts import dockerfiles, ecosystems, image_builds, tools, workflows
 from secposture.facts.interface import Facts, glob_matcher
-from secposture.fix import recipes
+from secposture.facts.languages import dockerfile_fragment
+from secposture.fix import conventions, recipes
+from secposture.fix.conventions import Version
 from secposture.fix.generators import Workspace
 from secposture.fix.generators.coverage import uncovered
 from secposture.fix.recipes import CiStep
-from secposture.fix.yaml_edit import dump
+from secposture.fix.yaml_edit import Commented, YamlEditError, dump, insert_after
 
 STATIC = "static-analysis"
 CONTAINERS = "container-scanning"
@@ -48,8 +51,13 @@ def _branches(ws: Workspace) -> list[str]:
     return list(_workflow()["branches"])
 
 
-def _checkout() -> dict[str, Any]:
-    return {"uses": recipes.action("actions/checkout"), "with": {"persist-credentials": False}}
+def _action(name: str, versions: dict[str, Version]) -> Commented:
+    """The pinned action, no older than the version the repository's own workflows run."""
+    return recipes.action(name, versions.get(conventions.repository_of(name)))
+
+
+def _checkout(versions: dict[str, Version]) -> dict[str, Any]:
+    return {"uses": _action("actions/checkout", versions), "with": {"persist-credentials": False}}
 
 
 def _steps_for(step: CiStep, facts: Facts) -> list[dict[str, Any]]:
@@ -70,7 +78,9 @@ def _steps_for(step: CiStep, facts: Facts) -> list[dict[str, Any]]:
     return out
 
 
-def _static_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, list[str]]:
+def _static_job(
+    ws: Workspace, facts: Facts, versions: dict[str, Version]
+) -> tuple[dict[str, Any] | None, list[str]]:
     """The static-analysis job for languages without a CI analyser, and those languages."""
     keys: dict[str, list[str]] = {}
     for language in uncovered(facts, tools.CI):
@@ -83,12 +93,12 @@ def _static_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, lis
     if not keys:
         return None, []
     steps = [recipes.ci_step(k) for k in keys]
-    job_steps: list[dict[str, Any]] = [_checkout()]
+    job_steps: list[dict[str, Any]] = [_checkout(versions)]
     packages = list(dict.fromkeys(p for s in steps for p in s.pip))
     if any(s.setup == "python" for s in steps):
         python = recipes.pins()["runtimes"]["python"]
         job_steps.append(
-            {"uses": recipes.action("actions/setup-python"), "with": {"python-version": python}}
+            {"uses": _action("actions/setup-python", versions), "with": {"python-version": python}}
         )
     if packages:
         job_steps.append(
@@ -98,7 +108,7 @@ def _static_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, lis
             }
         )
     if any(s.setup == "go" for s in steps):
-        job_steps.append(_setup_go(facts))
+        job_steps.append(_setup_go(facts, versions))
     for step in steps:
         job_steps.extend(_steps_for(step, facts))
     job = {"runs-on": _workflow()["runner"], "steps": job_steps}
@@ -106,11 +116,11 @@ def _static_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, lis
     return job, languages
 
 
-def _setup_go(facts: Facts) -> dict[str, Any]:
+def _setup_go(facts: Facts, versions: dict[str, Version]) -> dict[str, Any]:
     modules = facts.get(ecosystems.collect).get("gomod", [])
     go_mod = next((m for d in modules for m in d.manifests if _SAFE_PATH.fullmatch(m)), None)
     settings: dict[str, Any] = {"go-version-file": go_mod} if go_mod else {"go-version": "stable"}
-    return {"uses": recipes.action("actions/setup-go"), "with": settings}
+    return {"uses": _action("actions/setup-go", versions), "with": settings}
 
 
 def _image_name(path: str) -> str:
@@ -119,54 +129,317 @@ def _image_name(path: str) -> str:
     return name.strip("-._") or "image"
 
 
-def _dockerfiles(facts: Facts) -> list[str]:
+def _scan_settings() -> dict[str, Any]:
+    result: dict[str, Any] = recipes.templates()["image_scan"]
+    return result
+
+
+def _path_words(path: str) -> set[str]:
+    words = set(re.split(r"[/._-]+", path.lower()))
+    return words - {"dockerfile", "containerfile", ""}
+
+
+def _test_only_word(path: str) -> str | None:
+    """The word of a Dockerfile's path that marks an image tests or local development use."""
+    found = _path_words(path) & set(_scan_settings()["test_only_words"])
+    return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class _Image:
+    dockerfile: str
+    context: str
+    how: str
+    target: str | None = None
+    build_args: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _ImagePlan:
+    images: list[_Image] = field(default_factory=list)  # built and scanned by our workflow
+    # (build, where): a scan step goes after the build step
+    in_place: list[tuple[image_builds.BuildEvidence, image_builds.WorkflowStep]] = field(
+        default_factory=list
+    )
+    covered: list[str] = field(default_factory=list)  # scanned in place by an earlier run
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (Dockerfile, why)
+    fallbacks: list[str] = field(default_factory=list)  # why a CI build is not scanned in place
+
+
+def _target(facts: Facts, dockerfile: str, wanted: str | None) -> str | None:
+    """The stage to build: the repository's own unless it is a test or development stage, in
+    which case (or when such a stage comes last) the release stage, if the Dockerfile has one."""
+    text = facts.read(dockerfile)
+    if text is None:
+        return wanted
+    stages = [s.name for s in dockerfiles.parse(text).stages]
+    release = [n for n in stages if n in _scan_settings()["release_stages"]]
+    if wanted is not None and _test_only_word(wanted) is None:
+        return wanted if wanted.lower() in stages else None
+    last = stages[-1] if stages else None
+    if (wanted is not None or (last is not None and _test_only_word(last))) and release:
+        return release[-1]
+    return None
+
+
+def _marked_steps(facts: Facts) -> tuple[set[tuple[str, int | None]], set[tuple[str, str, str]]]:
+    """Scan steps an earlier `fix` added: their locations, and (workflow, job, image) each scans."""
+    name = _scan_settings()["step_name"]
+    where: set[tuple[str, int | None]] = set()
+    scanned: set[tuple[str, str, str]] = set()
+    for workflow in facts.get(workflows.collect):
+        for job in workflow.jobs:
+            for step in job.steps:
+                if step.name == name:
+                    where.add((step.path, step.line))
+                    scanned.add((workflow.path, job.id, step.with_.get("image-ref", "")))
+    return where, scanned
+
+
+def _in_place_problem(step: image_builds.WorkflowStep) -> str | None:
+    """Why the scan step cannot be added after this build (None: it can)."""
+    if step.matrix:
+        return "the job runs as a matrix, so which image each of its runs builds is decided at run time"
+    if step.reusable:
+        return (
+            "it is a reusable workflow (on: workflow_call) that other workflows, maybe of other "
+            "repositories, call: a step added there changes all of them"
+        )
+    if step.image is None:
+        return step.image_problem or "the image has no name a later step can give"
+    if not step.available:
+        return (
+            "the image is neither loaded into the runner's Docker nor pushed (a buildx builder "
+            "with neither `load: true` nor `push: true`), so no later step can read it"
+        )
+    if not _SAFE_IMAGE.fullmatch(step.image):
+        return f"the image's name `{step.image[:80]}` is not one secposture writes into a workflow"
+    return None
+
+
+_SAFE_IMAGE = re.compile(
+    r"[A-Za-z0-9_./:@-]{1,200}|(?:[A-Za-z0-9_./:@-]*\$\{\{ ?[A-Za-z0-9_.-]+ ?\}\})+[A-Za-z0-9_./:@-]*"
+)
+
+
+def _plan_images(ws: Workspace, facts: Facts) -> _ImagePlan | None:
+    """Which images to scan where, or None when CI scans images already."""
+    marked, scanned = _marked_steps(facts)
+    ci_uses = facts.get(tools.ci_uses)
+    if any(
+        u.has_purpose(IMAGE_SCAN) and (u.location.path, u.location.line) not in marked
+        for u in ci_uses
+    ):
+        return None
+    plan = _ImagePlan()
     build_files = tuple(catalogue.load("containers")["build_files"])
     is_build = glob_matcher(build_files)
-    # The product's images only: a test image or a devcontainer's needs no scan job.
-    product = facts.index.product
-    return [p for p in product.named_like(build_files) if is_build(p.rpartition("/")[2])]
+    include = glob_matcher(facts.policy.include) if facts.policy.include else None
+    candidates: list[str] = []
+    for path in facts.index.named_like(build_files):
+        if not is_build(path.rpartition("/")[2]) or dockerfile_fragment(facts, path):
+            continue
+        if facts.is_set_aside(path):
+            plan.left_out.append(
+                (path, "set aside as test data, an example or a development environment")
+            )
+            continue
+        word = _test_only_word(path)
+        if word is not None and not (include is not None and include(path)):
+            plan.left_out.append((path, f"a test or development image: its path says '{word}'"))
+            continue
+        candidates.append(path)
+    evidence = facts.get(image_builds.collect)
+    for path in candidates:
+        ci = [(e, e.step) for e in evidence if e.dockerfile == path and e.step is not None]
+        if any((step.workflow, step.job, step.image or "") in scanned for _, step in ci):
+            plan.covered.append(path)
+            continue
+        usable = None
+        for build, step in ci:
+            problem = _in_place_problem(step)
+            if problem is None:
+                usable = (build, step)
+                break
+            plan.fallbacks.append(
+                f"{build.how} builds {path}, but the scan step cannot go after it: {problem}; "
+                "the image-scan job builds it a second time to scan it"
+            )
+        if usable is not None:
+            plan.in_place.append(usable)
+            continue
+        decision = image_builds.decide(facts, path, evidence)
+        plan.images.append(
+            _Image(
+                path,
+                decision.context,
+                decision.how,
+                _target(facts, path, decision.target),
+                decision.build_args,
+            )
+        )
+    return plan
 
 
-def _image_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, list[str]]:
-    """A job that builds each image from its Dockerfile and scans it, or None (with the reason)."""
-    ci_uses = facts.get(tools.ci_uses)
-    if any(u.has_purpose(IMAGE_SCAN) for u in ci_uses):
+def _scan_step(where: image_builds.WorkflowStep, versions: dict[str, Version]) -> dict[str, Any]:
+    step: dict[str, Any] = {"name": _scan_settings()["step_name"]}
+    if where.condition:
+        step["if"] = where.condition  # skipped with the build it scans
+    step["uses"] = _action("aquasecurity/trivy-action", versions)
+    step["with"] = {
+        "scan-type": "image",
+        "image-ref": where.image,
+        "severity": _workflow()["trivy_severity"],
+        "ignore-unfixed": True,
+        "exit-code": "1",
+    }
+    return step
+
+
+def _add_in_place(
+    ws: Workspace,
+    builds: list[tuple[image_builds.BuildEvidence, image_builds.WorkflowStep]],
+    versions: dict[str, Version],
+) -> list[image_builds.BuildEvidence]:
+    """Add a scan step after each build, workflow by workflow; the builds that could not be
+    edited are returned (a note says why)."""
+    failed: list[image_builds.BuildEvidence] = []
+    by_file: dict[str, list[tuple[image_builds.BuildEvidence, image_builds.WorkflowStep]]] = {}
+    for build, where in builds:
+        by_file.setdefault(where.workflow, []).append((build, where))
+    for path, found in by_file.items():
+        usable, text = ws.existing_text(path, CONTAINERS)
+        if not usable or text is None:
+            failed.extend(b for b, _ in found)
+            continue
+        edited = text
+        try:
+            # From the last step up, so that each insertion leaves the earlier positions alone.
+            for _, where in sorted(found, key=lambda f: (f[1].job, f[1].index), reverse=True):
+                steps = ("jobs", where.job, "steps")
+                edited = insert_after(edited, steps, where.index, [_scan_step(where, versions)])
+        except YamlEditError as exc:
+            _inform(ws, f"container-scanning: {path} {exc}: no scan step added there")
+            failed.extend(b for b, _ in found)
+            continue
+        for build, where in found:
+            ws.write(
+                path,
+                edited,
+                CONTAINERS,
+                f"Trivy scan of the image {where.image} after the step that builds it from "
+                f"{build.dockerfile} (job `{where.job}`)",
+            )
+    return failed
+
+
+def _inform(ws: Workspace, text: str) -> None:
+    """A note for people that does not replace the scan's outlook for the control."""
+    if text not in ws.notes:
+        ws.notes.append(text)
+
+
+def _listed(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _image_job(
+    ws: Workspace, facts: Facts, versions: dict[str, Version]
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """A job that builds each image the repository's CI does not build (or cannot be edited to
+    scan) from its own context and scans it, or None (with the reason)."""
+    plan = _plan_images(ws, facts)
+    if plan is None:
         return None, []
-    found = _dockerfiles(facts)
-    unsafe = [p for p in found if not _SAFE_PATH.fullmatch(p)]
-    paths = [p for p in found if _SAFE_PATH.fullmatch(p)][: int(_workflow()["max_images"])]
+    if plan.left_out:
+        _inform(
+            ws,
+            "container-scanning: left out of the image scan as test or development images: "
+            + _listed([f"{p} ({why})" for p, why in plan.left_out])
+            + "; to scan one, add its path to the policy's `include`",
+        )
+    for text in plan.fallbacks:
+        _inform(ws, f"container-scanning: {text}")
+    failed = _add_in_place(ws, plan.in_place, versions)
+    images = list(plan.images)
+    for build in failed:
+        decision = image_builds.decide(facts, build.dockerfile, [build])
+        images.append(_Image(build.dockerfile, decision.context, decision.how))
+    found = [
+        i
+        for i in images
+        if _SAFE_PATH.fullmatch(i.dockerfile) and _SAFE_PATH.fullmatch(i.context or ".")
+    ]
+    unsafe = [i.dockerfile for i in images if i not in found]
+    limit = int(_workflow()["max_images"])
     if unsafe:
         ws.skip(
             CONTAINERS,
             f"not scanned: {', '.join(unsafe[:3])} (names with spaces or other characters are "
             "not written into a workflow); add them to the image-scan matrix by hand",
         )
-    if not paths:
-        if not found:
+    if len(found) > limit:
+        _inform(
+            ws,
+            f"container-scanning: the image-scan job builds the first {limit} images only; "
+            f"add {_listed([i.dockerfile for i in found[limit:]])} by hand",
+        )
+    found = found[:limit]
+    if not found:
+        if not images and not plan.in_place and not plan.covered and not plan.left_out:
             ws.skip(
                 CONTAINERS,
                 "images are built in CI but not from a Dockerfile here: add an image scan (for "
                 "example aquasecurity/trivy-action) after the step that builds them",
             )
         return None, []
-    include = [
-        {"name": _image_name(p), "dockerfile": p, "context": p.rpartition("/")[0] or "."}
-        for p in paths
-    ]
+    moved = [i for i in found if i.context != i.dockerfile.rpartition("/")[0]]
+    if moved:
+        _inform(
+            ws,
+            "container-scanning: images built from the context the repository uses: "
+            + _listed(
+                [f"{i.dockerfile} from {image_builds.shown(i.context)} ({i.how})" for i in moved]
+            ),
+        )
+    return _matrix_job(found, versions), [i.dockerfile for i in found]
+
+
+def _matrix_job(images: list[_Image], versions: dict[str, Version]) -> dict[str, Any]:
+    include: list[dict[str, Any]] = []
+    for image in images:
+        entry: dict[str, Any] = {
+            "name": _image_name(image.dockerfile),
+            "dockerfile": image.dockerfile,
+            "context": image_builds.shown(image.context),
+        }
+        if image.target:
+            entry["target"] = image.target
+        if image.build_args:
+            entry["build_args"] = " ".join(f"{k}={v}" for k, v in image.build_args)
+        include.append(entry)
+    env: dict[str, Any] = {
+        "DOCKERFILE": "${{ matrix.dockerfile }}",
+        "CONTEXT": "${{ matrix.context }}",
+        "IMAGE": "secposture-scan/${{ matrix.name }}:ci",
+    }
+    build = 'docker build --file "$DOCKERFILE" --tag "$IMAGE" "$CONTEXT"'
+    if any(i.target for i in images):
+        env["TARGET"] = "${{ matrix.target }}"
+        build = build.replace('"$DOCKERFILE" ', '"$DOCKERFILE" ${TARGET:+--target "$TARGET"} ')
+    if any(i.build_args for i in images):
+        env["BUILD_ARGS"] = "${{ matrix.build_args }}"
+        # Each argument was checked to hold no space, quote or glob (facts/image_builds.py).
+        build = 'args=(); for arg in $BUILD_ARGS; do args+=(--build-arg "$arg"); done; ' + (
+            build.replace('--tag "$IMAGE"', '"${args[@]}" --tag "$IMAGE"')
+        )
     steps: list[dict[str, Any]] = [
-        _checkout(),
-        {
-            "name": "Build the image",
-            "env": {
-                "DOCKERFILE": "${{ matrix.dockerfile }}",
-                "CONTEXT": "${{ matrix.context }}",
-                "IMAGE": "secposture-scan/${{ matrix.name }}:ci",
-            },
-            "run": 'docker build --file "$DOCKERFILE" --tag "$IMAGE" "$CONTEXT"',
-        },
+        _checkout(versions),
+        {"name": "Build the image", "env": env, "run": build},
         {
             "name": "Scan the image (Trivy)",
-            "uses": recipes.action("aquasecurity/trivy-action"),
+            "uses": _action("aquasecurity/trivy-action", versions),
             "with": {
                 "scan-type": "image",
                 "image-ref": "secposture-scan/${{ matrix.name }}:ci",
@@ -180,31 +453,31 @@ def _image_job(ws: Workspace, facts: Facts) -> tuple[dict[str, Any] | None, list
         {
             "name": "Upload the results to code scanning",
             "if": "always()",
-            "uses": recipes.action("github/codeql-action/upload-sarif"),
+            "uses": _action("github/codeql-action/upload-sarif", versions),
             "with": {"sarif_file": "trivy-results.sarif", "category": "trivy-${{ matrix.name }}"},
         },
     ]
-    job = {
+    return {
         "runs-on": _workflow()["runner"],
         "permissions": {"contents": "read", "security-events": "write", "actions": "read"},
         "strategy": {"fail-fast": False, "matrix": {"include": include}},
         "steps": steps,
     }
-    return job, paths
 
 
 def generate(ws: Workspace, targets: frozenset[str]) -> None:
     path = str(_workflow()["path"])
     facts = ws.facts_without(path)
+    versions = conventions.action_versions(facts)
     jobs: dict[str, Any] = {}
     summaries: dict[str, str] = {}
     if STATIC in targets:
-        job, languages = _static_job(ws, facts)
+        job, languages = _static_job(ws, facts, versions)
         if job is not None:
             jobs["static-analysis"] = job
             summaries[STATIC] = f"static analysis in CI for {', '.join(languages)}"
     if CONTAINERS in targets:
-        job, images = _image_job(ws, facts)
+        job, images = _image_job(ws, facts, versions)
         if job is not None:
             jobs["image-scan"] = job
             shown = ", ".join(images[:3]) + (
