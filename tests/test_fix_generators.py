@@ -184,15 +184,14 @@ def test_an_existing_generated_workflow_is_replaced_only_with_force(make_repo: M
     assert status(scan(root), "container-scanning") is Status.PASS
 
 
-def test_pr_template_is_replaced_only_with_force(make_repo: MakeRepo) -> None:
+def test_an_existing_pr_template_gets_the_checklist_appended(make_repo: MakeRepo) -> None:
     mine = "## Summary\n\nWhat changed.\n"
     root = make_repo(files={".github/pull_request_template.md": mine, "README.md": "x\n"})
     data = fix_json(root, "--only", "pr-template-security")
-    assert data["changes"] == []
-    assert "--force replaces it" in data["skipped"][0]["reason"]
-    assert (root / ".github/pull_request_template.md").read_text() == mine
-    forced = fix_json(root, "--only", "pr-template-security", "--force")
-    assert change_for(forced, ".github/pull_request_template.md")["action"] == "replace"
+    assert change_for(data, ".github/pull_request_template.md")["action"] == "edit"
+    assert data["skipped"] == []
+    after = (root / ".github/pull_request_template.md").read_text()
+    assert after.startswith(mine + "\n## Security checklist\n")
     commit_all(root)
     report = scan(root)
     assert status(report, "pr-template-security") is Status.PASS

@@ -7,6 +7,7 @@ ahead (GitHub) fills the same interface from what it fetched.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from secposture.model import Problem, Target
@@ -100,6 +101,16 @@ NO_SETTINGS = Settings(
 )
 
 
+@dataclass(frozen=True)
+class IgnoreRule:
+    """The exclude pattern that makes `git add` skip a path, and where git read it."""
+
+    source: str  # a .gitignore of the work tree (its repository path), or the file outside it
+    line: int
+    pattern: str
+    in_work_tree: bool  # a .gitignore of the repository; else .git/info/exclude or a global file
+
+
 class Snapshot(abc.ABC):
     """A repository's tracked file list, its file texts on demand, and its observed settings."""
 
@@ -116,6 +127,16 @@ class Snapshot(abc.ABC):
     @abc.abstractmethod
     def read_text(self, path: str) -> str:
         """The text of a tracked file; raises UnreadableFile with a reason a user can act on."""
+
+    def ignored_by(
+        self, path: str, gitignores: Mapping[str, str] | None = None
+    ) -> IgnoreRule | None:
+        """The rule that makes `git add` skip `path` (a file not tracked yet), with the work
+        tree's .gitignore files along the path read as `gitignores` gives them (repository path
+        -> text) where it does; None when nothing ignores it, or when there is no work tree to
+        add it in (a repository read from GitHub, where a commit takes any path). Raises OSError
+        when git cannot answer."""
+        return None
 
 
 class Source(abc.ABC):

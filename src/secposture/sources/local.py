@@ -13,9 +13,10 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from secposture.errors import SecpostureError
 from secposture.model import Problem, Target
 from secposture.sources.interface import (
     DEFAULT_MAX_FILE_BYTES,
+    IgnoreRule,
     Snapshot,
     Source,
     UnreadableFile,
@@ -461,6 +463,33 @@ class LocalSnapshot(Snapshot):
         # missing): no link on the way can lead out of the root.
         self._plain_folders: set[str] = {""}
 
+    # The git work tree the files are in (with or without history): what `git add` reads.
+    work_tree: GitCheckout | None = None
+
+    def ignored_by(
+        self, path: str, gitignores: Mapping[str, str] | None = None
+    ) -> IgnoreRule | None:
+        if self.work_tree is None:
+            return None
+        if not gitignores:
+            return _check_ignore(self.work_tree, self.work_tree.top_level, path)
+        # The planned .gitignore files are laid out in a scratch folder that git takes for the
+        # work tree; the repository's own git folder still gives .git/info/exclude and config.
+        with tempfile.TemporaryDirectory(prefix="secposture-ignore-") as scratch:
+            parts = path.split("/")
+            for depth in range(len(parts)):
+                rel = "/".join([*parts[:depth], ".gitignore"])
+                text = gitignores.get(rel)
+                if text is None:
+                    try:
+                        text = decode_text(self._read_bytes(rel))
+                    except UnreadableFile:
+                        continue
+                target = Path(scratch, *rel.split("/"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, "utf-8")
+            return _check_ignore(self.work_tree, scratch, path)
+
     def read_text(self, path: str) -> str:
         # Kept: the policy loader and the facts both read pyproject.toml.
         text = self._texts.get(path)
@@ -587,6 +616,39 @@ class LocalSnapshot(Snapshot):
         return too_large(size, self.max_file_bytes)
 
 
+_IGNORE_MATCH = re.compile(r"(.*?):(\d+):(.*)\t")
+
+
+def _check_ignore(checkout: GitCheckout, work_tree: str, path: str) -> IgnoreRule | None:
+    """`git check-ignore -v` for one path, the work tree named (ours or a scratch copy of its
+    .gitignore files); None when nothing ignores it or a negation (`!`) re-includes it. Like the
+    other commands, it runs no hook, filter or program of the repository's: it reads ignore files
+    (core.excludesFile names one) and writes nothing."""
+    proc = _git_finish(
+        _start_git(
+            f"--git-dir={checkout.git_entry}",
+            f"--work-tree={work_tree}",
+            "-C",
+            work_tree,
+            "check-ignore",
+            "--no-index",
+            "--verbose",
+            "--non-matching",
+            "--",
+            path,
+        )
+    )
+    if proc.returncode not in (0, 1):
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OSError(f"git check-ignore failed: {message[0][:200] if message else proc.returncode}")
+    found = _IGNORE_MATCH.match(proc.stdout.decode("utf-8", "surrogateescape"))
+    if found is None or not found.group(1) or found.group(3).startswith("!"):
+        return None
+    source = found.group(1)
+    in_work_tree = not os.path.isabs(source) and source.rpartition("/")[2] == ".gitignore"
+    return IgnoreRule(source, int(found.group(2)), found.group(3), in_work_tree)
+
+
 def _name(real_root: str, root: Path) -> str:
     return os.path.basename(real_root) or str(root)
 
@@ -642,6 +704,7 @@ class LocalSource(Source):
         # a policy file must still be found.
         snapshot = LocalSnapshot(root, paths, target, self.max_file_bytes, checkout, real_root)
         snapshot.problems = problems
+        snapshot.work_tree = listed[2] if listed is not None else None
         return snapshot
 
     def _git_paths(

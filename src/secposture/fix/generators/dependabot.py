@@ -2,8 +2,9 @@
 manifests are that no entry covers yet (a monorepo's frontend/package.json gets npm at
 /frontend; workflows get github-actions; Dockerfiles get docker where they are).
 
-Existing entries, comments and order are kept: new entries are appended to `updates`. Where
-Renovate is configured the gaps are reported, not filled with a second updater.
+Existing entries, comments and order are kept: new entries are appended to `updates`, on the
+schedule the existing entries share. Where Renovate is configured the gaps are reported, not
+filled with a second updater.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from secposture.facts import dependabot as dependabot_facts
 from secposture.facts import ecosystems
 from secposture.facts.ecosystems import ManifestDir
-from secposture.fix import recipes
+from secposture.fix import conventions, recipes
 from secposture.fix.generators import GENERATED_BY, Workspace
 from secposture.fix.yaml_edit import YamlEditError, append_to_sequence, dump
 
@@ -53,8 +54,12 @@ def _missing(ws: Workspace) -> dict[str, list[str]]:
     return missing
 
 
-def _entries(missing: dict[str, list[str]]) -> list[dict[str, Any]]:
-    schedule = {"interval": recipes.templates()["dependabot"]["schedule"]}
+def _entries(
+    missing: dict[str, list[str]], schedule: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Entries for the missing ecosystems, on the schedule the existing entries share (else the
+    shipped one)."""
+    schedule = schedule or {"interval": recipes.templates()["dependabot"]["schedule"]}
     out: list[dict[str, Any]] = []
     for name, dirs in missing.items():
         entry: dict[str, Any] = {"package-ecosystem": name}
@@ -84,7 +89,7 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
             "a second updater beside it)",
         )
         return
-    entries = _entries(missing)
+    entries = _entries(missing, conventions.dependabot_schedule(ws.facts()))
     described = _described(missing)
     if configs.dependabot is None:
         path = dependabot_facts.DEPENDABOT_FILES[0]

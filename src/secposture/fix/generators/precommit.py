@@ -3,7 +3,7 @@ present, each hook repository at a pinned revision.
 
 The user's hooks are never removed, reordered or changed: new repository entries are appended to
 `repos` (a repository already listed gets a second entry rather than a hook its older revision
-may not have). A config that cannot be parsed is left alone unless --force replaces it.
+may not have). Where the config freezes its hooks by commit SHA, the new ones are frozen too. A config that cannot be parsed is left alone unless --force replaces it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from secposture.facts import precommit as precommit_facts
 from secposture.facts import tools
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import parse_yaml
-from secposture.fix import recipes
+from secposture.fix import conventions, recipes
 from secposture.fix.generators import GENERATED_BY, Workspace
 from secposture.fix.generators.coverage import uncovered
 from secposture.fix.recipes import HookRecipe
@@ -85,7 +85,17 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         unique.setdefault(item[1].key, item)
     if not unique:
         return
-    entries = [hook.as_repo_entry() for _, hook, _ in unique.values()]
+    # The repository's own convention: hooks frozen by commit SHA stay frozen.
+    frozen = conventions.hooks_frozen(facts)
+    entries = [hook.as_repo_entry(frozen=frozen) for _, hook, _ in unique.values()]
+    if frozen:
+        by_tag = [h.repo for _, h, _ in unique.values() if h.frozen_sha() is None]
+        if by_tag:
+            ws.notes.append(
+                f"{path} freezes its hooks by commit SHA, but no commit is known for "
+                f"{', '.join(by_tag)} at its pinned tag: it is added by tag; "
+                "`pre-commit autoupdate --freeze` freezes it"
+            )
     text = _edited(ws, path, config, entries, [c for c, _, _ in unique.values()])
     if text is None:
         return
