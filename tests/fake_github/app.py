@@ -184,11 +184,16 @@ class Handler:
             app_id,
         )
         response = self._handle(rest_request)
+        if principal is not None and principal.oauth_scopes is not None:
+            response.headers.setdefault("x-oauth-scopes", principal.oauth_scopes)
         if request.method == "GET" and response.status == 200:
             etag = _etag(_content(response.body))
             if request.headers.get("if-none-match") == etag:
                 # A conditional request answered 304 does not count against the rate limit.
-                return answer(RestResponse(304, None, {"etag": etag}), charge=False)
+                not_modified = RestResponse(304, None, {"etag": etag})
+                if principal is not None and principal.oauth_scopes is not None:
+                    not_modified.headers["x-oauth-scopes"] = principal.oauth_scopes
+                return answer(not_modified, charge=False)
         return answer(response, charge=not free)
 
     def _check_request(

@@ -22,6 +22,14 @@ ACCESS_LEVELS = ("read", "triage", "write", "maintain", "admin")
 INSTALLATION_TOKEN_TTL_S = 3600
 JWT_MAX_LIFETIME_S = 600
 CLOCK_SKEW_S = 60
+# What an installation token of a registered App may do, unless the test says otherwise
+# (`FakeGitHub(app_permissions=...)`); pushing workflow files needs `workflows: write`.
+DEFAULT_APP_PERMISSIONS = {
+    "administration": "read",
+    "contents": "read",
+    "metadata": "read",
+    "workflows": "write",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,10 @@ class Principal:
     kind: str  # "user" | "installation"
     org_logins: frozenset[str] | None = None  # None = every organisation of the fake
     installation_id: int | None = None
+    # A classic personal access token's scopes, sent back in X-OAuth-Scopes (None: not a classic
+    # token, or scopes not modelled); whether it may push changes to .github/workflows/.
+    oauth_scopes: str | None = None
+    workflows: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -86,12 +98,20 @@ def _opaque(token: str) -> str:
 
 
 class Authenticator:
-    def __init__(self, tokens: dict[str, str], apps: dict[int, str]) -> None:
+    def __init__(
+        self,
+        tokens: dict[str, str],
+        apps: dict[int, str],
+        scopes: dict[str, str] | None = None,
+        app_permissions: dict[int, dict[str, str]] | None = None,
+    ) -> None:
         for access in tokens.values():
             if access not in ACCESS_LEVELS:
                 raise ValueError(f"token access must be one of {ACCESS_LEVELS}, not {access!r}")
         self._tokens = dict(tokens)
         self._apps = dict(apps)
+        self._scopes = dict(scopes or {})  # token -> "repo, workflow" (classic tokens)
+        self._app_permissions = dict(app_permissions or {})
         self._installation_tokens: dict[str, InstallationToken] = {}
         self._lock = threading.Lock()
 
@@ -106,7 +126,16 @@ class Authenticator:
         if access is not None:
             index = list(self._tokens).index(token)
             login = f"octo-{access}-{index}"
-            return Principal(_opaque(token), access, login, stable_id("user", login), "user")
+            scopes = self._scopes.get(token)
+            return Principal(
+                _opaque(token),
+                access,
+                login,
+                stable_id("user", login),
+                "user",
+                oauth_scopes=scopes,
+                workflows=scopes is None or "workflow" in [s.strip() for s in scopes.split(",")],
+            )
         with self._lock:
             installation = self._installation_tokens.get(token)
         if installation is None or installation.expires_at <= time.time():
@@ -119,7 +148,12 @@ class Authenticator:
             "installation",
             frozenset({installation.org_login.lower()}),
             installation.installation_id,
+            workflows=self.app_permissions(installation.app_id).get("workflows") == "write",
         )
+
+    def app_permissions(self, app_id: int) -> dict[str, str]:
+        """What the App's installation tokens may do."""
+        return dict(self._app_permissions.get(app_id, DEFAULT_APP_PERMISSIONS))
 
     def app_from_jwt(self, token: str | None) -> int:
         """The app id of a valid app JWT (RS256, `iss` = app id, `exp` at most 10 minutes ahead)."""

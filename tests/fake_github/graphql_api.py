@@ -325,10 +325,30 @@ class RepoView:
         return self._ref(self.repo.default_branch)
 
     def _ref_named(self, qualified: str) -> Node | None:
+        if qualified.startswith("refs/tags/"):
+            return self._tag_ref(qualified.removeprefix("refs/tags/"))
         name = qualified.removeprefix("refs/heads/")
         if self.snapshot is None or name != self.repo.default_branch:
             return None
         return self._ref(name)
+
+    def _tag_ref(self, tag: str) -> Node | None:
+        """A tag's ref: its target is the tag object (annotated) or the commit (lightweight)."""
+        tagged = self.repo.tag_snapshot(tag)
+        if self.snapshot is None or tagged is None:
+            return None
+        if tag in self.repo.annotated_tags:
+            target = self._tag_object(tag, tagged)
+        else:
+            target = self._tagged_commit(tagged)
+        return {
+            "__typename": "Ref",
+            "id": node_id("Ref", f"{self.repo.id}:tags/{tag}"),
+            "name": tag,
+            "prefix": "refs/tags/",
+            "target": lambda info, **_: target,
+            "branchProtectionRule": lambda info, **_: None,
+        }
 
     def _ref(self, branch: str) -> Node:
         return {

@@ -603,11 +603,7 @@ def create_installation_token(state: RestState, request: RestRequest) -> RestRes
                 {
                     "token": token,
                     "expires_at": iso(datetime.fromtimestamp(expires, tz=UTC)),
-                    "permissions": {
-                        "administration": "read",
-                        "contents": "read",
-                        "metadata": "read",
-                    },
+                    "permissions": state.auth.app_permissions(request.app_id),
                     "repository_selection": "all",
                 },
             )

@@ -49,7 +49,15 @@ def _context(state: RestState, request: RestRequest) -> WriteContext | None:
     org, repo = found
     principal = request.principal
     assert principal is not None
-    return WriteContext(org, repo, request.api, principal.login, principal.user_id)
+    return WriteContext(
+        org,
+        repo,
+        request.api,
+        principal.login,
+        principal.user_id,
+        workflows=principal.workflows,
+        installation=principal.kind == "installation",
+    )
 
 
 def _guarded(need: str, hidden: bool = False) -> Callable[[Callable[..., RestResponse]], Handler]:

@@ -96,12 +96,24 @@ class Refusal(Exception):
 class WriteContext:
     """One request's repository and caller, as the handlers need them."""
 
-    def __init__(self, org: FakeOrg, repo: FakeRepo, api: str, login: str, user_id: int) -> None:
+    def __init__(
+        self,
+        org: FakeOrg,
+        repo: FakeRepo,
+        api: str,
+        login: str,
+        user_id: int,
+        *,
+        workflows: bool = True,
+        installation: bool = False,
+    ) -> None:
         self.org = org
         self.repo = repo
         self.api = api
         self.login = login
         self.user_id = user_id
+        self.workflows = workflows  # may push changes to .github/workflows/
+        self.installation = installation  # a GitHub App's installation token
 
     @property
     def base(self) -> str:
@@ -393,8 +405,37 @@ def create_ref(ctx: WriteContext, body: dict[str, Any]) -> tuple[str, str]:
         raise Refusal(422, "Reference already exists")
     if find_commit(ctx.repo, sha) is None:
         raise Refusal(422, "Object does not exist")
+    _check_workflow_push(ctx, sha)
     ctx.repo.branches[branch] = sha
     return branch, sha
+
+
+def _check_workflow_push(ctx: WriteContext, sha: str) -> None:
+    """GitHub refuses a ref that brings changes to .github/workflows/ from a classic token
+    without the `workflow` scope, or an App installation without `workflows: write` (the
+    change is judged against the default branch's head)."""
+    if ctx.workflows:
+        return
+    commit = find_commit(ctx.repo, sha)
+    head = ctx.repo.git()
+    if commit is None or head is None:
+        return
+
+    def workflow_files(tree: GitTree) -> dict[str, str]:
+        return {p: b.oid for p, b in blobs_of(tree).items() if p.startswith(".github/workflows/")}
+
+    new, old = workflow_files(commit.tree), workflow_files(head.root)
+    changed = sorted(p for p in set(new) | set(old) if new.get(p) != old.get(p))
+    if changed:
+        who, need = (
+            ("a GitHub App", "`workflows` permission")
+            if ctx.installation
+            else ("a Personal Access Token", "`workflow` scope")
+        )
+        raise Refusal(
+            422,
+            f"refusing to allow {who} to create or update workflow `{changed[0]}` without {need}",
+        )
 
 
 def update_ref(ctx: WriteContext, ref: str, body: dict[str, Any]) -> tuple[str, str]:
@@ -415,6 +456,7 @@ def update_ref(ctx: WriteContext, ref: str, body: dict[str, Any]) -> tuple[str, 
         raise Refusal(422, "Object does not exist")
     if not body.get("force", False) and not is_ancestor(ctx.repo, current, sha):
         raise Refusal(422, "Update is not a fast forward")
+    _check_workflow_push(ctx, sha)
     ctx.repo.branches[branch] = sha
     return branch, sha
 

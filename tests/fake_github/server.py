@@ -39,7 +39,10 @@ class FakeGitHub:
 
     `tokens` maps each token to its access ("admin" or "read", also "triage", "write",
     "maintain") on every repository of `orgs`; `apps` maps GitHub App ids to their RSA public
-    keys (PEM) for app JWTs. See tests/fake_github/__init__.py for the whole behaviour.
+    keys (PEM) for app JWTs. `token_scopes` makes a token a classic one with those scopes
+    ("repo, workflow": sent in X-OAuth-Scopes; without `workflow` it cannot push changes to
+    .github/workflows/, as GitHub refuses); `app_permissions` sets an App's installation
+    permissions (without `workflows: write`, likewise). See tests/fake_github/__init__.py.
     """
 
     def __init__(
@@ -54,11 +57,13 @@ class FakeGitHub:
         fail_graphql_over_repos: int | None = None,
         apps: dict[int, str] | None = None,
         listing_omits_security: bool = False,
+        token_scopes: dict[str, str] | None = None,
+        app_permissions: dict[int, dict[str, str]] | None = None,
     ) -> None:
         self.orgs = list(orgs)
         for org in self.orgs:
             org.check()
-        self.auth = Authenticator(tokens, apps or {})
+        self.auth = Authenticator(tokens, apps or {}, token_scopes, app_permissions)
         self.limits = RateLimits(rate_limit, graphql_rate_limit, secondary_limit_after)
         self.latency_s = latency_s
         self.fail_graphql_over_repos = fail_graphql_over_repos
