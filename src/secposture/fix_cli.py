@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +41,11 @@ Existing YAML is edited in place (comments, order and layout kept); existing Mar
 files are never replaced without --force; a file that cannot be parsed is left alone. Running
 it again changes nothing. Repository content is read, never run. Settings (review required,
 Dependabot security updates, secret scanning) are not files: --apply-settings changes them.
+
+Existing workflows are hardened in place: `uses:` pinned to the commit SHA of the tag they name
+(asked of GitHub with a token, else from secposture's pin table; never guessed), each job's
+token given the permissions its steps need (a `# secposture: review` comment where that cannot
+be known), and untrusted `${{ github.event.* }}` values moved from scripts into `env:`.
 
 \b
 Examples:
@@ -71,6 +78,7 @@ class FixArgs:
     only: tuple[str, ...]
     fmt: str
     codeowner: str | None
+    offline: bool = False
 
 
 @click.command("fix", help=FIX_HELP)
@@ -111,6 +119,11 @@ class FixArgs:
     "token): vulnerability alerts, Dependabot security updates, secret scanning with push "
     "protection, a review required before merge.",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Ask GitHub nothing: pin `uses:` tags from secposture's pin table even with a token.",
+)
 @click.option("--org", metavar="ORG", help="Fix every failing repository of this organisation.")
 @click.option(
     "--pr",
@@ -126,16 +139,19 @@ def fix(
     fmt: str,
     codeowner: str | None,
     apply_settings: bool,
+    offline: bool,
     org: str | None,
     pr: bool,
 ) -> None:
     from secposture.cli import InputError
     from secposture.errors import SecpostureError
 
-    args = FixArgs(path, dry_run, force, only, fmt, codeowner)
+    args = FixArgs(path, dry_run, force, only, fmt, codeowner, offline)
     try:
         if pr and org is None:
             raise SecpostureError("--pr opens pull requests across an organisation: give --org ORG")
+        if org is not None and offline:
+            raise SecpostureError("--org reads GitHub: it cannot be used with --offline")
         if org is not None:
             _fix_org(org, args, pr=pr)
             return
@@ -166,15 +182,17 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
 
         _say_top_level("fixing", root, str(snapshot.root))
         root = snapshot.root
-    plan = plan_fixes(
-        snapshot,
-        policy,
-        report,
-        force=args.force,
-        only=args.only or None,
-        today=date.today(),
-        codeowner=args.codeowner,
-    )
+    with _pin_source(root, args.offline) as pins:
+        plan = plan_fixes(
+            snapshot,
+            policy,
+            report,
+            force=args.force,
+            only=args.only or None,
+            today=date.today(),
+            codeowner=args.codeowner,
+            pins=pins,
+        )
     reconciled = reconcile(root, plan, force=args.force)
     if not args.dry_run:
         try:
@@ -189,6 +207,35 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
         _echo(json.dumps(_json(root, reconciled, args.dry_run, settings), indent=2) + "\n")
     else:
         _echo(_text(root, reconciled, args.dry_run, untracked, settings))
+
+
+@contextmanager
+def _pin_source(root: Path, offline: bool) -> Iterator[Any]:
+    """Where `uses:` tags are pinned from: GitHub when a token (or App) is configured and
+    --offline is not given, else secposture's pin table. GitHub's answers are asked for in one
+    query; if GitHub cannot be reached the table is used and the fix says so."""
+    from secposture.errors import SecpostureError
+    from secposture.fix.action_pins import GitHubPins, TablePins
+    from secposture.sources.github.options import have_credentials
+
+    options = _github_options()
+    if offline or not have_credentials(options):
+        yield TablePins()
+        return
+    from secposture.cli_github import client_for
+    from secposture.sources.github.remote import checkout_remote, web_host
+
+    remote = checkout_remote(root, web_host(options.api_url))
+    owner, name = (remote.owner, remote.name) if remote is not None else ("-", None)
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(client_for(options, owner, name))
+        except SecpostureError as exc:  # credentials that cannot be used: said in the notes
+            pins = GitHubPins(None, fallback=TablePins())
+            pins.failure = f"GitHub could not be asked ({exc})"
+            yield pins
+            return
+        yield GitHubPins(client, fallback=TablePins())
 
 
 def _scan(root: Path) -> tuple[Any, Any, Any]:

@@ -14,6 +14,7 @@ from datetime import date
 
 from secposture.errors import SecpostureError
 from secposture.facts import codeowners as codeowners_facts
+from secposture.fix.action_pins import PinSource
 from secposture.fix.generators import FixOptions, Workspace, generators, handled_controls
 from secposture.fix.interface import FileChange, FixPlan, Skipped
 from secposture.fix.overlay import OverlaySnapshot
@@ -99,14 +100,16 @@ def plan_fixes(
     only: Iterable[str] | None = None,
     today: date,
     codeowner: str | None = None,
+    pins: PinSource | None = None,
 ) -> FixPlan:
     """The changes that make the report's failing file-based controls pass, without writing.
 
     `report` is the scan of `snapshot` the user saw (it may hold register and settings results);
     `only` limits the fix to the named controls; `force` lets generators replace existing files
-    (and malformed configuration) instead of skipping them."""
+    (and malformed configuration) instead of skipping them; `pins` resolves the tags of `uses:`
+    references (GitHub with a token; None: the pin table shipped with secposture)."""
     selected = selected_controls(policy, only)
-    options = FixOptions(force=force, codeowner=check_codeowner(codeowner))
+    options = FixOptions(force=force, codeowner=check_codeowner(codeowner), pins=pins)
     ws = Workspace(snapshot, policy, today, options)
     original = _to_fix(report)
     baseline = _to_fix(scan_snapshot(OverlaySnapshot(snapshot, {}), policy, today))

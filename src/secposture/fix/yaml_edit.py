@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -405,3 +405,212 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+# --- editing in place: text edits checked against the data (workflow hardening) ---------------
+#
+# The workflow generators (fix/generators/workflow_*.py) change values inside existing files:
+# a `uses:` ref, a `permissions:` block, a step's `env:` and `run:`. Each change is a TextEdit on
+# the original text, found from the composed node tree; the edits are applied together and the
+# result must parse to the original data with exactly the intended changes (`expect`), or it is
+# refused. Nothing is re-serialised, so comments, quoting, blank lines and CRLF survive.
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """text[start:end] replaced by `text` (start == end: an insertion)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def compose_document(text: str) -> Any:
+    """The node tree (ruamel's, with marks) of a single YAML document, for finding what to edit;
+    YamlEditError when it is not one document within the scanner's limits, or is empty."""
+    root = _compose(text)
+    if root is None:
+        raise YamlEditError("is empty")
+    return root
+
+
+def node_at(root: Any, path: Sequence[str | int]) -> Any:
+    """The node at `path` (mapping keys and sequence indexes) under `root`; YamlEditError when
+    there is none, or the way passes through an alias (an edit there would change every place
+    that refers to it)."""
+    node = root
+    for step in path:
+        node = _child(node, step)
+    return node
+
+
+def mapping_entry(node: Any, key: str) -> tuple[Any, Any] | None:
+    """(key node, value node) of `key` in a mapping node; None when it is not a mapping or has
+    no such key."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    if not isinstance(node, MappingNode):
+        return None
+    for key_node, value in node.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return key_node, value
+    return None
+
+
+def is_alias(key_node: Any, value: Any) -> bool:
+    """Whether a mapping value is an alias (`key: *name`): its node was written elsewhere."""
+    return bool(value.start_mark.index < key_node.end_mark.index)
+
+
+def newline_of(text: str) -> str:
+    """The line ending a document uses (CRLF files stay CRLF)."""
+    return _newline(text)
+
+
+def line_end(text: str, index: int) -> int:
+    """The index of the line break ending the line that holds `index` (len(text) at the end);
+    for CRLF, the index of the `\\r`."""
+    at = text.find("\n", index)
+    if at < 0:
+        return len(text)
+    return at - 1 if at > 0 and text[at - 1] == "\r" else at
+
+
+def _line_after(text: str, node: Any) -> int:
+    """The index where the line after a node's content starts (the text's end when none)."""
+    end = _content_end(node, int(node.start_mark.index))
+    if end > 0 and text[end - 1] == "\n":
+        return end  # a block scalar ends at the start of the line after its content
+    newline_at = text.find("\n", end)
+    return len(text) if newline_at < 0 else newline_at + 1
+
+
+def _own_line(text: str, index: int) -> bool:
+    """Whether only spaces come before `index` on its line."""
+    return not text[_line_start(text, index) : index].strip(" ")
+
+
+def insert_entry(
+    text: str, mapping: Any, lines: Sequence[str], *, before: Sequence[str] = ()
+) -> TextEdit:
+    """An edit adding `lines` (one or more entries, and comment lines, rendered at column 0) to a
+    block mapping, indented as its keys are: above the first of the `before` keys it has that
+    starts its own line (with the comments just above that key kept with it), else after its
+    last entry."""
+    from ruamel.yaml.nodes import MappingNode
+
+    if not isinstance(mapping, MappingNode) or not mapping.value:
+        raise YamlEditError("is not a mapping that entries can be added to")
+    if mapping.flow_style:
+        raise YamlEditError("is written in flow style (`{...}`): change it by hand")
+    nl = _newline(text)
+    column = int(mapping.value[0][0].start_mark.column)
+    if any(int(k.start_mark.column) != column for k, _ in mapping.value):
+        raise YamlEditError("has keys at different indentations")
+    pad = " " * column
+    block = [pad + line if line else "" for line in lines]
+    anchors = [
+        key
+        for key, _ in mapping.value
+        if key.value in before and _own_line(text, key.start_mark.index)
+    ]
+    if anchors:
+        first = min(anchors, key=lambda k: int(k.start_mark.index))
+        at = _line_start(text, int(first.start_mark.index))
+        while at > 0:  # comments just above the key stay with it
+            previous = _line_start(text, at - 1)
+            if not text[previous:at].strip().startswith("#"):
+                break
+            at = previous
+        gap = column == 0 and at > 0 and not text[_line_start(text, at - 1) : at].strip()
+        return TextEdit(at, at, nl.join(block) + nl + (nl if gap else ""))
+    at = _line_after(text, mapping.value[-1][1])
+    prefix = "" if at == 0 or text[at - 1] == "\n" else nl
+    return TextEdit(at, at, prefix + nl.join(block) + nl)
+
+
+def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
+    """`text` with the edits made (they must not overlap; insertions at one place keep their
+    order)."""
+    ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[1].end, item[0]))
+    out: list[str] = []
+    at = 0
+    for _, edit in ordered:
+        if edit.start < at or edit.end < edit.start or edit.end > len(text):
+            raise YamlEditError("could not be edited: two changes overlap")
+        out.append(text[at : edit.start])
+        out.append(edit.text)
+        at = edit.end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def plain_data(text: str) -> Any:
+    """The document as plain dicts, lists and scalars; YamlEditError when it is not valid YAML."""
+    try:
+        return _plain(parse_yaml(text))
+    except ValueError as exc:
+        raise YamlEditError(f"is not valid YAML: {exc}") from None
+
+
+def apply_checked(text: str, edits: Sequence[TextEdit], expect: Callable[[Any], None]) -> str:
+    """The edits made, checked: the result must parse to the original data changed by `expect`
+    (which edits a plain copy in place), and to nothing else; YamlEditError otherwise."""
+    expected = copy.deepcopy(plain_data(text))
+    expect(expected)
+    edited = apply_edits(text, edits)
+    try:
+        after = plain_data(edited)
+    except YamlEditError as exc:
+        raise YamlEditError(f"could not be edited safely ({exc})") from None
+    if after != expected:
+        raise YamlEditError("could not be edited without changing what it already says")
+    return edited
+
+
+def replace_value(text: str, key: Any, value: Any, lines: Sequence[str]) -> list[TextEdit]:
+    """Edits making a mapping entry hold the block `lines` (rendered at column 0; indented two
+    spaces under the key) instead of its value. A block value is replaced line for line; a
+    value on the key's line (a scalar, `{...}`) is removed from it, keeping any comment there."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    nl = _newline(text)
+    pad = " " * (int(key.start_mark.column) + INDENT)
+    block = nl.join(pad + line for line in lines) + nl
+    if is_alias(key, value):
+        raise YamlEditError(f"`{key.value}` is an alias of another node: not edited")
+    if isinstance(value, MappingNode | SequenceNode) and not value.flow_style:
+        start = _line_start(text, int(value.start_mark.index))
+        if start <= int(key.start_mark.index):
+            raise YamlEditError(f"`{key.value}` starts on its key's line: change it by hand")
+        return [TextEdit(start, _line_after(text, value), block)]
+    start, end = int(value.start_mark.index), int(value.end_mark.index)
+    if text.find("\n", int(key.start_mark.index), end) >= 0:
+        raise YamlEditError(f"`{key.value}` spans several lines: change it by hand")
+    while start > 0 and text[start - 1] == " ":
+        start -= 1
+    after = text.find("\n", end)
+    if after < 0:
+        return [TextEdit(start, end, ""), TextEdit(len(text), len(text), nl + block)]
+    return [TextEdit(start, end, ""), TextEdit(after + 1, after + 1, block)]
+
+
+def replace_scalar(text: str, node: Any, new: str) -> TextEdit:
+    """An edit writing `new` (plain) over a scalar node on one line."""
+    from ruamel.yaml.nodes import ScalarNode
+
+    start, end = int(node.start_mark.index), int(node.end_mark.index)
+    if not isinstance(node, ScalarNode) or "\n" in text[start:end]:
+        raise YamlEditError("is not a one-line value: change it by hand")
+    return TextEdit(start, end, new)
+
+
+def delete_entry(text: str, key: Any, value: Any) -> TextEdit:
+    """An edit removing a `key: value` entry that has its line to itself (and its comment)."""
+    start = _line_start(text, int(key.start_mark.index))
+    if text[start : int(key.start_mark.index)].strip(" "):
+        raise YamlEditError(f"`{key.value}` shares its line: change it by hand")
+    if text.find("\n", int(key.start_mark.index), int(value.end_mark.index)) >= 0:
+        raise YamlEditError(f"`{key.value}` spans several lines: change it by hand")
+    after = text.find("\n", int(value.end_mark.index))
+    return TextEdit(start, len(text) if after < 0 else after + 1, "")

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from secposture.facts.interface import Facts
 from secposture.fix.interface import Skipped
 from secposture.fix.overlay import OverlaySnapshot, PlannedFile
 from secposture.policy import Policy
 from secposture.sources.interface import Snapshot, UnreadableFile
+
+if TYPE_CHECKING:
+    from secposture.fix.action_pins import PinSource
 
 GENERATED_BY = "Added by secposture fix"
 
@@ -27,6 +31,8 @@ GENERATED_BY = "Added by secposture fix"
 class FixOptions:
     force: bool = False
     codeowner: str | None = None  # the owner a CODEOWNERS stub names (@org/team, @user)
+    # Where `uses:` pins come from (fix/action_pins.py): GitHub with a token; None: the table.
+    pins: PinSource | None = None
 
 
 @dataclass
@@ -135,6 +141,9 @@ def generators() -> tuple[ModuleType, ...]:
         precommit,
         security_policy,
         threat_model,
+        workflow_injection,
+        workflow_permissions,
+        workflow_pins,
     )
 
     return (
@@ -148,6 +157,10 @@ def generators() -> tuple[ModuleType, ...]:
         threat_model,
         security_policy,
         codeowners,
+        # Existing workflows, edited in place: scripts first, then tokens, then pins.
+        workflow_injection,
+        workflow_permissions,
+        workflow_pins,
     )
 
 

@@ -15,7 +15,7 @@ A write scope is least privilege only where the job may need it:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,12 @@ def run(facts: Facts) -> list[Finding]:
         for job in workflow.jobs:
             out.append(judge.job(workflow, job, len(inheriting), callers.get(workflow.path, [])))
     return out or [finding(PROBE, Outcome.NOT_APPLICABLE, "the workflows define no jobs")]
+
+
+def job_needs(facts: Facts) -> Callable[[Job], Needs]:
+    """What each job's token is needed for, as this probe judges it: for `secposture fix`, which
+    grants each job gets (fix/generators/workflow_permissions.py)."""
+    return _Judge(config(), resolvers(facts)).needs
 
 
 def _local_callers(found: list[Workflow]) -> dict[str, list[tuple[Workflow, Job]]]:
