@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from secposture.errors import SecpostureError
+from secposture.fix.action_pins import GitHubPins, PinSource, TablePins
 from secposture.fix.interface import FileChange, FixPlan
 from secposture.fix.plan import check_codeowner, plan_fixes, selected_controls
-from secposture.fix.pull_request import FixTarget, publish
+from secposture.fix.pull_request import (
+    FixTarget,
+    WorkflowAccess,
+    publish,
+    refused_workflows,
+    touches_workflows,
+    workflow_access,
+)
 from secposture.model import EstateRepository
 from secposture.policy import Policy
 from secposture.scan import scan_github
@@ -55,6 +64,7 @@ class PlanOptions:
     force: bool = False
     only: tuple[str, ...] | None = None
     codeowner: str | None = None
+    pins: PinSource | None = None  # the tags of `uses:` resolved for the whole estate
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,9 @@ def _fix_states(
     fetcher: GitHubFetcher, states: Sequence[RepoState], options: PlanOptions, *, open_prs: bool
 ) -> list[RepoFix]:
     entries = scan_github(fetcher, states, fetcher.today)
+    if options.pins is None:
+        # One batched query for every tag the estate's workflows name (actions-pinned).
+        options = replace(options, pins=GitHubPins(fetcher.client, fallback=TablePins()))
     plans = _plan_all(fetcher, states, entries, options)
     fixes: dict[int, RepoFix] = {}
     jobs: list[tuple[int, RepoState, FixPlan]] = []
@@ -177,6 +190,8 @@ def _plan_all(
     pending = [
         i for i, e in enumerate(entries) if e.report is not None and states[i].snapshot is not None
     ]
+    if options.pins is not None:
+        options.pins.prepare(_wanted_pins(fetcher, states, pending))
     for _ in range(MAX_PLAN_ROUNDS):
         if not pending:
             break
@@ -192,6 +207,29 @@ def _plan_all(
     for index in pending:
         plans[index] = "could not read every file the fix needs from GitHub"
     return plans
+
+
+def _wanted_pins(
+    fetcher: GitHubFetcher, states: Sequence[RepoState], indexes: Sequence[int]
+) -> list[tuple[str, str]]:
+    """Every (repository, tag) the scanned repositories' workflows name, asked of GitHub at once
+    before any plan is made (a plan asks only for what is left)."""
+    from secposture.facts.interface import Facts
+    from secposture.fix.generators.workflow_pins import wanted_refs
+    from secposture.fix.overlay import OverlaySnapshot
+
+    wanted: list[tuple[str, str]] = []
+    for index in indexes:
+        state = states[index]
+        if state.snapshot is None:
+            continue
+        try:
+            policy = fetcher.policy_for(state)
+            facts = Facts(OverlaySnapshot(state.snapshot, {}), policy, fetcher.today)
+            wanted.extend(wanted_refs(facts))
+        except SecpostureError:
+            continue  # its plan says why
+    return wanted
 
 
 def _plan_one(
@@ -210,6 +248,7 @@ def _plan_one(
             only=options.only,
             today=fetcher.today,
             codeowner=options.codeowner,
+            pins=options.pins,
         )
     except SecpostureError as exc:
         return f"cannot plan the fix: {exc}"
@@ -235,19 +274,65 @@ Job = tuple[int, RepoState, FixPlan]
 
 
 def _publisher(fetcher: GitHubFetcher, open_prs: bool) -> Callable[[Job], RepoFix]:
+    access: list[WorkflowAccess] = []  # the credentials' workflow access, read once a run
+    lock = threading.Lock()
+
+    def workflows_allowed(target: FixTarget) -> WorkflowAccess:
+        with lock:
+            if not access:
+                try:
+                    access.append(workflow_access(fetcher.client, target))
+                except SecpostureError as exc:
+                    access.append(WorkflowAccess(None, f"could not be read ({exc})"))
+            return access[0]
+
     def publish_one(job: Job) -> RepoFix:
         _, state, plan = job
         changes = tuple(plan.changes)
         target = _target(state)
         if isinstance(target, str):
             return RepoFix(state.full_name, FAILED, None, changes, target)
+        notes: list[str] = []
+        if any(touches_workflows(c) for c in changes):
+            allowed = workflows_allowed(target)
+            if allowed.allowed is False:
+                changes, note = _without_workflows(changes, allowed.why)
+                notes.append(note)
+        if not changes:
+            return RepoFix(state.full_name, FAILED, None, tuple(plan.changes), notes[0])
         try:
-            published = publish(fetcher.client, target, changes, dry_run=not open_prs)
+            published = publish(fetcher.client, target, changes, dry_run=not open_prs, notes=notes)
         except SecpostureError as exc:
-            return RepoFix(state.full_name, FAILED, None, changes, str(exc))
-        return RepoFix(state.full_name, published.action, published.url, changes, published.detail)
+            if not (refused_workflows(exc) and any(touches_workflows(c) for c in changes)):
+                return RepoFix(state.full_name, FAILED, None, changes, str(exc))
+            changes, note = _without_workflows(changes, f"GitHub refused them: {exc}")
+            notes.append(note)
+            if not changes:
+                return RepoFix(state.full_name, FAILED, None, tuple(plan.changes), note)
+            try:
+                published = publish(
+                    fetcher.client, target, changes, dry_run=not open_prs, notes=notes
+                )
+            except SecpostureError as again:
+                return RepoFix(state.full_name, FAILED, None, changes, str(again))
+        detail = "; ".join([published.detail, *notes])
+        return RepoFix(state.full_name, published.action, published.url, changes, detail)
 
     return publish_one
+
+
+def _without_workflows(
+    changes: tuple[FileChange, ...], why: str
+) -> tuple[tuple[FileChange, ...], str]:
+    """The changes less those to .github/workflows/, and the note that says so."""
+    kept = tuple(c for c in changes if not touches_workflows(c))
+    left = [c.path for c in changes if touches_workflows(c)]
+    note = (
+        f"the changes to {len(left)} workflow file(s) ({', '.join(left[:5])}"
+        f"{', ...' if len(left) > 5 else ''}) are left out: {why}; give the token that scope "
+        "(or the App that permission) and run again to add them"
+    )
+    return kept, note
 
 
 def _target(state: RepoState) -> FixTarget | str:

@@ -82,11 +82,17 @@ class Published:
 
 
 def publish(
-    client: GitHubClient, target: FixTarget, changes: Sequence[FileChange], *, dry_run: bool
+    client: GitHubClient,
+    target: FixTarget,
+    changes: Sequence[FileChange],
+    *,
+    dry_run: bool,
+    notes: Sequence[str] = (),
 ) -> Published:
     """Open the pull request, or bring the open one up to date; raises PublishError (or another
-    SecpostureError) when GitHub refuses or fails a step."""
-    body = pull_request_body(changes)
+    SecpostureError) when GitHub refuses or fails a step. `notes` are said in the description
+    (what was left out of it, and why)."""
+    body = pull_request_body(changes, notes)
     existing = find_open_pull(client, target)
     if existing is None:
         if dry_run:
@@ -284,6 +290,67 @@ def blob_id(text: str) -> str:
     return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
 
 
+# -- workflow files ------------------------------------------------------------------------------
+
+WORKFLOWS_DIR = ".github/workflows/"
+
+
+@dataclass(frozen=True)
+class WorkflowAccess:
+    """Whether the credentials may push changes to .github/workflows/ (GitHub refuses them from a
+    classic token without the `workflow` scope, or an App without `workflows: write`); None when
+    that cannot be told before trying (a fine-grained token), with why for people."""
+
+    allowed: bool | None
+    why: str = ""
+
+
+def touches_workflows(change: FileChange) -> bool:
+    return change.path.startswith(WORKFLOWS_DIR)
+
+
+def workflow_access(client: GitHubClient, target: FixTarget) -> WorkflowAccess:
+    """Read before anything is pushed: an App's installation permissions (given with its
+    token), or a classic token's scopes (X-OAuth-Scopes on any answer)."""
+    from secposture.sources.github.auth import AppCredentials
+
+    credentials = client.credentials
+    if isinstance(credentials, AppCredentials):
+        credentials.bearer(client)  # minted once: GitHub says what it may do with the token
+        granted = credentials.permissions
+        if granted is None:
+            return WorkflowAccess(None, f"{credentials.source}'s permissions were not given")
+        if granted.get("workflows") == "write":
+            return WorkflowAccess(True)
+        return WorkflowAccess(
+            False,
+            f"{credentials.source} lacks the `workflows: write` permission, which GitHub "
+            "requires to change files in .github/workflows/",
+        )
+    response = client.rest_get(target.path, allow=(403, 404))
+    scopes = response.headers.get("x-oauth-scopes")
+    if scopes is None:
+        return WorkflowAccess(
+            None,
+            "the token's permissions cannot be read in advance (a fine-grained token needs "
+            "Workflows: write)",
+        )
+    listed = [s.strip() for s in scopes.split(",") if s.strip()]
+    if "workflow" in listed:
+        return WorkflowAccess(True)
+    return WorkflowAccess(
+        False,
+        "the token lacks the `workflow` scope, which GitHub requires to change files in "
+        f".github/workflows/ (its scopes: {', '.join(listed) or 'none'})",
+    )
+
+
+def refused_workflows(exc: SecpostureError) -> bool:
+    """Whether GitHub refused a push because it changes workflow files."""
+    text = str(exc).lower()
+    return "refusing to allow" in text and "workflow" in text
+
+
 # -- text ----------------------------------------------------------------------------------------
 
 
@@ -295,9 +362,10 @@ def commit_message(changes: Sequence[FileChange]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pull_request_body(changes: Sequence[FileChange]) -> str:
+def pull_request_body(changes: Sequence[FileChange], notes: Sequence[str] = ()) -> str:
     """Per change: the controls, what and why, and the guidance with its link; bounded to
-    GitHub's limit (the commit message lists every change in any case)."""
+    GitHub's limit (the commit message lists every change in any case). `notes` come first,
+    after the table: what is not in the pull request, and why."""
     head = [
         "This pull request was opened by secposture. It adds what the failing controls of the "
         "security baseline need; each change below says which control it is for, what it does "
@@ -311,6 +379,7 @@ def pull_request_body(changes: Sequence[FileChange]) -> str:
         f"| `{_code(c.path)}` | {c.verb} | {', '.join(f'`{_code(k)}`' for k in _controls(c))} |"
         for c in changes
     ]
+    head += [""] + [f"> **Not included:** {_one_line(note)}" for note in notes] if notes else []
     sections = [_section(c) for c in changes]
     tail = ["", "After merging, `secposture scan` shows the controls passing.", "", MARKER]
     body = "\n".join([*head, "", *sections, *tail])

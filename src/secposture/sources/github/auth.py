@@ -228,6 +228,9 @@ class AppCredentials:
         self._lock = threading.Lock()
         self._token: Secret | None = None
         self._expires_at = 0.0
+        # What the installation token may do, as GitHub said when it was minted ("workflows":
+        # "write" lets it push changes to .github/workflows/); None before the first mint.
+        self.permissions: dict[str, str] | None = None
         where = (
             str(installation_id)
             if installation_id is not None or target is None
@@ -291,6 +294,9 @@ class AppCredentials:
                 f"{self.source}: GitHub answered {status} when asked for an installation "
                 f"token{_detail(body)}"
             )
+        granted = body.get("permissions")
+        if isinstance(granted, dict):
+            self.permissions = {str(k): str(v) for k, v in granted.items()}
         return _installation_token(body, self.source)
 
     def _discover(self, api: AppApi, app_jwt: Secret) -> int:

@@ -468,6 +468,11 @@ class GitHubClient:
         except ValueError:
             return answer.status, None
 
+    @property
+    def credentials(self) -> Credentials:
+        """Who the client calls as (to read what an App's installation may do; never a token)."""
+        return self._credentials
+
     def counters(self) -> TransportCounters:
         with self._lock:
             c = dict(self._counts)
