@@ -99,6 +99,29 @@ def test_a_git_ignored_vscode_folder_gets_the_usual_exception(
     assert fix_json(root, "--only", "static-analysis")["changes"] == []
 
 
+def test_every_new_file_is_taken_by_git_add_under_a_dotfile_rule(make_repo: MakeRepo) -> None:
+    """A `.*` rule (dotfiles kept out, a few let back in) also catches .github/ and
+    .pre-commit-config.yaml: each new file gets its exception, and the scan sees them all."""
+    gitignore = "# local settings\n.*\n!.gitignore\n"
+    root = make_repo(files={**PYTHON, ".gitignore": gitignore})
+    data, report = fixed_and_scanned(root)
+    tracked = git(root, "ls-files").split()
+    for path in (
+        EXTENSIONS,
+        ".pre-commit-config.yaml",
+        ".github/workflows/secposture-security.yml",
+        ".github/dependabot.yml",
+        ".github/pull_request_template.md",
+    ):
+        assert path in tracked, (path, (root / ".gitignore").read_text())
+    for control in ("static-analysis", "secrets-pre-commit", "dependency-update-config"):
+        assert status(report, control) is Status.PASS, result(report, control).summary
+    assert ignored(root, ".env") and ignored(root, ".vscode/settings.json")
+    assert ignored(root, ".github/other.yml")
+    assert fix_json(root)["changes"] == []
+    assert "re-included" in change_for(data, ".gitignore")["summary"]
+
+
 def test_other_editor_files_stay_ignored(make_repo: MakeRepo) -> None:
     root = make_repo(files={**PYTHON, ".gitignore": ".vscode/\n"})
     fixed_and_scanned(root, "--only", "static-analysis")
@@ -124,7 +147,7 @@ def test_an_exclude_outside_the_repository_is_said_plainly(make_repo: MakeRepo) 
     note = next(n for n in data["notes"] if EXTENSIONS in n and "ignored by" in n)
     assert ".git/info/exclude, line 1" in note
     assert f"git add -f {EXTENSIONS}" in note
-    assert "static-analysis will stay partial" in note
+    assert "static-analysis will not see" in note
     assert status(report, "static-analysis") is Status.PARTIAL  # as the note says
 
 

@@ -14,7 +14,7 @@ repository's to change: the answer then says so, and what to run instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -121,20 +121,23 @@ def _rule_of(line: str) -> str | None:
     return stripped
 
 
-def _folder_edit(lines: list[str], folder: str, file_rule: str, nl: str) -> tuple[str, str]:
-    """`lines` (of a .gitignore whose rules exclude `folder`) with the file re-included.
+def _folder_edit(lines: list[str], levels: list[str], file_rule: str, nl: str) -> tuple[str, str]:
+    """`lines` (of a .gitignore whose rules exclude `levels[0]`, a folder above the file; the
+    rest are the folders between it and the file) with the file re-included.
 
-    The usual form where it says the same: each rule written for the folder itself becomes one
+    The usual form where it says the same: each rule written for the file's own folder becomes one
     for what is in it, the exception after the last. Where the folder is excluded by a broader
     rule too, or a negation follows (it would start to work once the folder is no longer
-    excluded), the rules stay and a block at the end brings the folder back with only the file."""
+    excluded), or the file is deeper down, the rules stay and a block at the end brings back each
+    folder on the way with only the file."""
+    folder = levels[0]
     rules = [(i, _rule_of(line)) for i, line in enumerate(lines)]
     excluding = [
         (i, rule)
         for i, rule in rules
         if rule is not None and not rule.startswith("!") and matches(rule, folder, is_dir=True)
     ]
-    plain = all(_folder_rule(rule, folder) for _, rule in excluding)
+    plain = len(levels) == 1 and all(_folder_rule(rule, folder) for _, rule in excluding)
     first = excluding[0][0] if excluding else len(lines)
     negation_after = any(r is not None and r.startswith("!") for i, r in rules if i > first)
     if excluding and plain and not negation_after:
@@ -146,7 +149,8 @@ def _folder_edit(lines: list[str], folder: str, file_rule: str, nl: str) -> tupl
         last = excluding[-1][0]
         lines.insert(last + 1, file_rule + nl)
         return "".join(lines), f"{'; '.join(changed)}; `{file_rule}` follows"
-    block = [f"!/{_escaped(folder)}/", f"/{_escaped(folder)}/*", file_rule]
+    block = [r for level in levels for r in (f"!/{_escaped(level)}/", f"/{_escaped(level)}/*")]
+    block.append(file_rule)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += nl
     lines.extend(line + nl for line in block)
@@ -170,7 +174,8 @@ def edit(text: str, rule: IgnoreRule, path: str) -> tuple[str, str] | None:
     for depth in range(1, len(parents) + 1):
         parent = "/".join(parents[:depth])
         if matches(rule.pattern, parent, is_dir=True):
-            edited, said = _folder_edit(lines, parent, file_rule, nl)
+            levels = ["/".join(parents[:d]) for d in range(depth, len(parents) + 1)]
+            edited, said = _folder_edit(lines, levels, file_rule, nl)
             return edited, f"{rule.source}: {said}"
     # The rule excludes the file itself: the exception goes right after it.
     if not raw.endswith("\n"):
@@ -180,17 +185,23 @@ def edit(text: str, rule: IgnoreRule, path: str) -> tuple[str, str] | None:
 
 
 def reinclude(
-    snapshot: Snapshot, path: str, read: Callable[[str], str | None]
+    snapshot: Snapshot,
+    path: str,
+    read: Callable[[str], str | None],
+    planned: Mapping[str, str] | None = None,
 ) -> Reinclusion | CannotReinclude | None:
     """What makes `git add` take `path`: None when nothing excludes it, the .gitignore edits, or
     why they cannot be made. `read` gives the text of a tracked .gitignore (None: not tracked or
-    not readable). Raises OSError when git cannot be asked."""
-    texts: dict[str, str] = {}
+    not readable); `planned`, .gitignore texts already planned (laid over the work tree). Raises
+    OSError when git cannot be asked."""
+    texts: dict[str, str] = dict(planned or {})
+    changed: set[str] = set()
     changes: list[str] = []
     for _ in range(MAX_EDITS + 1):
         rule = snapshot.ignored_by(path, texts or None)
         if rule is None:
-            return Reinclusion(texts, tuple(changes)) if texts else None
+            mine = {p: t for p, t in texts.items() if p in changed}
+            return Reinclusion(mine, tuple(changes)) if mine else None
         if not rule.in_work_tree:
             where = (
                 ".git/info/exclude"
@@ -217,5 +228,6 @@ def reinclude(
                 f"`git add -f {path}`"
             )
         texts[rule.source] = edited[0]
+        changed.add(rule.source)
         changes.append(edited[1])
     return None  # not reached: the loop returns

@@ -22,6 +22,7 @@ from secposture.fix import conventions, recipes
 from secposture.fix.conventions import Version
 from secposture.fix.generators import Workspace
 from secposture.fix.generators.coverage import uncovered
+from secposture.fix.generators.git_add import make_addable
 from secposture.fix.recipes import CiStep
 from secposture.fix.yaml_edit import Commented, YamlEditError, dump, insert_after
 
@@ -508,3 +509,4 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         return
     for control, summary in summaries.items():
         ws.write(path, text, control, summary, replace=existing is not None)
+    make_addable(ws, path, next(iter(summaries)))

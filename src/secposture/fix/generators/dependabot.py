@@ -16,6 +16,7 @@ from secposture.facts import ecosystems
 from secposture.facts.ecosystems import ManifestDir
 from secposture.fix import conventions, recipes
 from secposture.fix.generators import GENERATED_BY, Workspace
+from secposture.fix.generators.git_add import make_addable
 from secposture.fix.yaml_edit import YamlEditError, append_to_sequence, dump
 
 CONTROL = "dependency-update-config"
@@ -95,6 +96,7 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         path = dependabot_facts.DEPENDABOT_FILES[0]
         text = dump({"version": 2, "updates": entries}, HEADER)
         ws.write(path, text, CONTROL, f"updates for {described}")
+        make_addable(ws, path, CONTROL)
         return
     path = configs.dependabot.path
     usable, current = ws.existing_text(path, CONTROL)

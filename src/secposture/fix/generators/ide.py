@@ -5,7 +5,7 @@ An existing file (JSON with comments, as VS Code allows) is edited as text: the 
 inserted at the start of `recommendations` (or a `recommendations` member is added), so comments
 and layout survive; the result must read back as the old data plus the new ids. A new file that
 the repository's .gitignore excludes (a git-ignored `.vscode/`) gets the usual exception there
-(fix/gitignore.py), so that `git add -A` takes it.
+(fix/generators/git_add.py), so that `git add -A` takes it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 
 from secposture.facts import tools
 from secposture.facts.ide import parse_jsonc
-from secposture.fix import gitignore, recipes
+from secposture.fix import recipes
 from secposture.fix.generators import Workspace
 from secposture.fix.generators.coverage import uncovered
+from secposture.fix.generators.git_add import make_addable
 
 STATIC = "static-analysis"
 CONTROLS = (STATIC,)
@@ -66,44 +67,7 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         STATIC,
         f"recommended {', '.join(ids)} (the editor analyses {', '.join(languages)})",
     )
-    if path not in ws.base.paths:
-        _unignore(ws, path)
-
-
-def _unignore(ws: Workspace, path: str) -> None:
-    """Make sure `git add` takes the new file: an exception in the .gitignore that excludes it
-    (shown in the diff), or a note that says why not and what to run."""
-
-    def tracked(gitignore: str) -> str | None:
-        if gitignore not in ws.base.paths:
-            return None
-        usable, text = ws.existing_text(gitignore, STATIC)
-        return text if usable else None
-
-    try:
-        found = gitignore.reinclude(ws.base, path, tracked)
-    except OSError as exc:
-        ws.notes.append(
-            f"static-analysis: whether git ignores {path} could not be checked ({exc}): if "
-            f"`git status` does not list it, `git add -f {path}`"
-        )
-        return
-    if isinstance(found, gitignore.CannotReinclude):
-        ws.notes.append(
-            f"static-analysis will stay partial after a commit unless {path} is added by hand: "
-            f"{found.reason}"
-        )
-        return
-    if found is None:
-        return
-    for ignore_file, text in found.texts.items():
-        said = "; ".join(c for c in found.changes if c.startswith(ignore_file + ":"))
-        ws.write(
-            ignore_file,
-            text,
-            STATIC,
-            f"re-included {path}, which git ignored ({said.partition(': ')[2] or said})",
-        )
+    make_addable(ws, path, STATIC)
 
 
 # --- editing JSON with comments as text ----------------------------------------------------------

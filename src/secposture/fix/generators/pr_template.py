@@ -15,6 +15,7 @@ from secposture.facts import templates
 from secposture.fix import recipes
 from secposture.fix.generators import Workspace
 from secposture.fix.generators.files import create_or_replace, render
+from secposture.fix.generators.git_add import make_addable
 
 CONTROL = "pr-template-security"
 CONTROLS = (CONTROL,)
@@ -61,13 +62,9 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
     if any(templates.security_checklist_item(t) is not None for t in found):
         return
     if not found:
-        create_or_replace(
-            ws,
-            CONTROL,
-            str(recipes.files()["pr_template"]),
-            render("pull_request_template.md"),
-            _WHAT,
-        )
+        path = str(recipes.files()["pr_template"])
+        create_or_replace(ws, CONTROL, path, render("pull_request_template.md"), _WHAT)
+        make_addable(ws, path, CONTROL)
         return
     section = checklist_section()
     for template in found:

@@ -15,6 +15,7 @@ from secposture.facts.parsing import parse_yaml
 from secposture.fix import conventions, recipes
 from secposture.fix.generators import GENERATED_BY, Workspace
 from secposture.fix.generators.coverage import uncovered
+from secposture.fix.generators.git_add import make_addable
 from secposture.fix.recipes import HookRecipe
 from secposture.fix.yaml_edit import YamlEditError, append_to_sequence, dump
 
@@ -102,6 +103,7 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
     for control in dict.fromkeys(c for c, _, _ in unique.values()):
         added = [f"{h.id} ({why})" for c, h, why in unique.values() if c == control]
         ws.write(path, text, control, f"added {', '.join(added)}")
+    make_addable(ws, path, next(iter(unique.values()))[0])
 
 
 def _edited(
