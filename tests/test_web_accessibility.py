@@ -292,6 +292,41 @@ def test_every_status_badge_cell_and_tag_has_aa_contrast(site: Site, browser: An
     assert not failures, "\n".join(failures)
 
 
+WRAPPED_DATES_JS = """() => [...document.querySelectorAll('td.date')].flatMap((td) => {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    const wrapped = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (tops.size > 1) wrapped.push(node.data.trim());
+    }
+    return wrapped;
+})"""
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_a_date_in_a_table_is_never_split_over_two_lines(
+    site: Site, browser: Any, width: int
+) -> None:
+    context, browsing = browse(browser, width)
+    page = browsing.page
+    wrapped: dict[str, list[str]] = {}
+    counted = 0
+    try:
+        sign_in(page, site.base, "admin")
+        for path in ("/due?within=90", "/risks", "/issues", "/products", "/waivers?show=all"):
+            page.goto(site.base + path)
+            counted += page.locator("td.date").count()
+            found: list[str] = page.evaluate(WRAPPED_DATES_JS)
+            if found:
+                wrapped[path] = found
+    finally:
+        context.close()
+    assert counted >= 8
+    assert wrapped == {}
+
+
 # --- status is never carried by colour alone -------------------------------------------------
 
 STATUS_NAMES_JS = """() => [...document.querySelectorAll(

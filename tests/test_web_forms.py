@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from secposture.register.errors import InvalidField
 from secposture.web.forms import DateFieldError, Form, parse_day_month_year
+from secposture.web.rendering import error_summary, shown_error
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,44 @@ def test_a_form_reads_the_three_boxes_or_one_iso_date() -> None:
             FormData([("held_on-day", "31"), ("held_on-month", "2"), ("held_on-year", "2026")])
         ).day("held_on")
     assert refused.value.part == "day"
+
+
+# --- the error summary --------------------------------------------------------------------------
+
+FORM_BODY = (
+    '<label for="risk-title" id="risk-title-label">Title &amp; summary'
+    ' <span class="req">(required)</span></label><input id="risk-title">'
+    '<fieldset><legend class="label" id="risk-held_on-label">Held on</legend>'
+    '<input id="risk-held_on-day"><input id="risk-held_on-month"><input id="risk-held_on-year">'
+    "</fieldset>"
+)
+
+
+def test_the_summary_links_to_the_field_by_its_label_and_escapes_what_was_typed() -> None:
+    shown = shown_error(InvalidField("title", "'<script>alert(1)</script>' is too long"))
+    summary = str(error_summary(FORM_BODY, "risk", shown))
+    assert '<a href="#risk-title" data-testid="error">' in summary
+    assert (
+        "Title &amp; summary: &#39;&lt;script&gt;alert(1)&lt;/script&gt;&#39; is too long"
+        in summary
+    )
+    assert "<script>" not in summary
+
+
+def test_a_date_error_links_to_the_wrong_box_or_to_the_day() -> None:
+    month = shown_error(DateFieldError("held_on", "the month must be from 1 to 12", "month"))
+    assert 'href="#risk-held_on-month"' in str(error_summary(FORM_BODY, "risk", month))
+    # The register's own check of a date (in the future, before another) names no box.
+    future = shown_error(InvalidField("held_on", "2027-01-01 is in the future"))
+    summary = str(error_summary(FORM_BODY, "risk", future))
+    assert (
+        'href="#risk-held_on-day"' in summary and "Held on: 2027-01-01 is in the future" in summary
+    )
+
+
+def test_an_error_about_no_field_on_the_page_is_shown_without_a_link_or_a_stored_name() -> None:
+    shown = shown_error(InvalidField("performed_on", "2027-01-01 is in the future"))
+    summary = str(error_summary(FORM_BODY, "risk", shown))
+    assert "<a " not in summary
+    assert "performed_on" not in summary and "2027-01-01 is in the future" in summary
+    assert str(error_summary(FORM_BODY, "risk", None)) == ""

@@ -12,6 +12,7 @@ fields no template reads) and the signed-in user's id, name and role.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from secposture.register.errors import InvalidField, RegisterError
+from secposture.register.fields import form_message
 from secposture.web.forms import DateFieldError
 from secposture.web.queries import Estate
 from secposture.web.security import csrf_token
@@ -55,7 +57,8 @@ def shown_error(error: str | RegisterError | None) -> ShownError | None:
         return None
     if isinstance(error, InvalidField):
         part = error.part if isinstance(error, DateFieldError) else None
-        return ShownError(str(error), error.field, error.detail, part)
+        # Named as a person knows the field ("The date of the test"), never `performed_on`.
+        return ShownError(form_message(error), error.field, error.detail, part)
     return ShownError(str(error), detail=str(error))
 
 
@@ -70,7 +73,7 @@ def _label_of(body: str, field_id: str) -> str | None:
     )
     if found is None:
         return None
-    text = _TAGS.sub("", found.group(1)).replace("(required)", "")
+    text = html.unescape(_TAGS.sub("", found.group(1))).replace("(required)", "")
     return " ".join(text.split())
 
 
@@ -162,8 +165,8 @@ def page(
         "error_detail": shown.detail if shown else "",
         "error_part": shown.part if shown else None,
     }
-    html = environment().get_template(template).render(values)
-    return HTMLResponse(html, status_code=status_code)
+    rendered = environment().get_template(template).render(values)
+    return HTMLResponse(rendered, status_code=status_code)
 
 
 def heatmap(estate: Estate) -> Markup:
