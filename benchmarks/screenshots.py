@@ -1,5 +1,6 @@
-"""Regenerate the dashboard screenshots in docs/screenshots/ (1280x800 PNGs) from a realistic
-register (benchmarks/web_seed.py's showcase), served by the real app in headless Chromium.
+"""Regenerate the dashboard screenshots in docs/screenshots/ from a realistic register
+(benchmarks/web_seed.py's showcase), served by the real app in headless Chromium: 1280x800 PNGs,
+and *-phone.png at 390x844 (a phone's width, as the accessibility tests check it).
 
     .venv/bin/python benchmarks/screenshots.py [--out docs/screenshots] [--chromium PATH]
 """
@@ -25,6 +26,7 @@ from secposture.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1280, 800
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 
 
 def sign_in(page: Any, base: str, role: str) -> None:
@@ -64,6 +66,17 @@ def shots(base: str, product_ids: dict[str, int]) -> list[tuple[str, str, Callab
     def to_heatmap(page: Any) -> None:
         page.evaluate("() => document.getElementById('heatmap-heading').scrollIntoView()")
 
+    def failed_submit(page: Any) -> None:
+        """The issue form sent with a product and a wrong date only: the error summary."""
+        form = page.locator("[data-testid=issue-form]")
+        form.locator("[name=product]").select_option("Payments")
+        form.locator("[name=cve_ids]").fill("CVE-2024-6387")
+        form.locator("[name=raised_on-day]").fill("31")
+        form.locator("[name=raised_on-month]").fill("2")
+        form.locator("[name=raised_on-year]").fill("2026")
+        page.click("[data-testid=issue-submit]")
+        page.wait_for_load_state()
+
     return [
         ("estate.png", "/", nothing),
         ("estate-heatmap.png", "/", to_heatmap),
@@ -71,7 +84,23 @@ def shots(base: str, product_ids: dict[str, int]) -> list[tuple[str, str, Callab
         ("product.png", f"/products/{product_ids['Identity']}", nothing),
         ("due.png", "/due?within=90", nothing),
         ("risks.png", "/risks?sort=score&desc=1", nothing),
+        ("issue-form-errors.png", "/issues/new", failed_submit),
         ("issue-form.png", "/issues/new", fill_issue_form),  # last: it is sent next
+    ]
+
+
+def phone_shots(product_ids: dict[str, int]) -> list[tuple[str, str, Callable[[Any], None]]]:
+    """The same pages at a phone's width: the header wraps, wide tables scroll in place."""
+
+    def nothing(page: Any) -> None:
+        return None
+
+    return [
+        ("estate-phone.png", "/", nothing),
+        ("repository-phone.png", "/repository?name=acme/payments-web", nothing),
+        ("risks-phone.png", "/risks?sort=score&desc=1", nothing),
+        ("due-phone.png", "/due?within=90", nothing),
+        ("product-phone.png", f"/products/{product_ids['Identity']}", nothing),
     ]
 
 
@@ -111,6 +140,18 @@ def main() -> None:
                 page.locator("[data-testid=report-text]").scroll_into_view_if_needed()
                 page.screenshot(path=str(args.out / "issue-report.png"))
                 print(args.out / "issue-report.png")
+                phone = browser.new_context(
+                    viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT},
+                    device_scale_factor=2,
+                    is_mobile=True,
+                    has_touch=True,
+                ).new_page()
+                sign_in(phone, base, "security")
+                for name, path, prepare in phone_shots(products):
+                    phone.goto(base + path)
+                    prepare(phone)
+                    phone.screenshot(path=str(args.out / name))
+                    print(args.out / name)
                 browser.close()
         finally:
             database.close()
