@@ -30,9 +30,13 @@ package ecosystems found, that make the controls pass when `secposture scan` run
   .pre-commit-config.yaml           a secret detector and each language's analysers, pinned
   .github/workflows/secposture-security.yml
                                     static analysis in CI and a Trivy scan of built images
-                                    (SARIF upload, read-only token, actions pinned by SHA)
-  .vscode/extensions.json           the analysers' editor extensions
-  .github/pull_request_template.md  a security checklist (OWASP Top 10)
+                                    (SARIF upload, read-only token, actions pinned by SHA),
+                                    each built from the context the repository uses; or a
+                                    scan step in the CI job that builds the image already
+  .vscode/extensions.json           the analysers' editor extensions (and, where .gitignore
+                                    excludes a new file, the exception `git add` needs)
+  .github/pull_request_template.md  a security checklist (OWASP Top 10), appended to an
+                                    existing template
   docs/adr/                         ADR 0001 (record security decisions) and a template
   docs/threat-model/README.md       the agenda of the first session, `last_reviewed_on`
   SECURITY.md, .github/CODEOWNERS   a security policy and a CODEOWNERS stub
@@ -89,8 +93,8 @@ class FixArgs:
 @click.option(
     "--force",
     is_flag=True,
-    help="Replace existing files (a PR template without a checklist, a malformed config, an "
-    "untracked file in the way) with the generated ones.",
+    help="Replace existing files (a malformed config, an untracked file in the way, a generated "
+    "workflow that was changed) with the generated ones.",
 )
 @click.option(
     "--only",

@@ -1,7 +1,14 @@
 """.github/workflows/secposture-security.yml: static analysis for the languages CI does not analyse
 yet and, where container images are built, a Trivy scan of each image with SARIF upload.
 
-Always a file of its own (the repository's workflows are never edited). It passes the project's
+Each image is built as the repository builds it (facts/image_builds.py): its context, Dockerfile,
+target and build arguments; images only tests or local development use are left out and named.
+Where a job of the repository's workflows builds an image already, the scan step goes into that
+job after the build (edited in place, comments kept; it needs no permission of the token) rather
+than building the image twice; where that is not safe (a matrix, a reusable workflow, an image
+the shell names at run time) the plan says why and this workflow builds it.
+
+The generated workflow passes the project's
 own workflow controls: `permissions: contents: read` for the workflow, `security-events: write`
 only on the job that uploads SARIF, every action pinned to a full commit SHA, no untrusted input
 in `run:` (values reach the shell through `env:`), checkouts without persisted credentials.
