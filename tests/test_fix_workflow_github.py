@@ -93,7 +93,8 @@ def test_with_a_token_tags_are_pinned_to_what_github_says_in_one_query(
         data = fix_json(root, "--only", "actions-pinned")
         graphql = [r for r in gh.log if r.kind == "graphql"]
         assert gh.unvalidated == []
-    assert len(graphql) == 1
+    # One query for the actions' files the scan follows (ADR 0014), one for every tag.
+    assert len(graphql) == 2
     text = (root / ".github/workflows/checkov-sonar-scan.yaml").read_text()
     checkout = orgs[0].repos[0].tag_snapshot("v4")
     sonar = orgs[1].repos[0].tag_snapshot("1.1.7")
@@ -251,3 +252,59 @@ def test_after_the_pull_request_is_merged_the_scan_passes(
     report = scan(root)
     for control in ("actions-pinned", "workflow-permissions", "dangerous-workflow"):
         assert status(report, control) is Status.PASS, control
+
+
+SHARED_BUILD = """\
+on:
+  workflow_call:
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      packages: write
+    steps:
+      - run: make image
+"""
+CALLER = """\
+on: push
+permissions:
+  contents: write
+  packages: write
+jobs:
+  build:
+    uses: acme/shared/.github/workflows/build.yml@v1
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+"""
+
+
+def test_fix_reads_the_workflows_a_job_calls_in_other_repositories(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan reads other repositories' workflows as the scan does (ADR 0014): the call job
+    gets exactly what the shared workflow's job asks for, not a review comment, and the job
+    that needs nothing keeps only read access."""
+    shared = FakeRepo(
+        "acme",
+        "shared",
+        files={".github/workflows/build.yml": SHARED_BUILD},
+        tags={"v1": {".github/workflows/build.yml": SHARED_BUILD}},
+    )
+    root = make_repo(files={".github/workflows/ci.yml": CALLER})
+    with github_env(monkeypatch, [*action_repos(), FakeOrg("acme", [shared])]) as gh:
+        data = fix_json(root, *ONLY)
+        assert gh.unvalidated == []
+    text = (root / ".github/workflows/ci.yml").read_text()
+    assert "secposture: review" not in text, text
+    from secposture.facts.parsing import parse_yaml
+
+    doc = parse_yaml(text)
+    assert doc["permissions"] == {"contents": "read", "packages": "read"}
+    assert doc["jobs"]["build"]["permissions"] == {"contents": "read", "packages": "write"}
+    assert "permissions" not in doc["jobs"]["test"]
+    assert re.search(r"acme/shared/\.github/workflows/build\.yml@[0-9a-f]{40} # v1\n", text)
+    assert data["skipped"] == []

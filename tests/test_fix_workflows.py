@@ -421,3 +421,55 @@ def test_a_job_level_write_no_step_needs_is_lowered(make_repo: MakeRepo) -> None
         assert "      contents: read  # to check out\n      issues: read\n" in after
         commit_all(root)
         assert status(scan(root), "workflow-permissions") is Status.PASS
+
+
+def test_a_call_grants_what_the_called_workflows_jobs_ask_for_reads_included(
+    make_repo: MakeRepo,
+) -> None:
+    """A called workflow's jobs get no more than the call grants (GitHub refuses to run them,
+    and actionlint says so): a caller left with `contents: read` must still grant the
+    `packages: read` its callee asks for (govuk-one-login/ipv-core-front's shape)."""
+    caller = (
+        "on: push\njobs:\n  tests:\n    uses: ./.github/workflows/tests.yml\n"
+        "  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make lint\n"
+    )
+    callee = (
+        "on: workflow_call\njobs:\n  run-tests:\n    runs-on: ubuntu-latest\n"
+        "    permissions:\n      contents: read\n      packages: read\n"
+        "    steps:\n      - run: make test\n"
+    )
+    files = {".github/workflows/ci.yml": caller, ".github/workflows/tests.yml": callee}
+    with fixed(make_repo, files) as (root, _data):
+        doc = parse_yaml((root / ".github/workflows/ci.yml").read_text())
+        assert doc["permissions"] == {"contents": "read"}
+        assert doc["jobs"]["tests"]["permissions"] == {"contents": "read", "packages": "read"}
+        assert "permissions" not in doc["jobs"]["lint"]
+        assert actionlint(root, [".github/workflows/ci.yml"]) == []
+
+
+def test_a_write_lowered_in_a_called_workflow_is_lowered_in_its_caller_in_the_same_run(
+    make_repo: MakeRepo,
+) -> None:
+    """NHSDigital/eps-prescription-status-update-api's shape: the call grants what the called
+    job asks for, and the called job asks for a write none of its steps needs. One run lowers
+    both; a second changes nothing (`fixed` checks it)."""
+    caller = (
+        "on: push\npermissions: {}\njobs:\n  regression:\n"
+        "    uses: ./.github/workflows/regression.yml\n"
+        "    permissions:\n      id-token: write\n      contents: write\n"
+    )
+    callee = (
+        "on: workflow_call\npermissions: {}\njobs:\n  run:\n    runs-on: ubuntu-latest\n"
+        "    permissions:\n      id-token: write\n      contents: write\n    steps:\n"
+        "      - uses: actions/checkout@v4.2.2\n        with:\n          persist-credentials: false\n"
+        "      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n"
+        "          role-to-assume: arn:aws:iam::1:role/x\n          aws-region: eu-west-2\n"
+    )
+    files = {".github/workflows/ci.yml": caller, ".github/workflows/regression.yml": callee}
+    with fixed(make_repo, files) as (root, _data):
+        for path in files:
+            doc = parse_yaml((root / path).read_text())
+            job = next(iter(doc["jobs"].values()))
+            assert job["permissions"] == {"id-token": "write", "contents": "read"}, path
+        commit_all(root)
+        assert status(scan(root), "workflow-permissions") is Status.PASS

@@ -180,13 +180,17 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
         )
     # Settings need a token and a GitHub remote: known before anything is written.
     settings_target = _settings_target(root) if apply_settings else None
-    snapshot, policy, report = _scan(root)
-    if snapshot.root != root:  # a folder inside a checkout: its repository is fixed
-        from secposture.cli import _say_top_level
+    with ExitStack() as stack:
+        # Other repositories' workflows and actions are read as `scan` reads them (ADR 0014),
+        # for the plan too: what a called workflow needs decides its caller's permissions.
+        references = stack.enter_context(_references(root, args.offline))
+        snapshot, policy, report = _scan(root, references)
+        if snapshot.root != root:  # a folder inside a checkout: its repository is fixed
+            from secposture.cli import _say_top_level
 
-        _say_top_level("fixing", root, str(snapshot.root))
-        root = snapshot.root
-    with _pin_source(root, args.offline) as pins:
+            _say_top_level("fixing", root, str(snapshot.root))
+            root = snapshot.root
+        pins = stack.enter_context(_pin_source(root, args.offline))
         plan = plan_fixes(
             snapshot,
             policy,
@@ -242,7 +246,18 @@ def _pin_source(root: Path, offline: bool) -> Iterator[Any]:
         yield GitHubPins(client, fallback=TablePins())
 
 
-def _scan(root: Path) -> tuple[Any, Any, Any]:
+def _references(root: Path, offline: bool) -> Any:
+    """The reader of other repositories' files a checkout's scan uses: GitHub with a token, the
+    cache with --offline or without one."""
+    from secposture.cli import _checkout_references
+    from secposture.sources.github.remote import checkout_remote, web_host
+
+    options = _github_options()
+    remote = checkout_remote(root, web_host(options.api_url)) if root.is_dir() else None
+    return _checkout_references(options, offline, None, remote, None)
+
+
+def _scan(root: Path, references: Any = None) -> tuple[Any, Any, Any]:
     from secposture import catalogue
     from secposture.policy import default_policy, resolve_policy
     from secposture.scan import scan_snapshot
@@ -250,6 +265,8 @@ def _scan(root: Path) -> tuple[Any, Any, Any]:
 
     defaults = catalogue.load("defaults")
     snapshot = LocalSource(root, excluded_dirs=frozenset(defaults["excluded_dirs"])).snapshot()
+    if references is not None:
+        snapshot.references = references
     # The checkout's own policy is the user's, as for `scan` without --policy (ADR 0011): a
     # pyproject.toml that cannot be read is a problem on it, not the end of the fix.
     resolved = resolve_policy(snapshot, default_policy(), trusted=True)

@@ -45,6 +45,9 @@ class OverlaySnapshot(Snapshot):
         self.target = base.target
         self.settings = base.settings
         self.max_file_bytes = base.max_file_bytes
+        # Other repositories' files are read through the base's reader: the plan sees the
+        # workflows and actions a workflow calls as the scan did.
+        self.references = base.references
         paths = set(base.paths) | set(files)
         self.paths = tuple(sorted(paths - self.hidden))
 

@@ -20,10 +20,11 @@ Only workflows the probe finds fault with are changed, in place:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from secposture.facts import calls, workflows
+from secposture.facts.workflow_expressions import Resolvers, resolvers
 from secposture.facts.workflows import Job, Workflow
 from secposture.fix.generators import Workspace
 from secposture.fix.workflow_files import Change, apply_changes, data_job, jobs, wrap_comment
@@ -49,32 +50,18 @@ READ_ONLY = {"contents": "read"}
 _WRITE_ONLY = frozenset({"id-token"})
 
 
+# A write lowered in a called workflow makes the same write unneeded in its caller: the plan is
+# made again on what it has planned, until nothing more changes (calls nest at most 4 deep).
+_ROUNDS = 5
+
+
 def generate(ws: Workspace, targets: frozenset[str]) -> None:
-    facts = ws.facts()
-    failing = {
-        f.location.path
-        for f in judge_permissions(facts)
-        if f.probe == PROBE and f.outcome is Outcome.NEGATIVE and f.location is not None
-    }
-    needs_of = job_needs(facts)
     reviews = 0
-    for workflow in facts.get(workflows.collect):
-        if workflow.path not in failing or calls.in_other_repository(workflow.path):
-            continue
-        usable, text = ws.existing_text(workflow.path, CONTROL)
-        if not usable or text is None:
-            continue
-        try:
-            planned = _plan(text, workflow, needs_of)
-        except YamlEditError as exc:
-            ws.skip(CONTROL, f"{workflow.path} {exc}: its permissions were not changed")
-            continue
-        edited, made, refused = apply_changes(text, planned)
-        for change, why in refused:
-            ws.skip(CONTROL, f"{workflow.path}: {change.what}: {why}; not changed")
-        if made:
-            ws.write(workflow.path, edited, CONTROL, "; ".join(c.what for c in made))
-            reviews += sum(REVIEW in c.what for c in made)
+    for _ in range(_ROUNDS):
+        changed, reviewed = _round(ws)
+        reviews += reviewed
+        if not changed:
+            break
     if reviews:
         ws.note(
             CONTROL,
@@ -84,7 +71,40 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         )
 
 
-def _plan(text: str, workflow: Workflow, needs_of: Any) -> list[Change]:
+def _round(ws: Workspace) -> tuple[bool, int]:
+    """One pass over the workflows the probe finds fault with: (anything changed, review
+    comments added)."""
+    facts = ws.facts()
+    failing = {
+        f.location.path
+        for f in judge_permissions(facts)
+        if f.probe == PROBE and f.outcome is Outcome.NEGATIVE and f.location is not None
+    }
+    needs_of = job_needs(facts)
+    asks_of = callee_asks(resolvers(facts))
+    changed, reviews = False, 0
+    for workflow in facts.get(workflows.collect):
+        if workflow.path not in failing or calls.in_other_repository(workflow.path):
+            continue
+        usable, text = ws.existing_text(workflow.path, CONTROL)
+        if not usable or text is None:
+            continue
+        try:
+            planned = _plan(text, workflow, needs_of, asks_of)
+        except YamlEditError as exc:
+            ws.skip(CONTROL, f"{workflow.path} {exc}: its permissions were not changed")
+            continue
+        edited, made, refused = apply_changes(text, planned)
+        for change, why in refused:
+            ws.skip(CONTROL, f"{workflow.path}: {change.what}: {why}; not changed")
+        if made and edited != text:
+            ws.write(workflow.path, edited, CONTROL, "; ".join(c.what for c in made))
+            reviews += sum(REVIEW in c.what for c in made)
+            changed = True
+    return changed, reviews
+
+
+def _plan(text: str, workflow: Workflow, needs_of: Any, asks_of: Any) -> list[Change]:
     root = compose_document(text)
     top = workflow.permissions
     reusable = workflow.triggers == frozenset({"workflow_call"})
@@ -105,7 +125,9 @@ def _plan(text: str, workflow: Workflow, needs_of: Any) -> list[Change]:
         job = by_id.get(job_id)
         if job is None:
             continue
-        change = _job_change(text, key, node, job, top, new_top, reusable, needs_of(job))
+        change = _job_change(
+            text, key, node, job, top, new_top, reusable, needs_of(job), asks_of(job)
+        )
         if change is not None:
             changes.append(change)
     return changes
@@ -120,6 +142,7 @@ def _job_change(
     new_top: Any,
     reusable: bool,
     needs: Needs,
+    asks: Mapping[str, str] | str | None = None,
 ) -> Change | None:
     proven = set(needs.proven)
     unknown = needs.open
@@ -165,43 +188,40 @@ def _job_change(
         return None  # its jobs run with the token their caller grants
     if new_top is top:
         return None  # what it inherits did not change
-    if top is None:
+    if isinstance(asks, str):
+        unknown = unknown or f"the workflow it calls asks for `{asks}`"
+    if _is_write_all(top) and unknown is not None:
+        if reviewed:
+            return None
+        why = f"it had write-all from the workflow, and {_short(unknown)}: list here the scopes it needs"
+        return _set_job(
+            text, key, node, job.id, None, "write-all", f"{name}: keeps write-all ({REVIEW})", why
+        )
+    if top is None or _is_write_all(top):
         grants = proven
-        what = f"{name}: {_describe(_merge(new_top, grants))}" if grants else ""
-    elif _is_write_all(top):
-        if unknown is not None:
-            if reviewed:
-                return None
-            why = f"it had write-all from the workflow, and {_short(unknown)}: list here the scopes it needs"
-            return _set_job(
-                text,
-                key,
-                node,
-                job.id,
-                None,
-                "write-all",
-                f"{name}: keeps write-all ({REVIEW})",
-                why,
-            )
-        grants = proven
-        what = f"{name}: {_describe(_merge(new_top, grants))}" if grants else ""
     else:
         had = set(_writes(top))
         grants = had if unknown is not None else had & proven
-        what = (
-            f"{name}: {_describe(_merge(new_top, grants))} (moved from the workflow)"
-            if grants
-            else ""
-        )
+    target = _merge(new_top, grants)
+    if isinstance(asks, Mapping):
+        # A called workflow's jobs get no more than the call grants: what they ask for, the
+        # call must grant (reads too), or GitHub refuses to run them.
+        target = _raised(target, asks)
+    block = bool(grants) or target != _merge(new_top, set())
+    what = f"{name}: {_describe(target)}" if block else ""
+    if grants and top is not None and not _is_write_all(top):
+        what += " (moved from the workflow)"
     if unknown is not None and not reviewed:
         if top is None:
             why = f"this job's token now only reads, and {_short(unknown)}: add here any write it needs"
         else:
-            why = f"these writes were the workflow's, and {_short(unknown)}: keep only those it needs"
+            why = (
+                f"these writes were the workflow's, and {_short(unknown)}: keep only those it needs"
+            )
         what = (what or f"{name}: reads only") + f" ({REVIEW})"
-    if not grants:
+    if not block:
         return _comment_only(text, node, job.id, why, what) if why else None
-    return _set_job(text, key, node, job.id, None, _merge(new_top, grants), what, why)
+    return _set_job(text, key, node, job.id, None, target, what, why)
 
 
 # -- edits ---------------------------------------------------------------------------------------
@@ -360,6 +380,40 @@ def _merge(base: Any, writes: set[str]) -> dict[str, str]:
     for scope in writes:
         out[scope] = "write"
     return out
+
+
+_LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+def _raised(grants: Mapping[str, str], asks: Mapping[str, str]) -> dict[str, str]:
+    """`grants` raised to at least what `asks` asks for, scope by scope."""
+    out = dict(grants)
+    for scope, level in asks.items():
+        if _LEVELS.get(level, 0) > _LEVELS.get(out.get(scope, "none"), 0):
+            out[scope] = level
+    return out
+
+
+def callee_asks(resolve: Resolvers) -> Callable[[Job], Mapping[str, str] | str | None]:
+    """What the jobs of the workflow a call job runs ask for (`permissions`, theirs or their
+    workflow's), at the highest level any asks; a string (`write-all`, `read-all`) as it is;
+    None for a job that calls nothing, or a workflow that could not be read."""
+
+    def asks(job: Job) -> Mapping[str, str] | str | None:
+        callee = resolve.workflow(job) if job.uses is not None else None
+        if callee is None:
+            return None
+        found: dict[str, str] = {}
+        for inner in callee.jobs:
+            asked = inner.permissions if inner.permissions is not None else callee.permissions
+            if asked is None:
+                continue
+            if not isinstance(asked, Mapping):
+                return str(asked).strip()
+            found = _raised(found, {str(k): str(v).strip() for k, v in asked.items()})
+        return found
+
+    return asks
 
 
 def _ordered(value: Mapping[str, str]) -> dict[str, str]:
