@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, MakeRepo, result, scan
+from conftest import FIXTURES, TODAY, MakeRepo, result, scan
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_fix_support import commit_all, fix_json, status
 
 from secposture.facts.parsing import parse_yaml
+from secposture.fix.plan import plan_fixes
 from secposture.model import Status
+from secposture.policy import default_policy
+from secposture.scan import scan_snapshot
+from secposture.sources.memory import MemorySnapshot
 
 CONTROLS = ("actions-pinned", "workflow-permissions", "dangerous-workflow")
 ONLY = [arg for control in CONTROLS for arg in ("--only", control)]
@@ -473,3 +479,69 @@ def test_a_write_lowered_in_a_called_workflow_is_lowered_in_its_caller_in_the_sa
             assert job["permissions"] == {"id-token": "write", "contents": "read"}, path
         commit_all(root)
         assert status(scan(root), "workflow-permissions") is Status.PASS
+
+
+# --- any workflow -------------------------------------------------------------------------------
+
+_USES = st.sampled_from(
+    [
+        "actions/checkout@v4",
+        "actions/checkout@v4.2.2",
+        "'actions/setup-python@v5'",
+        '"github/codeql-action/upload-sarif@v3"',
+        "acme/unknown@v1",
+        "./.github/actions/local",
+        "docker://alpine:3",
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+    ]
+)
+_UNTRUSTED = st.sampled_from(
+    ["github.event.issue.title", "github.head_ref", "github.event.comment.body", "github.sha"]
+)
+_AROUND = st.sampled_from(
+    ["echo {e}", 'echo "x {e} y"', "echo '{e}'", "cat <<EOF\n{e}\nEOF", "echo `{e}`", "# {e}"]
+)
+_SHELL = st.sampled_from(["", "bash", "pwsh", "python", "sh"])
+_PERMISSIONS = st.sampled_from(
+    [
+        "",
+        "permissions: write-all\n",
+        "permissions: {contents: write}\n",
+        "permissions:\n  issues: write\n",
+    ]
+)
+
+
+@st.composite
+def _workflows(draw: st.DrawFn) -> str:
+    lines = ["on: [push, issues]", draw(_PERMISSIONS).rstrip("\n"), "jobs:"]
+    for j in range(draw(st.integers(1, 3))):
+        lines += [f"  job{j}:", "    runs-on: ubuntu-latest"]
+        lines.append("    steps:")
+        for _ in range(draw(st.integers(1, 3))):
+            if draw(st.booleans()):
+                lines.append(f"      - uses: {draw(_USES)}")
+                continue
+            script = draw(_AROUND).format(e="${{ " + draw(_UNTRUSTED) + " }}")
+            lines.append("      - run: |")
+            lines += [f"          {line}" for line in script.splitlines()]
+            shell = draw(_SHELL)
+            if shell:
+                lines.append(f"        shell: {shell}")
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_workflows(), st.text(max_size=300)))
+def test_any_workflow_is_hardened_exactly_or_left_alone(text: str) -> None:
+    files = {
+        ".github/workflows/ci.yml": text,
+        ".github/actions/local/action.yml": "runs:\n  using: composite\n  steps: []\n",
+    }
+    snapshot = MemorySnapshot(files)
+    policy = default_policy()
+    report = scan_snapshot(snapshot, policy, TODAY)
+    plan = plan_fixes(snapshot, policy, report, today=TODAY, only=list(CONTROLS))
+    for change in plan.changes:
+        assert change.before is not None
+        assert_only_hardened(change.before, change.after)

@@ -26,7 +26,6 @@ from secposture.sources.interface import Snapshot
 SETTINGS_CONTROLS = frozenset(
     {"dependabot-security-updates", "pr-review-required", "secret-scanning"}
 )
-WORKFLOW_CONTROLS = frozenset({"workflow-permissions", "actions-pinned", "dangerous-workflow"})
 
 
 def selected_controls(policy: Policy, only: Iterable[str] | None) -> list[str]:
@@ -86,8 +85,6 @@ def _why_not(result: ControlResult) -> str:
             "a repository setting, not a file: `secposture fix --apply-settings` turns it on "
             "(with an admin's token)." + ("" if said else remedy)
         )
-    if result.id in WORKFLOW_CONTROLS:
-        return "your workflows need changing, and secposture never edits them." + remedy
     return "no file that secposture can generate makes this pass." + remedy
 
 
