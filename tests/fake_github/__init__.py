@@ -17,7 +17,11 @@ as strict as the real one.
   API (blobs, trees, commits, refs) and pull requests (push access). Request bodies and answers
   are validated against GitHub's full OpenAPI description. The default branch never moves:
   other branches live in `repo.branches`, created objects in `repo.git_objects`, pull requests
-  in `repo.pulls`; `gh.writes()` lists the writing requests.
+  in `repo.pulls`; `gh.writes()` lists the writing requests. Issues and comments (issues.py:
+  `issues_of(repo)`), for the repository-issue action.
+- Secondary limits: `secondary_limit_after` refuses one request of a burst; `write_spacing_s` and
+  `writes_per_minute` refuse content-creating requests that come too close together, as GitHub
+  does (`gh.limits.write_refusals` counts them).
 - Misbehaviour on demand (`gh.misbehaviour`, see misbehaviour.py): repeated or endless cursors,
   endless REST pages, the Authorization header echoed in errors and headers, refusals; and
   beside it a refused port and a listener that never answers.

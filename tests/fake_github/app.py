@@ -166,6 +166,9 @@ class Handler:
             return answer(refusal, charge=False)
         if gh.limits.secondary_hit():
             return self._done(request, raw_path, "rest", self._secondary(bucket, request_id))
+        writing = request.method not in ("GET", "HEAD")
+        if writing and principal is not None and gh.limits.write_too_soon(principal.id):
+            return self._done(request, raw_path, "rest", self._secondary(bucket, request_id))
         free = op is not None and op.key == "GET /rate_limit"
         if bucket is not None and principal is not None and bucket.remaining == 0 and not free:
             message = primary_exceeded_message(principal.rate_limit_subject())

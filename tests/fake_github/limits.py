@@ -53,10 +53,23 @@ def anonymous_headers() -> dict[str, str]:
 class RateLimits:
     """Budgets per principal (keyed by an opaque id, never the token) and the secondary limit."""
 
-    def __init__(self, core_limit: int, graphql_limit: int, secondary_after: int | None) -> None:
+    def __init__(
+        self,
+        core_limit: int,
+        graphql_limit: int,
+        secondary_after: int | None,
+        write_spacing_s: float | None = None,
+        writes_per_minute: int | None = None,
+    ) -> None:
         self.core_limit = core_limit
         self.graphql_limit = graphql_limit
         self.secondary_after = secondary_after
+        # GitHub's secondary limits on content-creating requests (POST, PATCH, PUT, DELETE):
+        # at least a second apart, and at most 80 a minute. Tests scale the numbers down.
+        self.write_spacing_s = write_spacing_s
+        self.writes_per_minute = writes_per_minute
+        self.write_refusals = 0
+        self._writes: dict[str, list[float]] = {}
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._burst = 0
         self._secondary_fired = False
@@ -82,6 +95,25 @@ class RateLimits:
                 self._secondary_fired = True
                 return True
             return False
+
+    def write_too_soon(self, principal_id: str, now: float | None = None) -> bool:
+        """Whether a content-creating request breaks the write limits (counted as refused)."""
+        if self.write_spacing_s is None and self.writes_per_minute is None:
+            return False
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._writes.setdefault(principal_id, [])
+            times[:] = [t for t in times if t > moment - 60]
+            too_soon = (
+                self.write_spacing_s is not None
+                and bool(times)
+                and moment - times[-1] < self.write_spacing_s
+            ) or (self.writes_per_minute is not None and len(times) >= self.writes_per_minute)
+            if too_soon:
+                self.write_refusals += 1
+            else:
+                times.append(moment)
+            return too_soon
 
     def rearm_secondary(self) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from .auth import Authenticator, Principal
 from .git_data import find_tree, resolve_commitish
+from .issues import ISSUE_OPERATIONS
 from .limits import RateLimits
 from .model import FakeOrg, FakeRepo, branch_rule_for, iso
 from .rest_json import (
@@ -120,7 +121,7 @@ class RestDescription:
         # The writes (and their reads) are validated against the full description, loaded
         # when first used; their multi-segment parameters are declared beside them (a test
         # checks them against the description).
-        for method, template, multi in WRITE_OPERATIONS:
+        for method, template, multi in WRITE_OPERATIONS + ISSUE_OPERATIONS:
             regex = _template_regex(template, multi)
             self.operations.append(Operation(method, template, "full", regex))
         self._validators: dict[tuple[str, str], Validator] = {}

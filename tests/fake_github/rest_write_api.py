@@ -7,6 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .git_data import branch_head, find_blob, find_commit
+from .issues import (
+    TRIAGE_LEVELS,
+    add_comment,
+    comment_json,
+    create_issue,
+    find_issue,
+    issue_json,
+    list_issues,
+    update_issue,
+)
 from .rest_api import DOCS, RestRequest, RestResponse, RestState, _paginate, _repo, error
 from .rest_json import repo_json
 from .rest_writes import (
@@ -246,6 +256,50 @@ def patch_pull(state: RestState, request: RestRequest, ctx: WriteContext) -> Res
     return RestResponse(200, pull_json(ctx, pull, _repo_view(ctx, request), full=True))
 
 
+# --- Issues (the repository-issue action) -----------------------------------------------------
+
+
+@_guarded("read")
+def get_issues(state: RestState, request: RestRequest, ctx: WriteContext) -> RestResponse:
+    return _paginate(request, list_issues(ctx, request.query))
+
+
+@_guarded("read")
+def post_issue(state: RestState, request: RestRequest, ctx: WriteContext) -> RestResponse:
+    issue = create_issue(ctx, body_of(request.body))
+    body = issue_json(ctx, issue)
+    return RestResponse(201, body, {"location": body["url"]})
+
+
+@_guarded("read")
+def get_issue(state: RestState, request: RestRequest, ctx: WriteContext) -> RestResponse:
+    issue = find_issue(ctx.repo, request.params["issue_number"])
+    if issue is None:
+        return error(404, "Not Found")
+    return RestResponse(200, issue_json(ctx, issue))
+
+
+@_guarded("read")
+def patch_issue(state: RestState, request: RestRequest, ctx: WriteContext) -> RestResponse:
+    issue = find_issue(ctx.repo, request.params["issue_number"])
+    if issue is None:
+        return error(404, "Not Found")
+    principal = request.principal
+    assert principal is not None
+    update_issue(ctx, issue, body_of(request.body), principal.access in TRIAGE_LEVELS)
+    return RestResponse(200, issue_json(ctx, issue))
+
+
+@_guarded("read")
+def post_issue_comment(state: RestState, request: RestRequest, ctx: WriteContext) -> RestResponse:
+    issue = find_issue(ctx.repo, request.params["issue_number"])
+    if issue is None:
+        return error(404, "Not Found")
+    comment = add_comment(ctx, issue, body_of(request.body))
+    body = comment_json(ctx, issue, comment)
+    return RestResponse(201, body, {"location": body["url"]})
+
+
 WRITE_HANDLERS: dict[str, Handler] = {
     "PUT /repos/{owner}/{repo}/vulnerability-alerts": put_vulnerability_alerts,
     "PUT /repos/{owner}/{repo}/automated-security-fixes": put_automated_security_fixes,
@@ -263,4 +317,9 @@ WRITE_HANDLERS: dict[str, Handler] = {
     "POST /repos/{owner}/{repo}/pulls": post_pull,
     "GET /repos/{owner}/{repo}/pulls/{pull_number}": get_pull,
     "PATCH /repos/{owner}/{repo}/pulls/{pull_number}": patch_pull,
+    "GET /repos/{owner}/{repo}/issues": get_issues,
+    "POST /repos/{owner}/{repo}/issues": post_issue,
+    "GET /repos/{owner}/{repo}/issues/{issue_number}": get_issue,
+    "PATCH /repos/{owner}/{repo}/issues/{issue_number}": patch_issue,
+    "POST /repos/{owner}/{repo}/issues/{issue_number}/comments": post_issue_comment,
 }

@@ -59,12 +59,20 @@ class FakeGitHub:
         listing_omits_security: bool = False,
         token_scopes: dict[str, str] | None = None,
         app_permissions: dict[int, dict[str, str]] | None = None,
+        write_spacing_s: float | None = None,
+        writes_per_minute: int | None = None,
     ) -> None:
         self.orgs = list(orgs)
         for org in self.orgs:
             org.check()
         self.auth = Authenticator(tokens, apps or {}, token_scopes, app_permissions)
-        self.limits = RateLimits(rate_limit, graphql_rate_limit, secondary_limit_after)
+        self.limits = RateLimits(
+            rate_limit,
+            graphql_rate_limit,
+            secondary_limit_after,
+            write_spacing_s,
+            writes_per_minute,
+        )
         self.latency_s = latency_s
         self.fail_graphql_over_repos = fail_graphql_over_repos
         self.listing_omits_security = listing_omits_security
