@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import MakeRepo
 
-from secposture import cli as cli_module
-from secposture.cli import cli
+from secposture.cli import main as cli_module
+from secposture.cli.main import cli
 
 ROOT = Path(__file__).parent.parent
 SCRIPT = Path(sys.executable).parent / "secposture"
@@ -381,7 +381,7 @@ def test_lazy_commands_match_what_their_modules_add() -> None:
 
     import click
 
-    from secposture.cli import LAZY_COMMANDS
+    from secposture.cli.main import LAZY_COMMANDS
 
     for module in set(LAZY_COMMANDS.values()):
         group = click.Group()
@@ -402,7 +402,7 @@ def test_a_plain_scan_loads_neither_the_database_nor_the_github_client(
     root = make_repo(None, {"README.md": "# app\n"})
     code = (
         "import sys\n"
-        "from secposture.cli import main\n"
+        "from secposture.cli.main import main\n"
         "try:\n"
         f"    main(['scan', {str(root)!r}, '--format', 'json'])\n"
         "except SystemExit:\n"

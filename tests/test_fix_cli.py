@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import MakeRepo, git
 from test_fix_support import changed_paths, fix_json, run_fix, tree
 
-from secposture.fix_cli import add_commands, fix
+from secposture.cli.fix import add_commands, fix
 
 
 def test_dry_run_prints_a_diff_and_writes_nothing(make_repo: MakeRepo) -> None:

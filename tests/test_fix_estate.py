@@ -674,7 +674,7 @@ def test_cli_org_is_a_dry_run_until_pr_and_passes_only_through(
 ) -> None:
     """`secposture fix --org` writes nothing; `--pr --only security-policy` opens a pull
     request that adds SECURITY.md alone; the token never shows."""
-    from secposture.cli import main
+    from secposture.cli.main import main
 
     repo = FakeRepo("acme", "app", files={"README.md": b"# app\n", "app.py": b"print(1)\n"})
     gh = FakeGitHub(orgs=[FakeOrg("acme", [repo])], tokens=TOKENS)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_fix_support import commit_all, fix_json, fixed_and_scanned, status
 
 from secposture import __version__
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.facts import generated
 from secposture.facts.parsing import parse_yaml
 from secposture.model import Status

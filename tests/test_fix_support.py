@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 from conftest import git, result, scan
 
-from secposture.fix_cli import fix
+from secposture.cli.fix import fix
 from secposture.model import ScanReport, Status
 
 

@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import GIT_ENV, MakeRepo, git
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.sources.local import LocalSource
 
 THREAT_MODEL = "docs/threat-model/README.md"

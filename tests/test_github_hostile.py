@@ -27,7 +27,7 @@ from fake_github import (
     new_app_key,
 )
 
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.model import EstateReport, ScanReport, Status
 from secposture.policy import default_policy
 from secposture.scan import scan_github_org

@@ -14,7 +14,7 @@ import pytest
 from conftest import TODAY, git, write_files
 from fake_github import BranchRule, FakeGitHub, FakeOrg, FakeRepo, generate_org, new_app_key
 
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.model import EstateReport, Status
 from secposture.policy import default_policy
 from secposture.scan import scan_github_org, scan_path

@@ -24,7 +24,7 @@ from fake_github import FakeGitHub, FakeOrg, FakeRepo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.facts import calls
 from secposture.facts.interface import Facts
 from secposture.facts.references import nested, parse_uses, prefetch

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.refine import (
     EDITIONS,
     categories,
@@ -28,7 +28,7 @@ from secposture.refine import (
     render_markdown,
     stem,
 )
-from secposture.refine_cli import MAX_TICKET_BYTES
+from secposture.cli.refine import MAX_TICKET_BYTES
 
 TITLES_2021 = [
     "Broken Access Control",
@@ -405,7 +405,7 @@ def test_refine_piped_into_head_is_quiet() -> None:
 
 def test_the_command_module_imports_only_click_and_the_standard_library() -> None:
     code = (
-        "import sys; before = set(sys.modules); import secposture.refine_cli; "
+        "import sys; before = set(sys.modules); import secposture.cli.refine; "
         "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
         "print(sorted(new - set(sys.stdlib_module_names) - {'click', 'secposture'})); "
         "print(sorted(m for m in sys.modules if m.startswith('secposture')))"
@@ -415,7 +415,10 @@ def test_the_command_module_imports_only_click_and_the_standard_library() -> Non
     )
     third_party, ours = proc.stdout.splitlines()
     assert third_party == "[]"
-    assert ours == "['secposture', 'secposture.refine_cli']"
+    assert ours == (
+        "['secposture', 'secposture.cli', 'secposture.cli.common', 'secposture.cli.refine', "
+        "'secposture.errors']"
+    )
 
 
 def test_help_teaches_with_examples() -> None:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.register.database import Database
 from secposture.register.due import local_today
 from secposture.register.models import Base, History

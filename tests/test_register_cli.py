@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.register.due import local_today
 
 TODAY = local_today()
@@ -152,7 +152,7 @@ def test_change_help_lists_the_five_triggers_from_the_package_data() -> None:
 
 def test_the_command_line_imports_no_database_code() -> None:
     code = (
-        "import sys, secposture.cli; "
+        "import sys, secposture.cli.main; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'rich')"
         " or m.startswith('secposture.register.')))"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.register import fields
 from secposture.register.due import local_today
 from secposture.register.errors import InvalidField

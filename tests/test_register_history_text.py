@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from conftest import fixed_clock
 from postgres import PostgresServer
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.register.database import HEAD_REVISION, MIGRATIONS, Database, Tx
 from secposture.register.models import History
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import NOW
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.register import issue_report
 from secposture.register.database import Database, Tx
 from secposture.register.issues import IssueInput, get_issue, raise_issue

@@ -740,8 +740,10 @@ def test_terminal_escapes_markup_and_controls_and_wraps() -> None:
     text = terminal_format.render(
         sample_report(), RenderOptions(color=False, width=80, verbose=True)
     )
-    assert "[bold]markup[/bold]" in text and "[red]block[/red]" in text
+    assert "[red]block[/red]" in text
     assert "\\x1b[31mred" in text and "\x1b" not in text
+    brief = terminal_format.render(sample_report(), RenderOptions(width=200))
+    assert "[bold]markup[/bold]" in brief and "\\u202e" in brief and "\u202e" not in brief
     assert all(len(line) <= 80 for line in text.splitlines())
     assert text.count("x") >= 300  # long evidence folds rather than being cut off
     assert "…" not in text

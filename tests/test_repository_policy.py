@@ -25,7 +25,7 @@ from fake_github import FakeGitHub, FakeOrg, FakeRepo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.errors import PolicyError
 from secposture.policy import PERMISSIONS, default_policy, load_policy_file, resolve_policy
 from secposture.sources.memory import MemorySnapshot

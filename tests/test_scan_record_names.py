@@ -15,7 +15,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import git
 
-from secposture.cli import cli
+from secposture.cli.main import cli
 from secposture.register.database import Database
 from secposture.register.scans import latest_scans, scan_history
 from secposture.reports.interface import clean, storable

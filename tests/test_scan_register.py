@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import MakeRepo, git
 
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.register.database import Database, Tx
 from secposture.register.products import add_product
 from secposture.register.records import (

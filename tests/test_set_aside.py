@@ -440,8 +440,14 @@ def test_every_format_says_what_was_set_aside(make_repo: MakeRepo) -> None:
         "examples/)"
     )
     options = RenderOptions()
-    terminal = " ".join(terminal_format.render(report, options).split())
+    terminal = " ".join(terminal_format.render(report, RenderOptions(verbose=True)).split())
     assert line in terminal and "include" in terminal
+    # The one-screen view names the first folder and how many more.
+    brief = " ".join(terminal_format.render(report, RenderOptions(width=100)).split())
+    assert (
+        f"set aside as test data or examples: {EXAMPLE_FILES + 7} files in 3 folders "
+        "(crates/zizmor/tests/integration/snapshots/ and 2 more)" in brief
+    )
     assert line in markdown_format.render(report, options)
     assert line in html_format.render(report, options)
     sarif = json.loads(sarif_format.render(report, options))

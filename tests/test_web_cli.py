@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from secposture.register.database import Database
-from secposture.web.cli import add_commands, is_loopback
+from secposture.cli.serve import add_commands, is_loopback
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_serve_runs_a_dashboard_that_answers_over_http(tmp_path: Path) -> None:
     # On the way out (SIGINT: uvicorn stops cleanly, then Python runs atexit), how much of the
     # heap serve froze.
     code = (
-        "import atexit, gc; from secposture.web.cli import serve; "
+        "import atexit, gc; from secposture.cli.serve import serve; "
         "atexit.register(lambda: print('frozen objects:', gc.get_freeze_count(), flush=True)); "
         "serve()"
     )

@@ -25,7 +25,7 @@ from postgres import PORT, PostgresServer
 from sqlalchemy import make_url
 from test_web_helpers import Dashboard, open_dashboard, sign_in
 
-from secposture.cli import main
+from secposture.cli.main import main
 from secposture.register.database import safe_message, safe_url
 
 USER_PASSWORD = "userinfo-secret-8d1f"  # pragma: allowlist secret (test values)

@@ -22,7 +22,7 @@ from web_server import serve, web_settings
 from secposture.register.database import Database
 from secposture.web import accounts
 from secposture.web.app import create_app
-from secposture.web.cli import server_config
+from secposture.cli.serve import server_config
 from secposture.web.security import LoginLimiter, SignInLimited
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

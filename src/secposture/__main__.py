@@ -1,3 +1,3 @@
-from secposture.cli import main
+from secposture.cli.main import main
 
 main()

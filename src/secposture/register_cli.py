@@ -114,7 +114,7 @@ def _errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from secposture.cli import InputError
+        from secposture.cli.common import InputError
         from secposture.errors import SecpostureError
 
         try:
@@ -208,9 +208,9 @@ def _echo(text: str) -> None:
     try:
         click.echo(text, nl=not text.endswith("\n"))
     except BrokenPipeError:  # `secposture risk list | head`
-        from secposture.cli import _silence_stdout
+        from secposture.cli.common import silence_stdout
 
-        _silence_stdout()
+        silence_stdout()
 
 
 def _emit_record(

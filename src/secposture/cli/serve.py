@@ -1,7 +1,8 @@
-"""`secposture serve` and `secposture user add|list|disable|enable`.
+"""`secposture serve` and `secposture user add|list|disable|enable`: the dashboard and its
+accounts.
 
 Imports only click and the standard library: the dashboard's dependencies load when a command
-runs. cli.py adds these with `add_commands(group)`.
+runs.
 
 `serve` listens on 127.0.0.1:8000 by default. It speaks plain HTTP: for anyone but this machine
 put a TLS-terminating proxy in front and pass --allow-remote (it refuses a non-loopback address
@@ -18,9 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from secposture.cli.common import (
+    InputError,
+    actor_option,
+    db_option,
+    errors_as_input,
+    format_option,
+    read_register,
+    write_register,
+)
+
 if TYPE_CHECKING:
     import uvicorn
 
+# The dashboard's register (serve, user): the embedded one unless named.
 DB_HELP = (
     "The register: a database URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file "
     "[default: $SECPOSTURE_DATABASE_URL, else the embedded register]."
@@ -49,30 +61,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _fail(message: str) -> None:
-    from secposture.cli import InputError
-
-    raise InputError(message)
-
-
-def _errors_as_input(fn: Any) -> Any:
-    """SecpostureError -> one line and exit 2, as the other commands do."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from secposture.errors import SecpostureError
-
-        try:
-            return fn(*args, **kwargs)
-        except SecpostureError as exc:
-            _fail(str(exc))
-
-    return wrapper
-
-
 @click.command("serve", help=SERVE_HELP)
-@click.option("--db", metavar="URL", help=DB_HELP)
+@db_option(help=DB_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -93,7 +83,7 @@ def _errors_as_input(fn: Any) -> Any:
     "X-Forwarded-Proto to believe: the client address the sign-in limit counts, and https for "
     "the OIDC callback. Without it no forwarded header is believed, from anywhere.",
 )
-@_errors_as_input
+@errors_as_input
 def serve(
     db: str | None,
     host: str,
@@ -104,12 +94,12 @@ def serve(
 ) -> None:
     loopback = is_loopback(host)
     if not loopback and not allow_remote:
-        _fail(
+        raise InputError(
             f"refusing to listen on {host}: the dashboard speaks plain HTTP. Terminate TLS in "
             "front of it (a reverse proxy) and pass --allow-remote, or use --host 127.0.0.1"
         )
     if insecure_cookies and not loopback:
-        _fail("--insecure-cookies is for plain-http localhost development only")
+        raise InputError("--insecure-cookies is for plain-http localhost development only")
     import uvicorn
 
     from secposture.web.app import create_app, settle_heap
@@ -197,9 +187,9 @@ def user() -> None:
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
 )
-@click.option("--db", metavar="URL", help=DB_HELP)
-@click.option("--actor", metavar="NAME", help="Who is adding the account, for the history.")
-@_errors_as_input
+@db_option(help=DB_HELP)
+@actor_option(help="Who is adding the account, for the history.")
+@errors_as_input
 def user_add(
     username: str,
     role: str,
@@ -226,23 +216,20 @@ def user_add(
         email=email or (username if oidc else None),
         password=password,
     )
-    name = _write(db, actor, lambda tx: add_user(tx, new).username)
+    name = write_register(db, actor, lambda tx: add_user(tx, new).username)
     click.echo(f"added {name} ({role})")
 
 
 @user.command("list")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json"]), default="terminal")
-@click.option("--db", metavar="URL", help=DB_HELP)
-@_errors_as_input
+@format_option("terminal", "json", help=None, show_default=False)
+@db_option(help=DB_HELP)
+@errors_as_input
 def user_list(fmt: str, db: str | None) -> None:
     """The accounts, their roles and status (never a password hash)."""
-    from secposture.register.database import Database
     from secposture.web.accounts import list_users
 
-    with Database.open(db, create=False) as database:  # listing never creates a register
-        if database.missing_note:
-            click.echo(database.missing_note, err=True)
-        rows = database.read(lambda tx: [u.to_dict() for u in list_users(tx)])
+    # Listing never creates a register.
+    rows = read_register(db, lambda tx: [u.to_dict() for u in list_users(tx)])
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
         return
@@ -260,38 +247,31 @@ def user_list(fmt: str, db: str | None) -> None:
 
 @user.command("disable")
 @click.argument("username")
-@click.option("--db", metavar="URL", help=DB_HELP)
-@click.option("--actor", metavar="NAME", help="Who is disabling the account, for the history.")
-@_errors_as_input
+@db_option(help=DB_HELP)
+@actor_option(help="Who is disabling the account, for the history.")
+@errors_as_input
 def user_disable(username: str, db: str | None, actor: str | None) -> None:
     """Disable an account: it is signed out everywhere and cannot sign in."""
     from secposture.web.accounts import set_status
 
-    _write(db, actor, lambda tx: set_status(tx, username, active=False))
+    write_register(db, actor, lambda tx: set_status(tx, username, active=False))
     click.echo(f"disabled {username}")
 
 
 @user.command("enable")
 @click.argument("username")
-@click.option("--db", metavar="URL", help=DB_HELP)
-@click.option("--actor", metavar="NAME", help="Who is enabling the account, for the history.")
-@_errors_as_input
+@db_option(help=DB_HELP)
+@actor_option(help="Who is enabling the account, for the history.")
+@errors_as_input
 def user_enable(username: str, db: str | None, actor: str | None) -> None:
     """Let a disabled account sign in again."""
     from secposture.web.accounts import set_status
 
-    _write(db, actor, lambda tx: set_status(tx, username, active=True))
+    write_register(db, actor, lambda tx: set_status(tx, username, active=True))
     click.echo(f"enabled {username}")
 
 
-def _write(db: str | None, actor: str | None, fn: Any) -> Any:
-    from secposture.register.database import Database
-    from secposture.register_cli import actor_name
-
-    with Database.open(db) as database:
-        return database.write(actor_name(actor), fn)
-
-
 def add_commands(group: click.Group) -> None:
+    """Add `serve` and `user` to the `secposture` command group."""
     group.add_command(serve)
     group.add_command(user)

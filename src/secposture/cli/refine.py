@@ -11,6 +11,9 @@ from pathlib import Path
 
 import click
 
+from secposture.cli.common import echo, errors_as_input
+from secposture.errors import SecpostureError
+
 # A ticket is a few pages at most; a bigger input is a mistake (a log file, a binary).
 MAX_TICKET_BYTES = 1024 * 1024
 
@@ -71,32 +74,23 @@ def add_commands(group: click.Group) -> None:
     help="The whole checklist: every category of the edition(s), matched or not. Standard "
     "input is read only when '-' is given.",
 )
+@errors_as_input
 def refine(
     text: tuple[str, ...], ticket_file: Path | None, edition: str, include_all: bool
 ) -> None:
     from secposture import refine as refinement
-    from secposture.cli import InputError
 
-    try:
-        ticket = _ticket_text(text, ticket_file, include_all)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    ticket = _ticket_text(text, ticket_file, include_all)
     editions = refinement.parse_edition(edition)
     matches = refinement.checklist(ticket or "", editions, include_all=include_all)
     markdown = refinement.render_markdown(matches, editions, include_all=include_all)
-    try:
-        click.echo(markdown, nl=False)
-    except BrokenPipeError:
-        # The reader went away (`secposture refine --all | head`): nothing more to say.
-        from secposture.cli import _silence_stdout
-
-        _silence_stdout()
+    echo(markdown)
 
 
 def _ticket_text(words: tuple[str, ...], ticket_file: Path | None, include_all: bool) -> str | None:
     """The ticket's text from the argument, --file or standard input; None for --all without text.
 
-    Raises click.UsageError for a wrong combination, ValueError for unusable input.
+    Raises click.UsageError for a wrong combination, SecpostureError for unusable input.
     """
     if ticket_file is not None:
         if words:
@@ -121,22 +115,22 @@ def _read_file(path: Path) -> bytes:
         with path.open("rb") as stream:
             return stream.read(MAX_TICKET_BYTES + 1)
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
+        raise SecpostureError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder; give the ticket's file") from None
+        raise SecpostureError(f"{path}: is a folder; give the ticket's file") from None
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SecpostureError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _read_stdin() -> bytes:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:  # standard input closed (`<&-`)
-        raise ValueError("standard input is closed: give the ticket's text or --file PATH")
+        raise SecpostureError("standard input is closed: give the ticket's text or --file PATH")
     try:
         data: bytes = stream.read(MAX_TICKET_BYTES + 1)
         return data
     except OSError as exc:
-        raise ValueError(f"cannot read standard input: {exc.strerror or exc}") from None
+        raise SecpostureError(f"cannot read standard input: {exc.strerror or exc}") from None
 
 
 def _stdin_is_terminal() -> bool:
@@ -150,10 +144,12 @@ def _checked(raw: bytes | str, where: str) -> str:
     """The text, decoded (UTF-8, a BOM dropped, undecodable bytes replaced), if it is a ticket."""
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
     if size > MAX_TICKET_BYTES:
-        raise ValueError(f"{where}: more than 1 MiB of text; give the ticket's description only")
+        raise SecpostureError(
+            f"{where}: more than 1 MiB of text; give the ticket's description only"
+        )
     text = raw if isinstance(raw, str) else raw.decode("utf-8-sig", errors="replace")
     if "\x00" in text:
-        raise ValueError(f"{where}: looks like a binary file, not a ticket's text")
+        raise SecpostureError(f"{where}: looks like a binary file, not a ticket's text")
     if not text.strip():
-        raise ValueError(f"{where}: the ticket's text is empty")
+        raise SecpostureError(f"{where}: the ticket's text is empty")
     return text

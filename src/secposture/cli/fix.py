@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from secposture.cli.common import echo, errors_as_input, format_option, say_top_level
+
 if TYPE_CHECKING:
     from secposture.fix.apply import Reconciled
     from secposture.fix.interface import FileChange, FixPlan
@@ -102,14 +104,7 @@ class FixArgs:
     metavar="CONTROL",
     help="Fix only this control (repeatable), e.g. dependency-update-config.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="What was changed (or would be), for people or machines.",
-)
+@format_option("text", "json", help="What was changed (or would be), for people or machines.")
 @click.option(
     "--codeowner",
     metavar="OWNER",
@@ -135,6 +130,7 @@ class FixArgs:
     help="--org: open (or update) a pull request per repository; without it, say what would "
     "be opened.",
 )
+@errors_as_input
 def fix(
     path: Path,
     dry_run: bool,
@@ -147,21 +143,17 @@ def fix(
     org: str | None,
     pr: bool,
 ) -> None:
-    from secposture.cli import InputError
     from secposture.errors import SecpostureError
 
     args = FixArgs(path, dry_run, force, only, fmt, codeowner, offline)
-    try:
-        if pr and org is None:
-            raise SecpostureError("--pr opens pull requests across an organisation: give --org ORG")
-        if org is not None and offline:
-            raise SecpostureError("--org reads GitHub: it cannot be used with --offline")
-        if org is not None:
-            _fix_org(org, args, pr=pr)
-            return
-        _fix_checkout(args, apply_settings=apply_settings)
-    except SecpostureError as exc:
-        raise InputError(str(exc)) from None
+    if pr and org is None:
+        raise SecpostureError("--pr opens pull requests across an organisation: give --org ORG")
+    if org is not None and offline:
+        raise SecpostureError("--org reads GitHub: it cannot be used with --offline")
+    if org is not None:
+        _fix_org(org, args, pr=pr)
+        return
+    _fix_checkout(args, apply_settings=apply_settings)
 
 
 # --- one checkout ----------------------------------------------------------------------------------
@@ -186,9 +178,7 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
         references = stack.enter_context(_references(root, args.offline))
         snapshot, policy, report = _scan(root, references)
         if snapshot.root != root:  # a folder inside a checkout: its repository is fixed
-            from secposture.cli import _say_top_level
-
-            _say_top_level("fixing", root, str(snapshot.root))
+            say_top_level("fixing", root, str(snapshot.root))
             root = snapshot.root
         pins = stack.enter_context(_pin_source(root, args.offline))
         plan = plan_fixes(
@@ -212,9 +202,9 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
     )
     settings = _settings(settings_target, args.dry_run) if settings_target else None
     if args.fmt == "json":
-        _echo(json.dumps(_json(root, reconciled, args.dry_run, settings), indent=2) + "\n")
+        echo(json.dumps(_json(root, reconciled, args.dry_run, settings), indent=2) + "\n")
     else:
-        _echo(_text(root, reconciled, args.dry_run, untracked, settings))
+        echo(_text(root, reconciled, args.dry_run, untracked, settings))
 
 
 @contextmanager
@@ -230,7 +220,7 @@ def _pin_source(root: Path, offline: bool) -> Iterator[Any]:
     if offline or not have_credentials(options):
         yield TablePins()
         return
-    from secposture.cli_github import client_for
+    from secposture.scan_github import client_for
     from secposture.sources.github.remote import checkout_remote, web_host
 
     remote = checkout_remote(root, web_host(options.api_url))
@@ -249,7 +239,7 @@ def _pin_source(root: Path, offline: bool) -> Iterator[Any]:
 def _references(root: Path, offline: bool) -> Any:
     """The reader of other repositories' files a checkout's scan uses: GitHub with a token, the
     cache with --offline or without one."""
-    from secposture.cli import _checkout_references
+    from secposture.cli.scan import _checkout_references
     from secposture.sources.github.remote import checkout_remote, web_host
 
     options = _github_options()
@@ -319,7 +309,7 @@ def _settings(target: tuple[str, str], dry_run: bool) -> list[SettingResult]:
         from secposture.fix.settings import apply_settings
     except ImportError:
         raise SecpostureError("--apply-settings is not available in this build") from None
-    from secposture.cli_github import client_for
+    from secposture.scan_github import client_for
 
     owner, name = target
     with client_for(_github_options(), owner, name) as client:
@@ -342,8 +332,9 @@ def _fix_org(org: str, args: FixArgs, *, pr: bool) -> None:
         from secposture.fix.estate import fix_org, render_fixes
     except ImportError:
         raise SecpostureError("--org is not available in this build") from None
-    from secposture.cli_github import ProgressBar, client_for
+    from secposture.cli.github import ProgressBar
     from secposture.policy import default_policy
+    from secposture.scan_github import client_for
     from secposture.sources.github.fetch import RepoFilter
     from secposture.sources.github.options import have_credentials
 
@@ -370,19 +361,10 @@ def _fix_org(org: str, args: FixArgs, *, pr: bool) -> None:
             only=args.only or None,
             codeowner=args.codeowner,
         )
-    _echo(render_fixes(fixes, "json" if args.fmt == "json" else "text", dry_run=not pr))
+    echo(render_fixes(fixes, "json" if args.fmt == "json" else "text", dry_run=not pr))
 
 
 # --- output ----------------------------------------------------------------------------------------
-
-
-def _echo(text: str) -> None:
-    try:
-        click.echo(text, nl=False)
-    except BrokenPipeError:
-        from secposture.cli import _silence_stdout
-
-        _silence_stdout()
 
 
 def _wrapped(text: str, indent: str, rest: str | None = None) -> str:

@@ -1,7 +1,7 @@
-"""The command line's GitHub side: credentials to a client, progress and retries on stderr, the
-three scans.
+"""The scan's GitHub side: credentials to a client (its retries said on stderr), an
+organisation's or a repository's scan, a checkout's settings, and other repositories' files.
 
-Kept apart from cli.py so that a scan of a checkout without a token imports none of it.
+Kept apart from scan.py so that a scan of a checkout without a token imports none of it.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from secposture.model import EstateReport, ScanReport
 from secposture.policy import Policy
 from secposture.sources.github.auth import InstallationTarget, credentials_from_env
-from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
+from secposture.sources.github.fetch import GitHubFetcher, Progress, RepoFilter, no_progress
 from secposture.sources.github.options import GitHubOptions
 from secposture.sources.github.transport import GitHubClient
 from secposture.sources.interface import DEFAULT_MAX_FILE_BYTES, Settings
@@ -61,53 +61,20 @@ def retries_on_stderr() -> Iterator[None]:
         logger.removeHandler(handler)
 
 
-class ProgressBar:
-    """Progress on stderr while GitHub is read: a bar per stage, only on a terminal."""
-
-    def __init__(self) -> None:
-        self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> ProgressBar:
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self._progress is None:
-            return
-        task = self._tasks.get(stage)
-        if task is None:
-            task = self._tasks[stage] = self._progress.add_task(stage, total=total or None)
-        self._progress.update(task, completed=done, total=total or None)
-
-
 def scan_org(
     options: GitHubOptions,
     org: str,
     repo_filter: RepoFilter,
     policy: Policy,
+    progress: Progress = no_progress,
     *,
     today: date | None = None,
     records_for: RecordsLookup | None = None,
 ) -> EstateReport:
+    """Every repository of an organisation; `progress` hears each stage's count as it goes."""
     from secposture.scan import scan_github_org
 
-    with client_for(options, org) as client, ProgressBar() as progress:
+    with client_for(options, org) as client:
         fetcher = GitHubFetcher(
             client,
             policy,
@@ -123,13 +90,15 @@ def scan_repo(
     owner: str,
     name: str,
     policy: Policy,
+    progress: Progress = no_progress,
     *,
     today: date | None = None,
     records_for: RecordsLookup | None = None,
 ) -> ScanReport:
+    """One repository read from GitHub; `progress` hears each stage's count as it goes."""
     from secposture.scan import scan_github_repo
 
-    with client_for(options, owner, name) as client, ProgressBar() as progress:
+    with client_for(options, owner, name) as client:
         fetcher = GitHubFetcher(
             client,
             policy,

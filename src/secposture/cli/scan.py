@@ -1,8 +1,7 @@
-"""The `secposture` command line. Heavy modules are imported inside commands to keep start-up fast.
+"""`secposture scan`: a checkout, a GitHub repository or an organisation against the baseline.
 
-Exit codes: 0 nothing failing at the --fail-on level, 1 failing controls, 2 a usage or input error
-(or an internal error: never 0 or 1 by accident). Errors are one line on stderr, never a traceback
-(set SECPOSTURE_DEBUG=1 to see one).
+Imports only click and the standard library at import time; the scan itself lives in
+secposture.scan.
 """
 
 from __future__ import annotations
@@ -15,7 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from secposture import __version__
+from secposture.cli.common import (
+    EXIT_FAILING,
+    EXIT_OK,
+    actor_name,
+    db_option,
+    echo,
+    errors_as_input,
+    format_option,
+    say_top_level,
+    warn,
+)
 from secposture.errors import SecpostureError
 
 if TYPE_CHECKING:
@@ -30,18 +39,7 @@ if TYPE_CHECKING:
     from secposture.sources.interface import Settings
     from secposture.sources.references.interface import ReferenceReader
 
-EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("required", "recommended", "never")
-
-
-class InputError(click.ClickException):
-    """A SecpostureError seen by click: exit 2 with the message, also under click's own runner."""
-
-    exit_code = EXIT_USAGE
-
-    def show(self, file: object = None) -> None:
-        _error(" ".join(self.format_message().split()))
-
 
 SCAN_HELP = """Scan a checkout (default: the current folder), a GitHub repository (OWNER/REPO) or a
 whole GitHub organisation (--org) against the security baseline.
@@ -87,78 +85,20 @@ ORG_FORMATS = ("terminal", "json", "csv", "html", "markdown")
 REPO_FORMATS = ("terminal", "json", "sarif", "markdown", "html")
 
 
-# Commands that live beside their stage, by the module that adds them: a module is imported only
-# when one of its commands runs (or help lists them), so `secposture scan` stays fast to start.
-LAZY_COMMANDS = {
-    **dict.fromkeys(
-        ("product", "threat-model", "ithc", "change", "issue", "risk", "waiver", "due", "history"),
-        "secposture.register_cli",
-    ),
-    "refine": "secposture.refine_cli",
-    "fix": "secposture.fix_cli",
-    **dict.fromkeys(("serve", "user"), "secposture.web.cli"),
-}
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        for module in sorted(set(LAZY_COMMANDS.values())):
-            self._load(module)
-        return super().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = LAZY_COMMANDS.get(cmd_name)
-        if module is not None and cmd_name not in self.commands:
-            self._load(module)
-        return super().get_command(ctx, cmd_name)
-
-    def _load(self, module: str) -> None:
-        import importlib
-
-        loaded: set[str] = self.__dict__.setdefault("_loaded", set())
-        if module not in loaded:
-            loaded.add(module)
-            importlib.import_module(module).add_commands(self)
-
-
-@click.group(
-    cls=LazyGroup,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    invoke_without_command=True,
-)
-@click.version_option(__version__, prog_name="secposture")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Check, fix and track a team's security baseline.
-
-    \b
-    Start with:   secposture scan            (this checkout)
-    In CI:        secposture scan --format sarif --output secposture.sarif
-    An estate:    GITHUB_TOKEN=... secposture scan --org ORG
-    Fix:          secposture fix --dry-run   (then without --dry-run)
-    The register: secposture product add, threat-model record, ithc record, issue raise, risk list, due
-    Refinement:   secposture refine "ticket text"
-    Dashboard:    secposture user add NAME --role admin; secposture serve
-    Help:         secposture COMMAND --help
-    Exit codes:   0 nothing failing at --fail-on level, 1 failing controls, 2 usage or input error.
-    """
-    if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
-
-
-@cli.command(help=SCAN_HELP)
+@click.command("scan", help=SCAN_HELP)
 @click.argument(
     "path",
     default=".",
     metavar="[PATH | OWNER/REPO]",
     type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
 )
-@click.option(
-    "--format",
-    "fmt",
-    default="terminal",
-    show_default=True,
-    type=click.Choice(["terminal", "json", "sarif", "markdown", "html", "csv"]),
+@format_option(
+    "terminal",
+    "json",
+    "sarif",
+    "markdown",
+    "html",
+    "csv",
     help="Report format: a table for people, json for machines (docs/report-format.md, "
     "docs/estate-format.md), sarif for code scanning (one repository), markdown for a PR comment "
     "or $GITHUB_STEP_SUMMARY, html for one file, csv (--org) for a spreadsheet.",
@@ -251,9 +191,7 @@ def cli(ctx: click.Context) -> None:
     help="Never call GitHub, even with a token: settings controls stay unknown, and the "
     "workflows, actions and hooks of other repositories are read from the cache alone.",
 )
-@click.option(
-    "--db",
-    metavar="URL",
+@db_option(
     help="The register to read threat models, ITHCs, major changes and waivers from "
     "[default: $SECPOSTURE_DATABASE_URL, else the embedded register if it exists].",
 )
@@ -274,12 +212,10 @@ def cli(ctx: click.Context) -> None:
     metavar="NAME",
     help="Who records the results (--record) [default: $SECPOSTURE_ACTOR, else the OS user].",
 )
+@errors_as_input
 def scan(**params: Any) -> None:
-    # Click passes the options by name; _scan holds their types. Input errors become usage errors.
-    try:
-        code = _scan(**params)
-    except SecpostureError as exc:
-        raise InputError(str(exc)) from None
+    # Click passes the options by name; _scan holds their types.
+    code = _scan(**params)
     if code:
         sys.exit(code)
 
@@ -328,21 +264,17 @@ def _scan(
             raise SecpostureError(
                 f"--format {fmt} is for one repository; for --org use {', '.join(ORG_FORMATS)}"
             )
-        from secposture.cli_github import scan_org
+        from secposture.cli.github import ProgressBar
         from secposture.reports.estate import estate_renderer
+        from secposture.scan_github import scan_org
         from secposture.sources.github.fetch import RepoFilter
 
         base = _base_policy(policy_file, deep, max_file_size)
         repo_filter = RepoFilter(include_archived, include_forks, topics, repo_globs)
         register = _open_register(db, record)
         lookup = _lookup(register)
-        estate = scan_org(
-            github,
-            org,
-            repo_filter,
-            base,
-            records_for=lookup,
-        )
+        with ProgressBar() as progress:
+            estate = scan_org(github, org, repo_filter, base, progress, records_for=lookup)
         if register is not None and record:
             scanned = [(r.name, r.report) for r in estate.repositories if r.report is not None]
             _record(register, scanned, actor)
@@ -427,23 +359,13 @@ def _record(
     from secposture.reports.interface import clean
     from secposture.scan_register import record_reports
 
-    who = actor or os.environ.get("SECPOSTURE_ACTOR") or _os_user()
-    stored = record_reports(register, reports, who)
+    stored = record_reports(register, reports, actor_name(actor))
     if named_from is not None and len(reports) == 1:
         # The name and the remote's come from the checkout's own config: shown escaped.
         said = clean(f"as {reports[0][0]} ({named_from})")
         click.echo(f"secposture: recorded 1 scan in the register {said}", err=True)
     else:
         click.echo(f"secposture: recorded {stored} scan(s) in the register", err=True)
-
-
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _scan_one(
@@ -474,17 +396,13 @@ def _scan_one(
                 f"{path}: no such folder; to scan the GitHub repository {path}, set GITHUB_TOKEN "
                 "(or GH_TOKEN, or a GitHub App) and do not pass --offline"
             )
-        from secposture.cli_github import scan_repo
+        from secposture.cli.github import ProgressBar
+        from secposture.scan_github import scan_repo
 
         owner, name = str(path).split("/")
         policy = _base_policy(policy_file, deep, max_file_size)
-        report = scan_repo(
-            github,
-            owner,
-            name,
-            policy,
-            records_for=lookup,
-        )
+        with ProgressBar() as progress:
+            report = scan_repo(github, owner, name, policy, progress, records_for=lookup)
         return report, policy, f"{owner}/{name}".lower(), "the GitHub repository scanned"
     remote = _checkout_remote(path, github)
     if record:
@@ -510,7 +428,7 @@ def _scan_one(
             repository=repo_name,
         )
     if report.target.source == "git":
-        _say_top_level("scanning", path, report.target.path)
+        say_top_level("scanning", path, report.target.path)
     if repo_name:
         # Every format names the repository whose settings were read (ADR 0012).
         report = replace(report, target=replace(report.target, repository=repo_name))
@@ -568,10 +486,10 @@ def _checkout_references(
             how = "scan once with a GitHub token and without --offline, which fills the cache"
         else:
             why, how = "no GitHub token was given", HOW_TO_READ
-        cache = open_cache(web_host(github.api_url), limit, _warn)
+        cache = open_cache(web_host(github.api_url), limit, warn)
         reader = CachedReferences(cache, why, how) if cache is not None else NoReferences(why, how)
         return nullcontext(reader)
-    from secposture.cli_github import checkout_references
+    from secposture.scan_github import checkout_references
 
     owner = name = None
     if repository is not None and looks_like_repository_name(repository):
@@ -598,7 +516,7 @@ def _checkout_settings(
     --repository when given (the operator's word), else of the checkout's remote when it is on
     that API's host (the checkout's own word: the report names it). Otherwise, or when GitHub
     cannot be asked, settings that say why they are unknown, and the files still decide theirs."""
-    from secposture.cli_github import checkout_settings
+    from secposture.scan_github import checkout_settings
     from secposture.sources.github.auth import GitHubAuthError
     from secposture.sources.github.remote import looks_like_repository_name, web_host
     from secposture.sources.github.transport import GitHubError, GitHubUnreachable
@@ -627,14 +545,14 @@ def _checkout_settings(
     except GitHubAuthError:
         raise
     except GitHubUnreachable as exc:
-        _warn(f"{exc}; scanning the checkout without its GitHub settings")
+        warn(f"{exc}; scanning the checkout without its GitHub settings")
         return Settings(
             observed=False,
             reason=f"GitHub ({exc.host}) could not be reached, so the settings of {owner}/{name} "
             "were not read",
         )
     except GitHubError as exc:
-        _warn(f"GitHub settings of {owner}/{name} not read ({exc}); settings controls stay unknown")
+        warn(f"GitHub settings of {owner}/{name} not read ({exc}); settings controls stay unknown")
         return Settings(
             observed=False,
             reason=f"the settings of {owner}/{name} could not be read from GitHub ({exc})",
@@ -648,12 +566,7 @@ def _write(text: str, output: Path | None, use_color: bool) -> None:
         except OSError as exc:
             raise SecpostureError(f"{output}: cannot write report: {exc.strerror or exc}") from None
     else:
-        try:
-            # color= stops click stripping the escapes that --color asked for when piped.
-            click.echo(text, nl=False, color=use_color)
-        except BrokenPipeError:
-            # The reader went away (`secposture scan | head`); the exit code still tells the result.
-            _silence_stdout()
+        echo(text, color=use_color)
 
 
 def _use_color(color: bool | None, output: Path | None) -> bool:
@@ -676,72 +589,6 @@ def _check_writable(output: Path) -> None:
         raise SecpostureError(f"{output}: cannot write report: permission denied")
 
 
-def _usage_line(exc: click.ClickException) -> str:
-    message = " ".join(exc.format_message().split())
-    if isinstance(exc, click.UsageError) and exc.ctx is not None:
-        return f"{message} (see '{exc.ctx.command_path} --help')"
-    return message
-
-
-def main(argv: list[str] | None = None) -> None:
-    try:
-        rv = cli.main(args=argv, prog_name="secposture", standalone_mode=False)
-    except SecpostureError as exc:
-        _error(" ".join(str(exc).split()))
-        sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        _error("aborted")
-        sys.exit(EXIT_USAGE)
-    except click.ClickException as exc:
-        _error(_usage_line(exc))
-        sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:
-        if os.environ.get("SECPOSTURE_DEBUG"):
-            raise
-        _error(
-            f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
-            "(please report it; set SECPOSTURE_DEBUG=1 for the traceback)"
-        )
-        sys.exit(EXIT_USAGE)
-    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
-
-
-def _say_top_level(doing: str, asked: Path, top: str | None) -> None:
-    """Say so when a folder inside a checkout stood for its repository (LocalSource)."""
-    if top is not None and top != str(asked):
-        from secposture.reports.interface import clean
-
-        # "." says nothing about where the user is: name the folder.
-        shown = os.path.abspath(asked) if str(asked) == "." else str(asked)
-        click.echo(
-            f"secposture: {doing} the repository at {clean(top)} (the top level of {clean(shown)})",
-            err=True,
-        )
-
-
-def _warn(message: str) -> None:
-    from secposture.redaction import redact
-    from secposture.reports.interface import clean
-
-    click.echo(f"secposture: warning: {clean(redact(message))}", err=True)
-
-
-def _error(message: str) -> None:
-    from secposture.redaction import redact
-    from secposture.reports.interface import clean
-
-    # A policy file's own key names appear in errors: no terminal escape sequences from them;
-    # a server's words may quote a credential: never shown (ADR 0012).
-    click.echo(f"secposture: error: {clean(redact(message))}", err=True)
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+def add_commands(group: click.Group) -> None:
+    """Add `scan` to the `secposture` command group."""
+    group.add_command(scan)

@@ -1,0 +1,1 @@
+"""The register's commands, one module a command group; `common.py` is what they share."""
