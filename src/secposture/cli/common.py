@@ -61,12 +61,12 @@ def errors_as_input(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SecpostureError as exc:
-            raise InputError(_said(exc)) from None
+            raise InputError(said(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _said(exc: Exception) -> str:
+def said(exc: Exception) -> str:
     """The error as the person should read it: a register field named by the option of this
     command that set it, through the table in register/fields.py."""
     from secposture.register.errors import InvalidField

@@ -27,10 +27,13 @@ LAZY_COMMANDS = {
     "fix": "secposture.cli.fix",
     "refine": "secposture.cli.refine",
     **dict.fromkeys(("serve", "user"), "secposture.cli.serve"),
-    **dict.fromkeys(
-        ("product", "threat-model", "ithc", "change", "issue", "risk", "waiver", "due", "history"),
-        "secposture.register_cli",
-    ),
+    "product": "secposture.cli.register.products",
+    **dict.fromkeys(("threat-model", "ithc", "change"), "secposture.cli.register.records"),
+    "issue": "secposture.cli.register.issues",
+    "risk": "secposture.cli.register.risks",
+    "waiver": "secposture.cli.register.waivers",
+    "due": "secposture.cli.register.due",
+    "history": "secposture.cli.register.history",
 }
 
 
