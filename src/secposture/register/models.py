@@ -531,4 +531,5 @@ class History(Base):
 # The dashboard's account tables live in the register database too (migration 0002): their models
 # join this metadata so the schema the migrations build is exactly the models'.
 from secposture.register import deliveries as _deliveries  # noqa: E402, F401
+from secposture.register import watch_tables as _watch_tables  # noqa: E402, F401
 from secposture.register import web_accounts as _web_accounts  # noqa: E402, F401
