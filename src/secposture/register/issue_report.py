@@ -168,8 +168,31 @@ def email(
     quoted-printable only when a line is longer than SMTP allows. The Date is `at` (the moment
     the message is made; default: the issue's last change) with the real UTC offset of the
     register's `timezone` then: Europe/London is +0000 in winter and +0100 in summer."""
+    message = email_message(
+        issue, to=to, sender=sender, risk_details=risk_details, at=at, timezone=timezone
+    )
+    # Bytes, not as_string(): the string generator turns an 8bit body into base64.
+    return message.as_bytes().decode("utf-8").replace("\r\n", "\n")
+
+
+def email_message(
+    issue: SecurityIssue,
+    *,
+    to: str | None = None,
+    sender: str | None = None,
+    risk_details: bool = True,
+    at: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    message_id: str | None = None,
+    replying_to: str | None = None,
+    preface: str | None = None,
+    subject_prefix: str = "",
+) -> EmailMessage:
+    """The message `email` prints, as `issue send` delivers it: with its own Message-ID, and
+    for an update a `preface` line on top and In-Reply-To the earlier message (so it threads)."""
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = " ".join(clean(subject(issue)).split())
+    title = " ".join(clean(subject(issue)).split())
+    message["Subject"] = f"{subject_prefix}{title}"
     if to:
         message["To"] = to
     if sender:
@@ -178,12 +201,18 @@ def email(
     if moment.tzinfo is None:  # the register stores UTC
         moment = moment.replace(tzinfo=UTC)
     message["Date"] = format_datetime(moment.astimezone(ZoneInfo(timezone)).replace(microsecond=0))
+    if message_id:
+        message["Message-ID"] = message_id
+    if replying_to:
+        message["In-Reply-To"] = replying_to
+        message["References"] = replying_to
     message["X-Secposture-Issue"] = str(issue.id)
     body = plain(issue, risk_details=risk_details)
+    if preface:
+        body = f"{clean(preface)}\n\n{body}"
     if any(len(line.encode("utf-8")) > MAX_LINE_OCTETS for line in body.splitlines()):
         cte = "quoted-printable"
     else:
         cte = "7bit" if body.isascii() else "8bit"
     message.set_content(body, cte=cte)
-    # Bytes, not as_string(): the string generator turns an 8bit body into base64.
-    return message.as_bytes().decode("utf-8").replace("\r\n", "\n")
+    return message

@@ -106,6 +106,9 @@ def history(rows: Sequence[History]) -> str:
     lines: list[str] = []
     for row in rows:
         lines.append(f"{row.at:%Y-%m-%d %H:%M:%S} UTC  {clean(row.action)} by {clean(row.actor)}")
+        if row.action.startswith("sent") and row.after and "channel" in row.after:
+            lines.append(f"  {clean(delivery_line(row.after))}")
+            continue
         if not row.before:
             lines.append("  new record")
             continue
@@ -117,6 +120,17 @@ def history(rows: Sequence[History]) -> str:
             lines.append("  no field changed")
     text = "\n".join(lines)
     return text + ("\n" + CUT_NOTE if "…" in text else "")
+
+
+def delivery_line(sent: dict[str, Any]) -> str:
+    """A delivery to the Security team (`issue send`) as one line of the issue's history."""
+    what = "update" if sent.get("update") else "report"
+    line = f"{what} (version {sent.get('issue_version')}) over {sent.get('channel')} to {sent.get('destination')}"
+    if sent.get("url"):
+        line += f": {sent['url']}"
+    elif sent.get("reference"):
+        line += f", message {sent['reference']}"
+    return line
 
 
 def _change(name: str, before: Any, after: Any) -> list[str]:
