@@ -40,7 +40,8 @@ def _summary(status: Status, findings: Sequence[Finding]) -> str:
         wanted = (Outcome.UNKNOWN,)
     else:
         wanted = (Outcome.NEGATIVE, Outcome.PARTIAL, Outcome.UNKNOWN)
-    messages = [f.message for f in findings if f.outcome in wanted]
+    # One sentence once: several findings can say the same thing (a file read by two probes).
+    messages = list(dict.fromkeys(f.message for f in findings if f.outcome in wanted))
     text = "; ".join(messages[:SUMMARY_ITEMS])
     if len(messages) > SUMMARY_ITEMS:
         text += f"; and {len(messages) - SUMMARY_ITEMS} more"

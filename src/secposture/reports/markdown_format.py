@@ -27,6 +27,7 @@ from secposture.reports.interface import (
 )
 from secposture.reports.own_policy import policy_note
 from secposture.reports.set_aside import set_aside_note
+from secposture.text import shorten
 
 EMOJI = {
     Status.PASS: "✅",
@@ -110,7 +111,7 @@ def _table(report: ScanReport) -> str:
         parts.append(f"\n### {level.value.capitalize()} controls\n\n")
         parts.append("| Status | Control | Summary |\n|---|---|---|\n")
         for r in rows:
-            summary = md(truncate(r.summary, MAX_SUMMARY))
+            summary = md(shorten(r.summary, MAX_SUMMARY))
             parts.append(f"| {_status(r.status)} | **{md(r.id)}**<br>{md(r.title)} | {summary} |\n")
     return "".join(parts)
 
@@ -120,13 +121,14 @@ def _details(r: ControlResult) -> str:
         f"<details><summary>{EMOJI[r.status]} <b>{h(r.id)}</b> ({h(r.level.value)}, "
         f"{h(LABEL[r.status])}): {h(r.title)}</summary>\n",
         "",
-        f"{md(r.summary)}",
-        "",
     ]
     findings = not_positive(r)
+    # The summary is made of these findings (and the waiver, said below): said once.
+    if not findings and r.waiver is None:
+        lines += [f"{md(r.summary)}", ""]
     for f in findings[:MAX_FINDINGS]:
         where = f"<code>{md(str(f.location))}</code>: " if f.location is not None else ""
-        lines.append(f"- {CELL_EMOJI[f.outcome]} {where}{md(truncate(f.message, MAX_MESSAGE))}")
+        lines.append(f"- {CELL_EMOJI[f.outcome]} {where}{md(shorten(f.message, MAX_MESSAGE))}")
     if len(findings) > MAX_FINDINGS:
         lines.append(f"- … and {len(findings) - MAX_FINDINGS} more findings (see the JSON report)")
     if r.waiver is not None:

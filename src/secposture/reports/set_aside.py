@@ -8,21 +8,28 @@ from secposture.model import SetAside
 MAX_FOLDERS = 5  # folders named in one line
 
 
-def set_aside_note(aside: SetAside | None) -> str | None:
-    """One line on what was set aside and how to put it back; None when nothing was."""
+def set_aside_note(aside: SetAside | None, *, brief: bool = False) -> str | None:
+    """One line on what was set aside and how to put it back; None when nothing was. `brief`
+    names one folder and leaves out what setting aside means (the brief terminal view)."""
     if not aside:
         return None
     parts = []
     if aside.files:
         kinds = [_KINDS.get(k, k) for k in sorted({f.kind for f in aside.folders}, key=_order)]
         what = ", ".join(kinds[:-1]) + (" or " if len(kinds) > 1 else "") + kinds[-1]
-        shown = ", ".join(f"{f.path}/" for f in aside.folders[:MAX_FOLDERS])
-        more = len(aside.folders) - MAX_FOLDERS
+        limit = 1 if brief else MAX_FOLDERS
+        shown = ", ".join(f"{f.path}/" for f in aside.folders[:limit])
+        more = len(aside.folders) - limit
         shown += f" and {more} more" if more > 0 else ""
+        meaning = (
+            ""
+            if brief
+            else "; they add no languages, ecosystems, images or actions to pin, and the policy's "
+            "`include` puts a folder back"
+        )
         parts.append(
             f"set aside as {what}: {_count(aside.files, 'file')} in "
-            f"{_count(len(aside.folders), 'folder')} ({shown}); they add no languages, ecosystems, "
-            "images or actions to pin, and the policy's `include` puts a folder back"
+            f"{_count(len(aside.folders), 'folder')} ({shown}){meaning}"
         )
     if aside.included:
         parts.append(
