@@ -103,7 +103,7 @@ def test_no_detector_no_config_fail_and_a_malformed_config_is_unknown(make_repo:
     got = secrets(make_repo, "repos:\n" + HOOKS_REPO)
     assert (
         got.status is Status.FAIL
-        and "has 1 hooks but no secret detector" in got.findings[0].message
+        and "has 1 hook but no secret detector" in got.findings[0].message
     )
     got = secrets(make_repo, None)
     assert (

@@ -93,11 +93,13 @@ def test_risky_workflows_fail_with_file_and_line(make_repo: MakeRepo) -> None:
     pinned = result(report, "actions-pinned")
     assert pinned.status is Status.FAIL
     text = messages(pinned)
+    # The place is said once: by the location, not again in the message.
     assert (
-        ".github/workflows/ci.yml:8 .github/workflows/ci.yml:8: actions/checkout@v4: `@v4` is a tag"
-        in text
+        ".github/workflows/ci.yml:8 `actions/checkout@v4` is not pinned to a commit SHA: "
+        "`@v4` is a tag or branch" in text
     )
-    assert "actions/checkout@main: `@main` is a tag or branch" in text
+    assert ".github/workflows/ci.yml:8 .github/workflows/ci.yml:8" not in text
+    assert "`actions/checkout@main` is not pinned to a commit SHA: `@main` is a tag" in text
     assert (
         ".github/actions/node-build/action.yml:6" in text
     )  # actions/cache@v4 in the composite action
@@ -257,7 +259,7 @@ jobs:
     assert findings[8].outcome is Outcome.NEGATIVE  # a short SHA can collide
     assert findings[9].outcome is Outcome.POSITIVE  # owner/repo/path@sha
     assert findings[10].outcome is Outcome.NEGATIVE
-    assert "not pinned by `@sha256:` digest" in findings[10].message
+    assert "not pinned by its `@sha256:` digest" in findings[10].message
     assert findings[11].outcome is Outcome.POSITIVE
     assert findings[12].outcome is Outcome.NEGATIVE and "no `@ref`" in findings[12].message
     assert 13 not in findings

@@ -35,6 +35,7 @@ from secposture.sources.references.interface import (
     valid_ref,
     valid_repo,
 )
+from secposture.text import clip
 
 MAX_DEPTH = 4  # hops from the repository's own file: caller -> callee -> ... (ADR 0014)
 MAX_PER_SCAN = 100  # distinct referenced files one repository's scan may ask for
@@ -63,13 +64,19 @@ class Unread:
     def where(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
 
-    def describe(self) -> str:
+    def describe(self, *, placed: bool = True) -> str:
+        """What was not read and why; `placed=False` leaves out where, for a line that already
+        starts with the same place (a problem's `path:line:`)."""
         chain = f" (via {' -> '.join(self.via)})" if self.via else ""
         how = f"; to read it, {self.how}" if self.how else ""
-        return f"{self.kind} `{self.uses[:160]}` at {self.where()}{chain} was not read: {self.why}{how}"
+        at = f" at {self.where()}" if placed else ""
+        return f"{self.kind} `{clip(self.uses, 160)}`{at}{chain} was not read: {self.why}{how}"
 
     def problem(self) -> Problem:
-        return Problem(self.anchor.path or self.path, self.describe(), self.anchor.line)
+        path, line = self.anchor.path or self.path, self.anchor.line
+        # Said once: a problem is shown as `path:line: message`.
+        placed = (path, line) != (self.path, self.line)
+        return Problem(path, self.describe(placed=placed), line)
 
 
 @dataclass(frozen=True)

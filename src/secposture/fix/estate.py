@@ -42,6 +42,7 @@ from secposture.sources.github.fetch import (
     no_progress,
 )
 from secposture.sources.github.transport import GitHubClient
+from secposture.text import plural
 
 logger = logging.getLogger("secposture.fix")
 
@@ -441,7 +442,7 @@ def _summary_line(fixes: Sequence[RepoFix], dry_run: bool) -> str:
         FAILED: "failed",
     }
     parts = [f"{counts[a]} {words[a]}" for a in ACTIONS if counts[a]]
-    line = f"{len(fixes)} repositories: " + ", ".join(parts) + "."
+    line = plural(len(fixes), "repository", "repositories") + ": " + ", ".join(parts) + "."
     if dry_run:
         line += " Dry run: nothing was written (--pr opens or updates the pull requests)."
     return line

@@ -24,6 +24,7 @@ from secposture.model import (
     Status,
 )
 from secposture.reports.interface import RenderOptions, failing_at
+from secposture.text import plural
 
 ESTATE_FORMATS = ("terminal", "json", "csv", "html", "markdown")
 # The statuses whose counts the compliance tables show beside pass / applicable.
@@ -221,10 +222,6 @@ def level_compliance(estate: EstateReport) -> dict[Level, Compliance]:
         for r in report.results:
             counters[r.level][r.status.value] += 1
     return {level: _compliance(counter) for level, counter in counters.items()}
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def usage_summary(estate: EstateReport) -> str:

@@ -29,6 +29,7 @@ from secposture.reports.estate import (
 from secposture.reports.interface import RenderOptions, truncate
 from secposture.reports.markdown_format import EMOJI, LABEL, md
 from secposture.reports.own_policy import estate_note
+from secposture.text import plural
 
 NOT_EVALUATED = "·"
 MAX_REASON = 300
@@ -57,7 +58,7 @@ def _head(estate: EstateReport) -> str:
         if sum(comp.counts.values())
     )
     lines = [f"## secposture estate: {md(estate.organisation)}", "", verdict, ""]
-    detail = f"{len(repos)} repositories"
+    detail = plural(len(repos), "repository", "repositories")
     if missing:
         detail += f", {missing} could not be scanned"
     if levels:

@@ -25,7 +25,6 @@ from secposture.reports.estate import (
     level_compliance,
     not_scanned,
     own_policies,
-    plural,
     repository_flags,
     results_by_id,
     short_name,
@@ -35,6 +34,7 @@ from secposture.reports.estate import (
 from secposture.reports.interface import RenderOptions
 from secposture.reports.own_policy import estate_note
 from secposture.reports.terminal_format import STYLE, console_for, safe
+from secposture.text import plural
 
 SYMBOL = {status: label.split(" ", 1)[0] for status, (label, _style) in STYLE.items()}
 NOT_EVALUATED = "·"

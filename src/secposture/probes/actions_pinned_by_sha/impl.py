@@ -8,6 +8,7 @@ from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import line_within
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed
+from secposture.text import clip
 
 PROBE = "actions-pinned-by-sha"
 # owner/repo[/path]@<40 hex>: anything else after `@` (a tag or branch) can be moved.
@@ -58,22 +59,21 @@ def _references(facts: Facts) -> Iterator[tuple[str, int | None, str]]:
 
 def _judge(path: str, line: int | None, uses: str) -> Finding:
     where = Location(path, line)
-    shown = uses[:200]
+    shown = clip(uses, 200)
     if uses.startswith("docker://"):
         if _DIGEST.fullmatch(uses):
-            return finding(PROBE, Outcome.POSITIVE, f"{shown} is pinned by digest", where)
+            return finding(PROBE, Outcome.POSITIVE, f"`{shown}` is pinned by digest", where)
         return finding(
             PROBE,
             Outcome.NEGATIVE,
-            f"{path}:{line}: Docker image {shown} is not pinned by `@sha256:` digest",
+            f"Docker image `{shown}` is not pinned by its `@sha256:` digest",
             where,
         )
     if _PINNED.fullmatch(uses):
-        return finding(PROBE, Outcome.POSITIVE, f"{shown} is pinned to a commit SHA", where)
+        return finding(PROBE, Outcome.POSITIVE, f"`{shown}` is pinned to a commit SHA", where)
     ref = uses.partition("@")[2]
-    why = (
-        f"`@{ref[:80]}` is a tag or branch, not a full commit SHA"
-        if ref
-        else "it has no `@ref` at all"
+    why = f"`@{clip(ref, 80)}` is a tag or branch" if ref else "it has no `@ref` at all"
+    return finding(
+        PROBE, Outcome.NEGATIVE, f"`{shown}` is not pinned to a commit SHA: {why}", where
     )
-    return finding(PROBE, Outcome.NEGATIVE, f"{path}:{line}: {shown}: {why}", where)
+

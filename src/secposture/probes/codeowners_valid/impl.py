@@ -4,6 +4,7 @@ from secposture.facts import codeowners
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding
+from secposture.text import plural
 
 PROBE = "codeowners-valid"
 _MAX_REPORTED = 5
@@ -38,7 +39,7 @@ def run(facts: Facts) -> list[Finding]:
         finding(
             PROBE,
             Outcome.POSITIVE,
-            f"{found.path} parses: {len(found.rules)} rules, {owned} with owners",
+            f"{found.path} parses: {plural(len(found.rules), 'rule')}, {owned} with owners",
             Location(found.path, found.rules[0].line),
         )
     ]

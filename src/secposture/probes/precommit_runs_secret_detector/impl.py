@@ -7,6 +7,7 @@ from secposture.facts.references import significant
 from secposture.facts.tools import PRE_COMMIT, ToolUse, match_hook
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed, unread
+from secposture.text import plural
 
 PROBE = "precommit-runs-secret-detector"
 PURPOSE = "secret-detection"
@@ -87,7 +88,7 @@ def run(facts: Facts) -> list[Finding]:
         finding(
             PROBE,
             Outcome.NEGATIVE,
-            f"{config.path} has {len(config.hooks)} hooks but no secret detector (gitleaks, detect-secrets, trufflehog, git-secrets, ggshield, talisman, ...)",
+            f"{config.path} has {plural(len(config.hooks), 'hook')} but no secret detector (gitleaks, detect-secrets, trufflehog, git-secrets, ggshield, talisman, ...)",
             Location(config.path, 1),
         )
     ]

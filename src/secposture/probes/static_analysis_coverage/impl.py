@@ -8,6 +8,7 @@ from secposture.facts.tools import CI, IDE, PRE_COMMIT, STAGES, ToolUse
 from secposture.model import Finding, Location, Outcome, Problem
 from secposture.policy import Tool
 from secposture.probes.interface import finding, unanalysed, unread
+from secposture.text import plural
 
 PROBE = "static-analysis-coverage"
 PURPOSE = "static-analysis"
@@ -74,7 +75,11 @@ def _finding(
             f"whether {_STAGE_LABEL[stage]} runs a static analyser for {language.name} is unknown"
         )
         return unread(PROBE, refs, consequence, **values)
-    example = f" ({language.files} files, e.g. {language.examples[0]})" if language.examples else ""
+    example = (
+        f" ({plural(language.files, 'file')}, e.g. {language.examples[0]})"
+        if language.examples
+        else ""
+    )
     why, where = _missing(facts, stage)
     hint = _suggest(facts, language.name, stage)
     message = (

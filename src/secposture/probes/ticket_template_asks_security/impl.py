@@ -125,6 +125,6 @@ def run(facts: Facts) -> list[Finding]:
             f"no issue templates (.github/ISSUE_TEMPLATE/){pr_note}: tickets may be refined "
             "elsewhere (Jira, Azure Boards, ...); decided by that tracker's ticket template or "
             "definition of ready asking about security and the OWASP Top 10, or by adding an issue "
-            "template here that asks",
+            "template here that asks which OWASP Top 10 risks a change touches",
         )
     ]

@@ -31,6 +31,7 @@ from secposture.facts.workflow_expressions import (
 from secposture.facts.workflows import Step, Workflow
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, unanalysed
+from secposture.text import clip
 
 PROBE = "workflow-no-script-injection"
 
@@ -106,7 +107,7 @@ def _negative(
     line: int | None,
 ) -> Finding:
     step = context.step
-    shown = expr.text if len(expr.text) <= 120 else expr.text[:117] + "..."
+    shown = clip(expr.text, 120)
     how = (
         f"{taint.context} is attacker-controlled"
         if not taint.chain
@@ -115,7 +116,7 @@ def _negative(
     return finding(
         PROBE,
         Outcome.NEGATIVE,
-        f"{step.path}:{line}: {workflow.path} {context.where} expands {shown} inline in {kind}: "
+        f"{workflow.path} {context.where} expands {shown} inline in {kind}: "
         f"{how}; pass it through `env:` and use the shell variable",
         Location(step.path, line),
     )

@@ -145,7 +145,7 @@ def _negative(
     return finding(
         PROBE,
         Outcome.NEGATIVE,
-        f"{step.path}:{line}: {workflow.path} runs on {', '.join(triggers)} and checks out "
+        f"{workflow.path} runs on {', '.join(triggers)} and checks out "
         f"untrusted pull-request code with {what}{how}{inside}",
         Location(step.path, line),
     )
