@@ -870,3 +870,21 @@ def test_property_markdown_escape_leaves_no_markup(text: str) -> None:
     out = markdown_format.md(text)
     assert "<" not in out and ">" not in out and "\n" not in out
     assert not re.search(r"(?<!\\)[|`\[\]*_]", out.replace("\\\\", ""))
+
+
+def test_terminal_width_comes_from_the_terminal_not_a_fixed_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Piped output keeps the width of the terminal it ends up on (COLUMNS, else a terminal among
+    stdout, stderr and stdin); with no terminal at all (a CI log) the one-screen width."""
+    monkeypatch.setenv("COLUMNS", "72")
+    assert terminal_format.terminal_width() == 72
+    text = terminal_format.render(sample_report(), RenderOptions())
+    assert max(len(line) for line in text.splitlines()) <= 72
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr(terminal_format.os, "get_terminal_size", _no_terminal)
+    assert terminal_format.terminal_width() == terminal_format.FALLBACK_WIDTH == 100
+
+
+def _no_terminal(fd: int = 1) -> os.terminal_size:
+    raise OSError(25, "Inappropriate ioctl for device")
