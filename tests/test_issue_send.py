@@ -491,3 +491,37 @@ def test_a_delivery_error_never_carries_a_registered_secret() -> None:
     )
     assert SLACK_SECRET not in str(error)
     assert redact(SLACK_SECRET) != SLACK_SECRET
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def test_issue_send_on_the_command_line(sqlite_register_url: str, database: Database) -> None:
+    from click.testing import CliRunner
+
+    from secposture.cli.main import cli
+
+    runner = CliRunner()
+    with webhook_receiver() as (base, received):
+        env = {
+            "SECPOSTURE_ACTOR": "Sam Security",
+            "SECPOSTURE_SLACK_WEBHOOK_URL": f"{base}/services/{SLACK_SECRET}/ok",
+            "SECPOSTURE_TEAMS_WEBHOOK_URL": f"{base}/workflows/{SLACK_SECRET}/fail",
+        }
+        args = ["issue", "send", "1", "--db", sqlite_register_url]
+        good = runner.invoke(cli, [*args, "--channel", "slack"], env=env)
+        bad = runner.invoke(cli, [*args, "--channel", "teams", "--format", "json"], env=env)
+        unknown = runner.invoke(cli, ["issue", "send", "9", "--db", sqlite_register_url], env=env)
+    assert good.exit_code == 0, good.output
+    assert good.stdout.startswith(
+        "Sent issue 1 (version 1) over slack to Slack webhook at 127.0.0.1"
+    )
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["failed"][0]["kind"] == "HTTP status"
+    assert "teams: not sent (HTTP status): 127.0.0.1 answered 500" in bad.stderr
+    assert unknown.exit_code == 2 and "no issue 9" in unknown.stderr
+    assert len(received) == 2
+    for result in (good, bad, unknown):
+        assert SLACK_SECRET not in result.output + result.stderr
+        assert "Zq8sLkP3vXw9RtY2mN4bC7dF" not in result.output + result.stderr
+    assert recorded(database)[1] == ["raised", "sent"]

@@ -597,4 +597,7 @@ def issue_cannot_fix(
 
 def add_commands(group: click.Group) -> None:
     """Add `issue` to the `secposture` command group."""
+    from secposture.cli.register.issue_send import issue_send
+
+    issue.add_command(issue_send)
     group.add_command(issue)
