@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "corpus"))
 
-import agreement  # noqa: E402
+import agreement
 
-from secposture.reports.interface import RenderOptions, renderer  # noqa: E402
-from secposture.scan import scan_path  # noqa: E402
+from secposture.reports.interface import RenderOptions, renderer
+from secposture.scan import scan_path
 
 
 def main() -> int:
