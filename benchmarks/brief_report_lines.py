@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "corpus"))
 
-import agreement
+import agreement  # type: ignore[import-not-found]
 
 from secposture.reports.interface import RenderOptions, renderer
 from secposture.scan import scan_path
@@ -31,7 +31,7 @@ def main() -> int:
     corpus = agreement.load_corpus()
     references = agreement.mirror_references(args.mirrors)
     brief_lines, verbose_lines = [], []
-    for repo in corpus["repository"]:  # type: ignore[index]
+    for repo in corpus["repository"]:
         mirror = agreement.ensure_mirror(args.mirrors, repo["name"], clone=False)
         if mirror is None:
             continue
