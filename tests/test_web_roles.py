@@ -48,6 +48,7 @@ MATRIX = [
     ("GET", "/issues/{issue_id}/report.eml", "raise_issue", "view_issues"),
     ("POST", "/issues/{issue_id}/close", "manage_issues", "manage_issues"),
     ("POST", "/issues/{issue_id}/cannot-fix", "manage_issues", "manage_issues"),
+    ("POST", "/issues/{issue_id}/send", "manage_issues", "manage_issues"),
     ("GET", "/risks", "view_risks", "view_risks"),
     ("GET", "/risks/export.csv", "view_risks", "view_risks"),
     ("GET", "/risks/new", "manage_risks", "manage_risks"),

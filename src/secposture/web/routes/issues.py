@@ -14,9 +14,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import select
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from secposture.redaction import redact
 from secposture.register import issue_report
 from secposture.register import issues as issue_api
 from secposture.register.database import Tx
+from secposture.register.deliveries import deliveries_of
+from secposture.register.delivery.config import configured
 from secposture.register.errors import RegisterError
 from secposture.register.models import History
 from secposture.register.products import list_products
@@ -197,9 +200,15 @@ def issue_view(
             "history": queries.history_rows(tx, "issue", issue.id)
             if user.can("view_issues")
             else [],
+            "deliveries": [d.to_dict() for d in deliveries_of(tx, issue.id)]
+            if user.can("manage_issues")
+            else [],
         }
 
     data = database(request).read(read)
+    for row in data["history"]:
+        if row["action"].startswith("sent"):
+            row["fields"] = []  # a delivery changes no field: the table below says where it went
     return page(
         request,
         "issue.html",
@@ -208,6 +217,7 @@ def issue_view(
             **vocabularies(),
             "six": issue_api.SIX,
             "security_email": os.environ.get(ENV_SECURITY_EMAIL, ""),
+            "send_channels": configured() if user.can("manage_issues") else [],
             "error": error,
             "values": values or {},
             "failed_form": failed_form,
@@ -246,6 +256,35 @@ def _download(text: str, filename: str, media_type: str) -> Response:
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.post("/issues/{issue_id}/send")
+def issue_send(
+    request: Request, user: CanManageIssues, issue_id: int, form: PostedForm
+) -> Response:
+    """Deliver the report over every configured channel (docs/sending-issues.md); only what a
+    channel confirmed is recorded, and a failure is shown with what failed (ADR 0018)."""
+    from secposture.errors import SecpostureError
+    from secposture.register.delivery.config import channels_from_env
+    from secposture.register.delivery.send import send_issue
+
+    try:
+        channels = channels_from_env()
+        outcome = send_issue(database(request), user.actor, issue_id, channels)
+    except (RegisterError, SecpostureError) as exc:
+        return issue_view(request, user, issue_id, error=redact(str(exc)), failed_form="send")
+    problems = [str(f) for f in outcome.failed] + [
+        f"{u.result.channel}: delivered to {u.result.destination} but not recorded: {u.problem}"
+        for u in outcome.unrecorded
+    ]
+    sent = [f"{d['channel']} ({'update' if d['update'] else 'report'})" for d in outcome.delivered]
+    if problems:
+        said = "; ".join(problems)
+        if sent:
+            said = f"Sent over {', '.join(sent)}. Not sent: {said}"
+        return issue_view(request, user, issue_id, error=redact(said), failed_form="send")
+    request.session["flash"] = f"Sent to Security over {', '.join(sent)}."
+    return RedirectResponse(f"/issues/{issue_id}", status_code=303)
 
 
 @router.post("/issues/{issue_id}/close")
