@@ -70,6 +70,14 @@ class Mailbox:
     messages: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 <nobody@example.org>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.messages.append(envelope)
         return "250 2.0.0 Ok: queued as 4F2A91C0"

@@ -525,3 +525,92 @@ def test_issue_send_on_the_command_line(sqlite_register_url: str, database: Data
         assert SLACK_SECRET not in result.output + result.stderr
         assert "Zq8sLkP3vXw9RtY2mN4bC7dF" not in result.output + result.stderr
     assert recorded(database)[1] == ["raised", "sent"]
+
+
+def test_a_refused_recipient_sends_nothing_and_records_nothing(
+    database: Database, cert: tuple[Path, Path]
+) -> None:
+    env = smtp_env(0, cert[0], SECPOSTURE_SECURITY_EMAIL="nobody@example.org")
+    with smtp_server(cert) as (port, mailbox):
+        outcome = send(database, {**env, "SECPOSTURE_SMTP_PORT": str(port)}, "email")
+    [failure] = outcome.failed
+    assert failure.kind == "refused by the server" and "550" in str(failure)
+    assert mailbox.messages == []
+    assert recorded(database) == ([], ["raised"])
+
+
+def test_a_delivery_is_recorded_on_sqlite_and_postgresql(register_url: str) -> None:
+    with Database.open(register_url, clock=fixed_clock) as db:
+        raise_one(db)
+        with webhook_receiver() as (base, received):
+            env = {"SECPOSTURE_SLACK_WEBHOOK_URL": f"{base}/services/{SLACK_SECRET}/ok"}
+            first = send(db, env)
+            second = send(db, env)
+        assert first.ok and second.ok and len(received) == 2
+        rows, actions = recorded(db)
+    assert actions == ["raised", "sent", "sent_again"]
+    assert [r["sent_by"] for r in rows] == [ACTOR, ACTOR]
+    assert received[1].body["blocks"][1]["text"]["text"].startswith("Sent again: nothing changed")
+
+
+class DatabaseLostAfterDelivery:
+    """A real channel whose delivery succeeds, after which the register cannot be written (its
+    table is gone): the send must say it was delivered but not recorded."""
+
+    def __init__(self, channel: object, db: Database) -> None:
+        self._channel = channel
+        self._db = db
+        self.name = "slack"
+        self.destination = "Slack webhook at 127.0.0.1"
+
+    def send(self, outgoing: object) -> object:
+        from sqlalchemy import text
+
+        result = self._channel.send(outgoing)  # type: ignore[attr-defined]
+        with self._db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE issue_delivery"))
+        return result
+
+
+def test_a_delivery_the_register_cannot_record_is_reported_not_hidden(database: Database) -> None:
+    with webhook_receiver() as (base, received):
+        [channel] = channels_from_env(
+            (), {"SECPOSTURE_SLACK_WEBHOOK_URL": f"{base}/services/{SLACK_SECRET}/ok"}
+        )
+        outcome = send_issue(database, ACTOR, 1, [DatabaseLostAfterDelivery(channel, database)])  # type: ignore[list-item]
+    assert len(received) == 1
+    assert outcome.delivered == [] and outcome.failed == [] and not outcome.ok
+    [lost] = outcome.unrecorded
+    assert lost.result.channel == "slack" and "issue_delivery" in lost.problem
+    assert SLACK_SECRET not in lost.problem
+
+
+# --- escaping: typed text stays text ---------------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from secposture.register.delivery.chat import slack_escape, teams_escape  # noqa: E402
+
+
+@given(st.text())
+def test_slack_text_can_hold_no_markup_that_links_or_mentions(text: str) -> None:
+    escaped = slack_escape(text)
+    assert "<" not in escaped and ">" not in escaped
+    assert escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == text
+
+
+@given(st.text())
+def test_teams_text_has_every_markdown_character_escaped(text: str) -> None:
+    escaped = teams_escape(text)
+    plain = []
+    i = 0
+    while i < len(escaped):
+        if escaped[i] == "\\":
+            assert i + 1 < len(escaped), "a trailing backslash would escape what follows"
+            plain.append(escaped[i + 1])
+            i += 2
+        else:
+            assert escaped[i] not in "`*_[]()#+-.!|>~<&{}", escaped
+            plain.append(escaped[i])
+            i += 1
