@@ -1,26 +1,33 @@
 """The probe stage.
 
 A probe is a folder `probes/<id_with_underscores>/` holding `def.toml` (id, question, remediation,
-guidance reference, and the file globs it reads, from which the GitHub source plans its fetches)
-and `impl.py` with `run(facts) -> list[Finding]`. Probes are loaded by id, only when an enabled
-control names them.
+guidance reference, the file globs it reads, from which the GitHub source plans its fetches, what
+each outcome it can give means, and the sources that can decide it) and `impl.py` with
+`run(facts) -> list[Finding]`, whose id is `PROBE = probe_id(__name__)`: the one in def.toml.
+Probes are loaded by id, only when an enabled control names them.
 """
 
 from __future__ import annotations
 
 import importlib
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secposture.model import Finding, Location, Outcome, Problem
 
 if TYPE_CHECKING:
     from secposture.facts.interface import Facts
     from secposture.facts.references import Unread
+
+
+# Where a probe's answer can come from: the files of a checkout, GitHub (its files through the
+# API, and the settings only the API shows), the register's records.
+SOURCES = ("checkout", "github", "register")
+_KEYS = frozenset({"id", "question", "remediation", "guidance", "reads", "outcomes", "sources"})
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,50 @@ class ProbeDefinition:
     remediation: str
     guidance: str
     reads: tuple[str, ...]  # globs of the files it reads ("api:..." for settings)
+    # What each outcome the probe can give means; an outcome not here is one it never gives.
+    outcomes: Mapping[Outcome, str] = field(hash=False)
+    sources: tuple[str, ...]  # of SOURCES: what can decide it
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: `{key}` must be a non-empty string")
+    return value
+
+
+def _texts(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{where}: `{key}` must be a list of non-empty strings")
+    return tuple(value)
+
+
+def parse_definition(raw: Mapping[str, Any], where: str) -> ProbeDefinition:
+    """A def.toml's table as a definition, or ValueError naming the file and the key."""
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
+    outcomes = raw.get("outcomes")
+    if not isinstance(outcomes, Mapping) or not outcomes:
+        raise ValueError(f"{where}: `outcomes` must be a table of outcome = meaning")
+    names = {o.value for o in Outcome}
+    for name in outcomes:
+        if name not in names:
+            raise ValueError(f"{where}: `outcomes.{name}` is not one of {', '.join(sorted(names))}")
+        _text(outcomes, name, f"{where}: outcomes")
+    sources = _texts(raw, "sources", where)
+    if not sources or any(s not in SOURCES for s in sources) or len(set(sources)) < len(sources):
+        raise ValueError(f"{where}: `sources` must list some of {', '.join(SOURCES)}, once each")
+    return ProbeDefinition(
+        id=_text(raw, "id", where),
+        question=_text(raw, "question", where),
+        remediation=_text(raw, "remediation", where),
+        guidance=_text(raw, "guidance", where),
+        reads=_texts(raw, "reads", where),
+        outcomes={Outcome(name): text for name, text in outcomes.items()},
+        sources=sources,
+    )
 
 
 @dataclass(frozen=True)
@@ -43,16 +94,21 @@ def module_name(probe_id: str) -> str:
 
 
 @cache
+def definition_in(package: str) -> ProbeDefinition:
+    """The def.toml of a probe's package (`secposture.probes.<folder>`), validated."""
+    raw = tomllib.loads(resources.files(package).joinpath("def.toml").read_text("utf-8"))
+    return parse_definition(raw, f"{package.replace('.', '/')}/def.toml")
+
+
+def probe_id(module: str) -> str:
+    """The id in def.toml beside a probe's module, for its findings: `PROBE = probe_id(__name__)`."""
+    return definition_in(module.rpartition(".")[0]).id
+
+
+@cache
 def load_probe(probe_id: str) -> Probe:
     pkg = f"secposture.probes.{module_name(probe_id)}"
-    raw = tomllib.loads(resources.files(pkg).joinpath("def.toml").read_text("utf-8"))
-    definition = ProbeDefinition(
-        id=raw["id"],
-        question=raw["question"],
-        remediation=raw["remediation"],
-        guidance=raw["guidance"],
-        reads=tuple(raw.get("reads", ())),
-    )
+    definition = definition_in(pkg)
     if definition.id != probe_id:
         raise RuntimeError(f"probe folder {pkg} defines id {definition.id!r}")
     impl = importlib.import_module(f"{pkg}.impl")
@@ -62,7 +118,8 @@ def load_probe(probe_id: str) -> Probe:
 def finding(
     probe_id: str, outcome: Outcome, message: str, location: Location | None = None, **values: str
 ) -> Finding:
-    """Shorthand for a probe's impl.py: `finding(PROBE, Outcome.POSITIVE, "...", loc)`."""
+    """Shorthand for a probe's impl.py: `finding(PROBE, Outcome.POSITIVE, "...", loc)`, where
+    `PROBE = probe_id(__name__)`."""
     return Finding(probe_id, outcome, message, location, values)
 
 

@@ -7,10 +7,10 @@ from secposture.facts import workflows
 from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import line_within
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, probe_id, unanalysed
 from secposture.text import clip
 
-PROBE = "actions-pinned-by-sha"
+PROBE = probe_id(__name__)
 # owner/repo[/path]@<40 hex>: anything else after `@` (a tag or branch) can be moved.
 _PINNED = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/[^@\s]+)?@[0-9a-fA-F]{40}")
 _DIGEST = re.compile(r"docker://[^@\s]+@sha256:[0-9a-fA-F]{64}")
@@ -76,4 +76,3 @@ def _judge(path: str, line: int | None, uses: str) -> Finding:
     return finding(
         PROBE, Outcome.NEGATIVE, f"`{shown}` is not pinned to a commit SHA: {why}", where
     )
-

@@ -4,9 +4,9 @@ from secposture import catalogue
 from secposture.facts import adrs
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 
-PROBE = "adr-log-present"
+PROBE = probe_id(__name__)
 _FOLDERS_NAMED = 6
 
 

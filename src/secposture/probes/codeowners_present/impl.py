@@ -3,9 +3,9 @@ from __future__ import annotations
 from secposture.facts import codeowners
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 
-PROBE = "codeowners-present"
+PROBE = probe_id(__name__)
 
 
 def run(facts: Facts) -> list[Finding]:

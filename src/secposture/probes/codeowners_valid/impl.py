@@ -3,10 +3,10 @@ from __future__ import annotations
 from secposture.facts import codeowners
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 from secposture.text import plural
 
-PROBE = "codeowners-valid"
+PROBE = probe_id(__name__)
 _MAX_REPORTED = 5
 
 

@@ -12,9 +12,9 @@ from secposture.facts.interface import Facts, glob_matcher
 from secposture.facts.languages import dockerfile_fragment
 from secposture.facts.tools import ToolUse, runnable_text
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed, unread
+from secposture.probes.interface import finding, probe_id, unanalysed, unread
 
-PROBE = "container-images-scanned"
+PROBE = probe_id(__name__)
 _MAX_TF_FILES = 500
 _MAX_BLOCK_LINES = 400
 _RESOURCE = re.compile(r'^\s*(resource|module)\s+"([\w-]{1,80})"(?:\s+"([^"\n]{1,200})")?\s*\{')

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 from secposture.probes.settings import not_observed
 from secposture.sources.interface import ReviewRule
 
-PROBE = "default-branch-requires-review"
+PROBE = probe_id(__name__)
 DECIDED_BY = (
     "branch protection or rulesets on the default branch (reading classic protection needs admin "
     "access)"

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Outcome
+from secposture.probes.interface import probe_id
 from secposture.probes.settings import not_observed, observation_finding
 
-PROBE = "dependabot-security-updates-enabled"
+PROBE = probe_id(__name__)
 DECIDED_BY = "the repository setting security_and_analysis.dependabot_security_updates"
 
 

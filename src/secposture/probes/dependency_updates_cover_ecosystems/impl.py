@@ -4,9 +4,9 @@ from secposture.facts import dependabot, ecosystems
 from secposture.facts.ecosystems import EcosystemSpec, ManifestDir
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, probe_id, unanalysed
 
-PROBE = "dependency-updates-cover-ecosystems"
+PROBE = probe_id(__name__)
 
 
 def _entry_hint(spec: EcosystemSpec, location: ManifestDir) -> str:

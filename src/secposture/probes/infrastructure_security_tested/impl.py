@@ -10,9 +10,9 @@ from secposture.facts import languages, tools
 from secposture.facts.interface import Facts
 from secposture.facts.tools import ToolUse
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unread
+from secposture.probes.interface import finding, probe_id, unread
 
-PROBE = "infrastructure-security-tested"
+PROBE = probe_id(__name__)
 PURPOSE = "iac-scan"
 
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 from secposture.probes.register_records import duty_verdict, not_connected_reason, register_dated
 
-PROBE = "ithc-recorded"
+PROBE = probe_id(__name__)
 CONTROL = "ithc"
 DEFAULT_INTERVAL_MONTHS = 12
 

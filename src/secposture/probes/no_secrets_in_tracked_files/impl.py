@@ -3,11 +3,11 @@ from __future__ import annotations
 from secposture import catalogue
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 from secposture.probes.no_secrets_in_tracked_files import baseline as baseline_file
 from secposture.probes.no_secrets_in_tracked_files.scanner import Hit, Scanner
 
-PROBE = "no-secrets-in-tracked-files"
+PROBE = probe_id(__name__)
 _NOTES_SHOWN = 5
 
 

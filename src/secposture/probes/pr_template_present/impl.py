@@ -3,9 +3,9 @@ from __future__ import annotations
 from secposture.facts import templates
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 
-PROBE = "pr-template-present"
+PROBE = probe_id(__name__)
 NONE_FOUND = (
     "no pull request template: looked for pull_request_template.md in the root, .github/ and "
     "docs/, and for .github/PULL_REQUEST_TEMPLATE/*.md"

@@ -6,10 +6,10 @@ from secposture.facts.precommit import Hook, PreCommitConfig
 from secposture.facts.references import significant
 from secposture.facts.tools import PRE_COMMIT, ToolUse, match_hook
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed, unread
+from secposture.probes.interface import finding, probe_id, unanalysed, unread
 from secposture.text import plural
 
-PROBE = "precommit-runs-secret-detector"
+PROBE = probe_id(__name__)
 PURPOSE = "secret-detection"
 
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding
+from secposture.probes.interface import probe_id
 from secposture.probes.settings import not_observed, observation_finding
 
-PROBE = "secret-scanning-enabled"
+PROBE = probe_id(__name__)
 DECIDED_BY = "the repository settings security_and_analysis.secret_scanning and secret_scanning_push_protection"
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from secposture.facts import adrs
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 
-PROBE = "security-adr-recorded"
+PROBE = probe_id(__name__)
 _NAMED = 3
 
 

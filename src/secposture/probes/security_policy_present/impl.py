@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 
-PROBE = "security-policy-present"
+PROBE = probe_id(__name__)
 # GitHub shows the first of these it finds; names are matched case-insensitively, as GitHub does.
 PLACES = ("security.md", ".github/security.md", "docs/security.md", "security.rst", "security.txt")
 _FOLDERS = frozenset(p.rpartition("/")[0] for p in PLACES)

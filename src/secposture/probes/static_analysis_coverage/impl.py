@@ -7,10 +7,10 @@ from secposture.facts.references import Unread, significant
 from secposture.facts.tools import CI, IDE, PRE_COMMIT, STAGES, ToolUse
 from secposture.model import Finding, Location, Outcome, Problem
 from secposture.policy import Tool
-from secposture.probes.interface import finding, unanalysed, unread
+from secposture.probes.interface import finding, probe_id, unanalysed, unread
 from secposture.text import plural
 
-PROBE = "static-analysis-coverage"
+PROBE = probe_id(__name__)
 PURPOSE = "static-analysis"
 _STAGE_LABEL = {PRE_COMMIT: "pre-commit", CI: "CI", IDE: "the IDE"}
 _EVIDENCE_SHOWN = 3

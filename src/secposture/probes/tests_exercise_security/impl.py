@@ -22,10 +22,10 @@ from secposture import catalogue
 from secposture.facts import languages, tools
 from secposture.facts.interface import Facts, glob_matcher
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 from secposture.probes.tests_exercise_security import lexing
 
-PROBE = "tests-exercise-security"
+PROBE = probe_id(__name__)
 _SNIPPET = 80
 _NAME_SHOWN = 100
 _NEWLINE = re.compile("\n")

@@ -6,7 +6,7 @@ from secposture.dates import add_months
 from secposture.facts import threat_models
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding
+from secposture.probes.interface import finding, probe_id
 from secposture.probes.register_records import (
     Dated,
     duty_verdict,
@@ -14,7 +14,7 @@ from secposture.probes.register_records import (
     register_dated,
 )
 
-PROBE = "threat-model-reviewed"
+PROBE = probe_id(__name__)
 CONTROL = "threat-model"
 DEFAULT_INTERVAL_MONTHS = 6
 README = "docs/threat-model/README.md"

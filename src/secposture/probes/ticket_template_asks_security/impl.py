@@ -3,9 +3,9 @@ from __future__ import annotations
 from secposture.facts import templates
 from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, probe_id, unanalysed
 
-PROBE = "ticket-template-asks-security"
+PROBE = probe_id(__name__)
 _NAMED = 4
 
 

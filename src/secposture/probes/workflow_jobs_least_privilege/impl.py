@@ -33,9 +33,9 @@ from secposture.facts.workflow_expressions import (
 )
 from secposture.facts.workflows import Job, Step, Workflow
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, probe_id, unanalysed
 
-PROBE = "workflow-jobs-least-privilege"
+PROBE = probe_id(__name__)
 _READ_ALL, _WRITE_ALL = "read-all", "write-all"
 _MAX_CALL_DEPTH = 4  # reusable workflows nest at most 4 levels on GitHub
 _TOKEN_CONTEXTS = {("secrets", "github_token"), ("github", "token")}

@@ -30,10 +30,10 @@ from secposture.facts.workflow_expressions import (
 )
 from secposture.facts.workflows import Step, Workflow
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, probe_id, unanalysed
 from secposture.text import clip
 
-PROBE = "workflow-no-script-injection"
+PROBE = probe_id(__name__)
 
 
 def run(facts: Facts) -> list[Finding]:

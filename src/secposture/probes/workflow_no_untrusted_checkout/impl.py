@@ -25,10 +25,10 @@ from secposture.facts.workflow_expressions import (
 )
 from secposture.facts.workflows import Workflow
 from secposture.model import Finding, Location, Outcome
-from secposture.probes.interface import finding, unanalysed
+from secposture.probes.interface import finding, probe_id, unanalysed
 from secposture.probes.interface import unread as reference_unread
 
-PROBE = "workflow-no-untrusted-checkout"
+PROBE = probe_id(__name__)
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
