@@ -614,3 +614,31 @@ def test_teams_text_has_every_markdown_character_escaped(text: str) -> None:
             assert escaped[i] not in "`*_[]()#+-.!|>~<&{}", escaped
             plain.append(escaped[i])
             i += 1
+
+
+def test_the_http_clients_log_never_holds_the_webhook_secret(database: Database) -> None:
+    """httpx logs each request's URL at INFO: in a process that never loaded the GitHub client,
+    the chat channel alone must still keep the webhook's secret out of the log."""
+    import subprocess
+    import sys
+
+    program = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG, stream=sys.stdout)\n"
+        "from secposture.register.delivery.config import channels_from_env\n"
+        "from secposture.register.delivery.chat import ChatChannel\n"
+        "[channel] = channels_from_env((), {'SECPOSTURE_SLACK_WEBHOOK_URL': sys.argv[1]})\n"
+        "assert isinstance(channel, ChatChannel)\n"
+        "import httpx\n"
+        "with httpx.Client() as c: c.post(sys.argv[1], json={})\n"
+        "assert 'secposture.sources.github.transport' not in sys.modules\n"
+    )
+    with webhook_receiver() as (base, received):
+        url = f"{base}/services/{SLACK_SECRET}/ok"
+        run = subprocess.run(  # noqa: S603  # nosec B603 - this interpreter, our own program
+            [sys.executable, "-c", program, url], capture_output=True, text=True, timeout=60
+        )
+    assert run.returncode == 0, run.stderr
+    assert "HTTP Request: POST" in run.stdout + run.stderr
+    assert "Zq8sLkP3vXw9RtY2mN4bC7dF" not in run.stdout + run.stderr
+    assert len(received) == 1

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from secposture import __version__
-from secposture.redaction import redact
+from secposture.redaction import guard_logger, redact
 from secposture.register import issue_report
 from secposture.register.delivery.interface import (
     AUTHENTICATION,
@@ -32,6 +32,15 @@ from secposture.register.delivery.interface import (
 )
 from secposture.register.issues import SIX
 from secposture.reports.interface import clean
+
+# httpx logs every request's URL at INFO, and the URL is the credential: its records (and
+# httpcore's traces) are redacted even in a process that never loads the GitHub client.
+for _logger in (
+    "httpx",
+    "httpcore",
+    *(f"httpcore.{n}" for n in ("connection", "http11", "http2", "proxy", "socks")),
+):
+    guard_logger(_logger)
 
 SLACK, TEAMS = "slack", "teams"
 # Slack: a header's text is at most 150 characters, a section's 3000; a message 50 blocks.
