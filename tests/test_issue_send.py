@@ -635,7 +635,7 @@ def test_the_http_clients_log_never_holds_the_webhook_secret(database: Database)
     )
     with webhook_receiver() as (base, received):
         url = f"{base}/services/{SLACK_SECRET}/ok"
-        run = subprocess.run(  # noqa: S603  # nosec B603 - this interpreter, our own program
+        run = subprocess.run(  # nosec B603 - this interpreter, our own program
             [sys.executable, "-c", program, url], capture_output=True, text=True, timeout=60
         )
     assert run.returncode == 0, run.stderr
