@@ -155,6 +155,12 @@ def test_email_over_starttls_with_login_is_delivered_and_recorded(
     assert row["reference"] == message["Message-ID"]
     assert row["issue_version"] == 1 and row["update"] is False
     assert SMTP_PASSWORD not in all_text(outcome, database)
+    # `issue show --history` says where it went, not a list of the delivery's fields.
+    history = database.read(lambda tx: render.history(history_of(tx, "issue", 1)))
+    assert (
+        f"sent by {ACTOR}\n  report (version 1) over email to security@example.org, message <"
+        in history
+    )
 
 
 def test_implicit_tls(database: Database, cert: tuple[Path, Path]) -> None:
