@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,14 @@ from secposture.sources.github.options import GitHubOptions
 from secposture.sources.github.transport import GitHubClient
 from secposture.sources.interface import DEFAULT_MAX_FILE_BYTES, Settings
 from secposture.sources.references.interface import ReferenceReader
+
+# Entered while GitHub is read; gives what hears each stage's count (the command line's bar).
+ProgressFactory = Callable[[], AbstractContextManager[Progress]]
+
+
+def quiet_progress() -> AbstractContextManager[Progress]:
+    return nullcontext(no_progress)
+
 
 if TYPE_CHECKING:
     from secposture.scan import RecordsLookup
@@ -66,20 +74,20 @@ def scan_org(
     org: str,
     repo_filter: RepoFilter,
     policy: Policy,
-    progress: Progress = no_progress,
+    progress: ProgressFactory | None = None,
     *,
     today: date | None = None,
     records_for: RecordsLookup | None = None,
 ) -> EstateReport:
-    """Every repository of an organisation; `progress` hears each stage's count as it goes."""
+    """Every repository of an organisation; `progress` is entered while GitHub is read."""
     from secposture.scan import scan_github_org
 
-    with client_for(options, org) as client:
+    with client_for(options, org) as client, (progress or quiet_progress)() as said:
         fetcher = GitHubFetcher(
             client,
             policy,
             concurrency=options.concurrency,
-            progress=progress,
+            progress=said,
             cache=reference_cache(options, policy.max_file_bytes),
         )
         return scan_github_org(fetcher, org, repo_filter, today, records_for)
@@ -90,20 +98,20 @@ def scan_repo(
     owner: str,
     name: str,
     policy: Policy,
-    progress: Progress = no_progress,
+    progress: ProgressFactory | None = None,
     *,
     today: date | None = None,
     records_for: RecordsLookup | None = None,
 ) -> ScanReport:
-    """One repository read from GitHub; `progress` hears each stage's count as it goes."""
+    """One repository read from GitHub; `progress` is entered while GitHub is read."""
     from secposture.scan import scan_github_repo
 
-    with client_for(options, owner, name) as client:
+    with client_for(options, owner, name) as client, (progress or quiet_progress)() as said:
         fetcher = GitHubFetcher(
             client,
             policy,
             concurrency=1,
-            progress=progress,
+            progress=said,
             cache=reference_cache(options, policy.max_file_bytes),
         )
         return scan_github_repo(fetcher, owner, name, today, records_for)

@@ -120,6 +120,20 @@ def format_option(
     )
 
 
+def output_option(help: str) -> Callable[[F], F]:
+    """--output/-o FILE (into `output`): written instead of standard output."""
+    return click.option(
+        "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help=help
+    )
+
+
+def policy_option(help: str) -> Callable[[F], F]:
+    """--policy FILE (into `policy_file`): the operator's policy file."""
+    return click.option(
+        "--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False), help=help
+    )
+
+
 def actor_name(given: str | None) -> str:
     """--actor, else $SECPOSTURE_ACTOR, else the OS user name."""
     if given and given.strip():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from secposture.cli.common import echo, errors_as_input, format_option, say_top_level
+from secposture.cli.common import echo, errors_as_input, format_option, say_top_level, warn
 
 if TYPE_CHECKING:
     from secposture.fix.apply import Reconciled
@@ -239,12 +239,12 @@ def _pin_source(root: Path, offline: bool) -> Iterator[Any]:
 def _references(root: Path, offline: bool) -> Any:
     """The reader of other repositories' files a checkout's scan uses: GitHub with a token, the
     cache with --offline or without one."""
-    from secposture.cli.scan import _checkout_references
+    from secposture.scan import checkout_references
     from secposture.sources.github.remote import checkout_remote, web_host
 
     options = _github_options()
     remote = checkout_remote(root, web_host(options.api_url)) if root.is_dir() else None
-    return _checkout_references(options, offline, None, remote, None)
+    return checkout_references(options, offline, None, remote, None, warn)
 
 
 def _scan(root: Path, references: Any = None) -> tuple[Any, Any, Any]:

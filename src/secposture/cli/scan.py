@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,26 +19,21 @@ from secposture.cli.common import (
     EXIT_FAILING,
     EXIT_OK,
     actor_name,
+    actor_option,
     db_option,
     echo,
     errors_as_input,
     format_option,
+    output_option,
+    policy_option,
     say_top_level,
     warn,
 )
 from secposture.errors import SecpostureError
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from secposture.model import Level, ScanReport
-    from secposture.policy import Policy
-    from secposture.register.database import Database
-    from secposture.scan import RecordsLookup
-    from secposture.sources.github.options import GitHubOptions
-    from secposture.sources.github.remote import Remote
-    from secposture.sources.interface import Settings
-    from secposture.sources.references.interface import ReferenceReader
+    from secposture.model import Level
+    from secposture.scan import ScanRequest
 
 FAIL_ON = ("required", "recommended", "never")
 
@@ -103,12 +99,7 @@ REPO_FORMATS = ("terminal", "json", "sarif", "markdown", "html")
     "docs/estate-format.md), sarif for code scanning (one repository), markdown for a PR comment "
     "or $GITHUB_STEP_SUMMARY, html for one file, csv (--org) for a spreadsheet.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the report to this file instead of standard output.",
-)
+@output_option(help="Write the report to this file instead of standard output.")
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
@@ -116,10 +107,7 @@ REPO_FORMATS = ("terminal", "json", "sarif", "markdown", "html")
     help="Exit 1 when a control at this level or stricter fails or is partial "
     "[default: the policy's fail_on, else required].",
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+@policy_option(
     help="The operator's policy file: the repository's own secposture.toml / pyproject.toml "
     "may only tighten it, or loosen what its [repository_policy] allow lists.",
 )
@@ -207,99 +195,117 @@ REPO_FORMATS = ("terminal", "json", "sarif", "markdown", "html")
     help="The GitHub repository a checkout is: whose settings a token reads, and its name in "
     "the register [default: from its git remote, which the checkout itself chooses].",
 )
-@click.option(
-    "--actor",
-    metavar="NAME",
+@actor_option(
     help="Who records the results (--record) [default: $SECPOSTURE_ACTOR, else the OS user].",
 )
 @errors_as_input
 def scan(**params: Any) -> None:
-    # Click passes the options by name; _scan holds their types.
-    code = _scan(**params)
+    code = _scan(ScanOptions(**params))
     if code:
         sys.exit(code)
 
 
-def _scan(
-    path: Path,
-    fmt: str,
-    output: Path | None,
-    fail_on: str | None,
-    policy_file: Path | None,
-    deep: bool,
-    max_file_size: int | None,
-    verbose: bool,
-    color: bool | None,
-    org: str | None,
-    include_archived: bool,
-    include_forks: bool,
-    topics: tuple[str, ...],
-    repo_globs: tuple[str, ...],
-    github_url: str | None,
-    app_id: str | None,
-    app_key: Path | None,
-    installation_id: str | None,
-    concurrency: int,
-    offline: bool,
-    db: str | None,
-    record: bool,
-    repository: str | None,
-    actor: str | None,
-) -> int:
-    from secposture.reports.interface import RenderOptions, renderer
+@dataclass(frozen=True)
+class ScanOptions:
+    """The command line's options, by the names click gives them."""
 
-    if policy_file is not None and not policy_file.is_file():
-        raise SecpostureError(f"{policy_file}: policy file not found")
-    if output is not None:
-        _check_writable(output)
-    use_color = _use_color(color, output)
-    to_terminal = output is None and sys.stdout.isatty()
+    path: Path
+    fmt: str
+    output: Path | None
+    fail_on: str | None
+    policy_file: Path | None
+    deep: bool
+    max_file_size: int | None
+    verbose: bool
+    color: bool | None
+    org: str | None
+    include_archived: bool
+    include_forks: bool
+    topics: tuple[str, ...]
+    repo_globs: tuple[str, ...]
+    github_url: str | None
+    app_id: str | None
+    app_key: Path | None
+    installation_id: str | None
+    concurrency: int
+    offline: bool
+    db: str | None
+    record: bool
+    repository: str | None
+    actor: str | None
+
+    def request(self) -> ScanRequest:
+        """What the pipeline needs to know of them."""
+        from secposture.scan import ScanRequest
+        from secposture.sources.github.options import GitHubOptions, api_url_from
+
+        github = GitHubOptions(
+            api_url_from(self.github_url),
+            self.app_id,
+            self.app_key,
+            self.installation_id,
+            self.concurrency,
+        )
+        return ScanRequest(
+            github=github,
+            policy_file=self.policy_file,
+            deep=self.deep,
+            max_file_bytes=self.max_file_size,
+            offline=self.offline,
+            repository=self.repository,
+            db=self.db,
+            record=self.record,
+            actor=actor_name(self.actor),
+        )
+
+
+def _scan(options: ScanOptions) -> int:
+    from secposture.cli.github import ProgressBar
+    from secposture.reports.interface import RenderOptions, renderer
+    from secposture.scan import scan_organisation, scan_repository
+
+    if options.policy_file is not None and not options.policy_file.is_file():
+        raise SecpostureError(f"{options.policy_file}: policy file not found")
+    if options.output is not None:
+        _check_writable(options.output)
+    use_color = _use_color(options.color, options.output)
+    to_terminal = options.output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if to_terminal else None
-    options = RenderOptions(color=use_color, width=width, verbose=verbose)
-    github = _github_options(github_url, app_id, app_key, installation_id, concurrency)
-    if org is not None:
-        if offline:
+    render = RenderOptions(color=use_color, width=width, verbose=options.verbose)
+    request = options.request()
+    fmt = options.fmt
+    if options.org is not None:
+        if options.offline:
             raise SecpostureError("--org reads GitHub: it cannot be used with --offline")
         if fmt not in ORG_FORMATS:
             raise SecpostureError(
                 f"--format {fmt} is for one repository; for --org use {', '.join(ORG_FORMATS)}"
             )
-        from secposture.cli.github import ProgressBar
         from secposture.reports.estate import estate_renderer
-        from secposture.scan_github import scan_org
         from secposture.sources.github.fetch import RepoFilter
 
-        base = _base_policy(policy_file, deep, max_file_size)
-        repo_filter = RepoFilter(include_archived, include_forks, topics, repo_globs)
-        register = _open_register(db, record)
-        lookup = _lookup(register)
-        with ProgressBar() as progress:
-            estate = scan_org(github, org, repo_filter, base, progress, records_for=lookup)
-        if register is not None and record:
-            scanned = [(r.name, r.report) for r in estate.repositories if r.report is not None]
-            _record(register, scanned, actor)
-        _write(estate_renderer(fmt)(estate, options), output, use_color)
-        level = _threshold(fail_on or base.fail_on)
-        failing = any(r.report is not None and r.report.failing(level) for r in estate.repositories)
+        repo_filter = RepoFilter(
+            options.include_archived, options.include_forks, options.topics, options.repo_globs
+        )
+        result = scan_organisation(options.org, repo_filter, request, progress=ProgressBar)
+        if result.recorded is not None:
+            _say_recorded(result.recorded)
+        _write(estate_renderer(fmt)(result.estate, render), options.output, use_color)
+        level = _threshold(options.fail_on or result.policy.fail_on)
+        repositories = result.estate.repositories
+        failing = any(r.report is not None and r.report.failing(level) for r in repositories)
         return EXIT_FAILING if failing else EXIT_OK
     if fmt not in REPO_FORMATS:
         raise SecpostureError(f"--format {fmt} is for an organisation (--org)")
-    register = _open_register(db, record)
-    report, policy, name, named_from = _scan_one(
-        path,
-        github,
-        policy_file,
-        deep,
-        max_file_size,
-        offline,
-        _lookup(register),
-        repository,
-        record=record,
-    )
-    if register is not None and record:
-        _record(register, [(name, report)], actor, named_from)
-    _write(renderer(fmt)(report, options), output, use_color)
-    return EXIT_FAILING if report.failing(_threshold(fail_on or policy.fail_on)) else EXIT_OK
+    scanned = scan_repository(options.path, request, warn=warn, progress=ProgressBar)
+    report = scanned.report
+    if report.target.source == "git":
+        say_top_level("scanning", options.path, report.target.path)
+    if scanned.recorded is not None:
+        _say_recorded(scanned.recorded, f"as {scanned.name} ({scanned.named_from})")
+    _write(renderer(fmt)(report, render), options.output, use_color)
+    level = _threshold(options.fail_on or scanned.policy.fail_on)
+    return EXIT_FAILING if report.failing(level) else EXIT_OK
 
 
 def _threshold(fail_on: str | None) -> Level | None:
@@ -309,254 +315,15 @@ def _threshold(fail_on: str | None) -> Level | None:
     return None if threshold == "never" else Level(threshold)
 
 
-def _github_options(
-    github_url: str | None,
-    app_id: str | None,
-    app_key: Path | None,
-    installation_id: str | None,
-    concurrency: int,
-) -> GitHubOptions:
-    from secposture.sources.github.options import GitHubOptions, api_url_from
+def _say_recorded(stored: int, named: str | None = None) -> None:
+    """`named`: one repository's name and where it came from."""
+    if named is not None:
+        from secposture.reports.interface import clean
 
-    return GitHubOptions(api_url_from(github_url), app_id, app_key, installation_id, concurrency)
-
-
-def _base_policy(policy_file: Path | None, deep: bool, max_file_size: int | None) -> Policy:
-    """The policy given with --policy, else the baseline; each repository's own file applies
-    on top only without --policy."""
-    from secposture.policy import default_policy
-    from secposture.scan import adjust_policy, read_policy_file
-
-    policy = read_policy_file(policy_file) if policy_file is not None else default_policy()
-    return adjust_policy(policy, deep=deep, max_file_bytes=max_file_size)
-
-
-def _open_register(db: str | None, record: bool) -> Database | None:
-    from secposture.register.location import register_configured
-
-    if not record and not register_configured(db):
-        return None  # no register: the database code is not even imported
-    from secposture.scan_register import open_register
-
-    return open_register(db, record=record)
-
-
-def _lookup(register: Database | None) -> RecordsLookup | None:
-    if register is None:
-        return None
-    from secposture.scan_register import records_lookup
-
-    return records_lookup(register)
-
-
-def _record(
-    register: Database,
-    reports: list[tuple[str, ScanReport]],
-    actor: str | None,
-    named_from: str | None = None,
-) -> None:
-    """Store the reports; `named_from` says where one repository's name came from."""
-    from secposture.reports.interface import clean
-    from secposture.scan_register import record_reports
-
-    stored = record_reports(register, reports, actor_name(actor))
-    if named_from is not None and len(reports) == 1:
         # The name and the remote's come from the checkout's own config: shown escaped.
-        said = clean(f"as {reports[0][0]} ({named_from})")
-        click.echo(f"secposture: recorded 1 scan in the register {said}", err=True)
+        click.echo(f"secposture: recorded 1 scan in the register {clean(named)}", err=True)
     else:
         click.echo(f"secposture: recorded {stored} scan(s) in the register", err=True)
-
-
-def _scan_one(
-    path: Path,
-    github: GitHubOptions,
-    policy_file: Path | None,
-    deep: bool,
-    max_file_size: int | None,
-    offline: bool,
-    lookup: RecordsLookup | None,
-    repository: str | None,
-    *,
-    record: bool = False,
-) -> tuple[ScanReport, Policy, str, str]:
-    """A checkout (with its GitHub settings when a token is set), or OWNER/REPO on GitHub; and
-    the repository's name for the register, with where that name came from. With `record`, a
-    checkout that names no GitHub repository is refused before it is scanned: its folder's name
-    would put a second entry for the same repository in the estate."""
-    from dataclasses import replace
-
-    from secposture.scan import scan_path
-    from secposture.sources.github.options import have_credentials
-    from secposture.sources.github.remote import looks_like_repository_name
-
-    if not path.exists() and looks_like_repository_name(str(path)):
-        if offline or not have_credentials(github):
-            raise SecpostureError(
-                f"{path}: no such folder; to scan the GitHub repository {path}, set GITHUB_TOKEN "
-                "(or GH_TOKEN, or a GitHub App) and do not pass --offline"
-            )
-        from secposture.cli.github import ProgressBar
-        from secposture.scan_github import scan_repo
-
-        owner, name = str(path).split("/")
-        policy = _base_policy(policy_file, deep, max_file_size)
-        with ProgressBar() as progress:
-            report = scan_repo(github, owner, name, policy, progress, records_for=lookup)
-        return report, policy, f"{owner}/{name}".lower(), "the GitHub repository scanned"
-    remote = _checkout_remote(path, github)
-    if record:
-        _check_record_name(repository, remote)
-    settings = None
-    if not offline and have_credentials(github):
-        settings = _checkout_settings(github, repository, remote)
-    repo_name = repository or (remote.full_name if remote else None)
-    records = None
-    if lookup is not None:
-        from secposture.scan_register import UNIDENTIFIED
-
-        records = lookup(repo_name) if repo_name else UNIDENTIFIED
-    with _checkout_references(github, offline, repository, remote, max_file_size) as references:
-        report, policy = scan_path(
-            path,
-            policy_file=policy_file,
-            deep=deep,
-            max_file_bytes=max_file_size,
-            settings=settings,
-            records=records,
-            references=references,
-            repository=repo_name,
-        )
-    if report.target.source == "git":
-        say_top_level("scanning", path, report.target.path)
-    if repo_name:
-        # Every format names the repository whose settings were read (ADR 0012).
-        report = replace(report, target=replace(report.target, repository=repo_name))
-    if repository:
-        named_from = "from --repository"
-    elif remote is not None:
-        named_from = f"from the {remote.remote or 'git'} remote"
-    else:
-        named_from = "the folder's name"
-    if repo_name is None:
-        return report, policy, report.target.name, named_from
-    # GitHub names ignore case: one repository is one row in the estate however it is written.
-    return report, policy, repo_name.lower(), named_from
-
-
-def _check_record_name(repository: str | None, remote: Remote | None) -> None:
-    """--record needs the GitHub repository's name: --repository OWNER/REPO, else a remote."""
-    from secposture.sources.github.remote import looks_like_repository_name
-
-    if repository is not None:
-        if not looks_like_repository_name(repository):
-            raise SecpostureError(
-                f"--repository: '{repository[:60]}' is not a GitHub repository: write OWNER/REPO"
-            )
-    elif remote is None:
-        raise SecpostureError(
-            "--record: this checkout has no remote on GitHub to name it by; give --repository "
-            "OWNER/REPO, the name the register and the estate know it by"
-        )
-
-
-def _checkout_references(
-    github: GitHubOptions,
-    offline: bool,
-    repository: str | None,
-    remote: Remote | None,
-    max_file_size: int | None,
-) -> AbstractContextManager[ReferenceReader]:
-    """How a checkout's scan reads the workflows, actions and hooks of other repositories that
-    its own name (ADR 0014): from the configured GitHub with a token (the token goes nowhere
-    else, ADR 0012), from the cache alone with --offline or without a token."""
-    from contextlib import nullcontext
-
-    from secposture.sources.github.options import have_credentials
-    from secposture.sources.github.remote import looks_like_repository_name, web_host
-    from secposture.sources.interface import DEFAULT_MAX_FILE_BYTES
-    from secposture.sources.references.cache import CachedReferences, open_cache
-    from secposture.sources.references.none import HOW_TO_READ, NoReferences
-
-    limit = max_file_size or DEFAULT_MAX_FILE_BYTES
-    if offline or not have_credentials(github):
-        # No request at all (and no import of the GitHub client): the cache alone.
-        if offline:
-            why = "--offline was given"
-            how = "scan once with a GitHub token and without --offline, which fills the cache"
-        else:
-            why, how = "no GitHub token was given", HOW_TO_READ
-        cache = open_cache(web_host(github.api_url), limit, warn)
-        reader = CachedReferences(cache, why, how) if cache is not None else NoReferences(why, how)
-        return nullcontext(reader)
-    from secposture.scan_github import checkout_references
-
-    owner = name = None
-    if repository is not None and looks_like_repository_name(repository):
-        owner, name = repository.split("/")
-    elif remote is not None and remote.host == web_host(github.api_url):
-        owner, name = remote.owner, remote.name
-    return checkout_references(github, owner, name, limit)
-
-
-def _checkout_remote(path: Path, github: GitHubOptions) -> Remote | None:
-    """The checkout's repository on the API's host (for its settings and the register), else on
-    github.com (for the register only)."""
-    from secposture.sources.github.remote import checkout_remote, web_host
-
-    if not path.is_dir():
-        return None
-    return checkout_remote(path, web_host(github.api_url), "github.com")
-
-
-def _checkout_settings(
-    github: GitHubOptions, repository: str | None, remote: Remote | None
-) -> Settings:
-    """A checkout's GitHub settings, only ever asked of the configured API (ADR 0012): of
-    --repository when given (the operator's word), else of the checkout's remote when it is on
-    that API's host (the checkout's own word: the report names it). Otherwise, or when GitHub
-    cannot be asked, settings that say why they are unknown, and the files still decide theirs."""
-    from secposture.scan_github import checkout_settings
-    from secposture.sources.github.auth import GitHubAuthError
-    from secposture.sources.github.remote import looks_like_repository_name, web_host
-    from secposture.sources.github.transport import GitHubError, GitHubUnreachable
-    from secposture.sources.interface import Settings
-
-    api_host = web_host(github.api_url)
-    if repository is not None and looks_like_repository_name(repository):
-        owner, name = repository.split("/")
-    elif remote is not None and remote.host == api_host:
-        owner, name = remote.owner, remote.name
-    elif remote is not None:
-        return Settings(
-            observed=False,
-            reason=f"the checkout's remote is on {remote.host}, not on the configured GitHub "
-            f"({api_host}), so no settings were read (give --repository OWNER/REPO, or "
-            "--github-url for that host)",
-        )
-    else:
-        return Settings(
-            observed=False,
-            reason=f"no remote of the checkout is on the configured GitHub ({api_host}), so no "
-            "settings were read (give --repository OWNER/REPO)",
-        )
-    try:
-        return checkout_settings(github, owner, name)
-    except GitHubAuthError:
-        raise
-    except GitHubUnreachable as exc:
-        warn(f"{exc}; scanning the checkout without its GitHub settings")
-        return Settings(
-            observed=False,
-            reason=f"GitHub ({exc.host}) could not be reached, so the settings of {owner}/{name} "
-            "were not read",
-        )
-    except GitHubError as exc:
-        warn(f"GitHub settings of {owner}/{name} not read ({exc}); settings controls stay unknown")
-        return Settings(
-            observed=False,
-            reason=f"the settings of {owner}/{name} could not be read from GitHub ({exc})",
-        )
 
 
 def _write(text: str, output: Path | None, use_color: bool) -> None:

@@ -245,30 +245,28 @@ def user_list(fmt: str, db: str | None) -> None:
     click.echo(table("Dashboard accounts", columns, rows), nl=False)
 
 
-@user.command("disable")
-@click.argument("username")
-@db_option(help=DB_HELP)
-@actor_option(help="Who is disabling the account, for the history.")
-@errors_as_input
-def user_disable(username: str, db: str | None, actor: str | None) -> None:
-    """Disable an account: it is signed out everywhere and cannot sign in."""
-    from secposture.web.accounts import set_status
+def _status_command(name: str, active: bool, doing: str, summary: str) -> None:
+    """`user disable` and `user enable`: one account's status, recorded in the history."""
 
-    write_register(db, actor, lambda tx: set_status(tx, username, active=False))
-    click.echo(f"disabled {username}")
+    @user.command(name, help=summary)
+    @click.argument("username")
+    @db_option(help=DB_HELP)
+    @actor_option(help=f"Who is {doing} the account, for the history.")
+    @errors_as_input
+    def set_account_status(username: str, db: str | None, actor: str | None) -> None:
+        from secposture.web.accounts import set_status
+
+        write_register(db, actor, lambda tx: set_status(tx, username, active=active))
+        click.echo(f"{name}d {username}")
 
 
-@user.command("enable")
-@click.argument("username")
-@db_option(help=DB_HELP)
-@actor_option(help="Who is enabling the account, for the history.")
-@errors_as_input
-def user_enable(username: str, db: str | None, actor: str | None) -> None:
-    """Let a disabled account sign in again."""
-    from secposture.web.accounts import set_status
-
-    write_register(db, actor, lambda tx: set_status(tx, username, active=True))
-    click.echo(f"enabled {username}")
+_status_command(
+    "disable",
+    False,
+    "disabling",
+    "Disable an account: it is signed out everywhere and cannot sign in.",
+)
+_status_command("enable", True, "enabling", "Let a disabled account sign in again.")
 
 
 def add_commands(group: click.Group) -> None:

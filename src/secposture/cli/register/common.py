@@ -88,6 +88,24 @@ def register_options(command: F) -> F:
     return db_option()(actor_option()(command))
 
 
+def paging_options(*, limit: int) -> Callable[[F], F]:
+    """--limit (at most this many, `limit` by default) and --offset (skip this many first)."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--offset", type=click.IntRange(min=0), default=0, help="Skip this many first (paging)."
+        )(command)
+        return click.option(
+            "--limit",
+            type=click.IntRange(1, 1000),
+            default=limit,
+            show_default=True,
+            help="At most this many.",
+        )(command)
+
+    return decorate
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 

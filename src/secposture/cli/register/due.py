@@ -12,6 +12,7 @@ import click
 from secposture.cli.common import (
     errors_as_input,
     format_option,
+    policy_option,
     read_register,
 )
 from secposture.cli.register.common import (
@@ -72,10 +73,7 @@ Exit codes:
     ),
     help="Only these kinds (repeatable).",
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+@policy_option(
     help="Take the threat-model and ITHC intervals from this policy file.",
 )
 @format_option()

@@ -30,6 +30,7 @@ from secposture.cli.register.common import (
     history_text,
     links,
     page_footer,
+    paging_options,
     print_text,
     register_options,
     split_values,
@@ -328,16 +329,7 @@ def _patch_days(text: str | None) -> dict[str, int] | None:
 )
 @click.option("--all", "all_statuses", is_flag=True, help="Every status.")
 @click.option("--product", "product_name", metavar="PRODUCT", help="Only this product's issues.")
-@click.option(
-    "--limit",
-    type=click.IntRange(1, 1000),
-    default=100,
-    show_default=True,
-    help="At most this many.",
-)
-@click.option(
-    "--offset", type=click.IntRange(min=0), default=0, help="Skip this many first (paging)."
-)
+@paging_options(limit=100)
 @format_option()
 @register_options
 @errors_as_input
@@ -392,12 +384,11 @@ def issue_list(
 
 @issue.command("show", epilog=COMMON_EPILOG)
 @click.argument("issue_id", type=click.IntRange(min=1), metavar="ID")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("terminal", "markdown", "email", "json")),
-    default="terminal",
-    show_default=True,
+@format_option(
+    "terminal",
+    "markdown",
+    "email",
+    "json",
     help="markdown for a ticket or chat; email for an RFC 5322 message (pipe to sendmail -t); json for tools.",
 )
 @click.option(

@@ -14,6 +14,7 @@ import click
 from secposture.cli.common import (
     errors_as_input,
     format_option,
+    output_option,
     read_register,
     write_register,
 )
@@ -27,6 +28,7 @@ from secposture.cli.register.common import (
     emit_rows,
     history_text,
     page_footer,
+    paging_options,
     print_text,
     register_options,
 )
@@ -232,16 +234,7 @@ RISK_COLUMNS = [
     help="Order by.",
 )
 @click.option("--desc", "descending", is_flag=True, help="Largest, latest or last first.")
-@click.option(
-    "--limit",
-    type=click.IntRange(1, 1000),
-    default=50,
-    show_default=True,
-    help="At most this many.",
-)
-@click.option(
-    "--offset", type=click.IntRange(min=0), default=0, help="Skip this many first (paging)."
-)
+@paging_options(limit=50)
 @format_option()
 @register_options
 @errors_as_input
@@ -445,20 +438,8 @@ def risk_close(
 
 @risk.command("export", epilog=COMMON_EPILOG)
 @_risk_filters
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("csv", "json")),
-    default="csv",
-    show_default=True,
-    help="csv for spreadsheets (and `risk import`), json for tools.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write to this file instead of standard output.",
-)
+@format_option("csv", "json", help="csv for spreadsheets (and `risk import`), json for tools.")
+@output_option(help="Write to this file instead of standard output.")
 @register_options
 @errors_as_input
 def risk_export(
