@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from secposture.cli.common import (
-    InputError,
     actor_option,
     db_option,
     errors_as_input,
@@ -28,6 +27,7 @@ from secposture.cli.common import (
     read_register,
     write_register,
 )
+from secposture.errors import SecpostureError
 
 if TYPE_CHECKING:
     import uvicorn
@@ -94,12 +94,12 @@ def serve(
 ) -> None:
     loopback = is_loopback(host)
     if not loopback and not allow_remote:
-        raise InputError(
+        raise SecpostureError(
             f"refusing to listen on {host}: the dashboard speaks plain HTTP. Terminate TLS in "
             "front of it (a reverse proxy) and pass --allow-remote, or use --host 127.0.0.1"
         )
     if insecure_cookies and not loopback:
-        raise InputError("--insecure-cookies is for plain-http localhost development only")
+        raise SecpostureError("--insecure-cookies is for plain-http localhost development only")
     import uvicorn
 
     from secposture.web.app import create_app, settle_heap
