@@ -144,18 +144,18 @@ def _baseline() -> tuple[dict[str, ControlSettings], tuple[Tool, ...]]:
     controls = {
         cid: ControlSettings(
             id=cid,
-            title=c["title"],
-            level=Level(c["level"]),
-            guidance=c["guidance"],
-            probes=tuple(c["probes"]),
-            remediation=c["remediation"],
-            rule=c.get("rule", "coverage"),
-            enabled=c.get("enabled", True),
-            interval_months=c.get("interval_months"),
+            title=c.title,
+            level=Level(c.level),
+            guidance=c.guidance,
+            probes=tuple(c.probes),
+            remediation=c.remediation,
+            rule=c.rule,
+            enabled=c.enabled,
+            interval_months=c.interval_months,
         )
-        for cid, c in catalogue.load("controls")["controls"].items()
+        for cid, c in catalogue.controls().items()
     }
-    tools = tuple(_tool_from_dict(t) for t in catalogue.load("tools")["tools"])
+    tools = tuple(_tool_from_dict(t.model_dump()) for t in catalogue.tools().tools)
     return controls, tools
 
 

@@ -25,8 +25,7 @@ SEVERITIES = ("none", "low", "medium", "high", "critical")
 
 
 def _load_patch_days() -> Mapping[str, int]:
-    days = catalogue.load("patch_schedule")["patch_days"]
-    return MappingProxyType({str(name): int(value) for name, value in days.items()})
+    return MappingProxyType(catalogue.patch_days().model_dump())
 
 
 # The MoJ schedule (data/patch_schedule.toml): critical/high 7 days, medium 28, low 90.

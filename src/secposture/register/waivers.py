@@ -21,7 +21,7 @@ ACTIVE, RETIRED = "active", "retired"
 def control_ids() -> tuple[str, ...]:
     from secposture import catalogue
 
-    return tuple(catalogue.load("controls")["controls"])
+    return tuple(catalogue.controls())
 
 
 def add_waiver(

@@ -68,7 +68,7 @@ def control_columns(estate: EstateReport) -> list[ControlColumn]:
                 strictest[r.id] = r.level
     # Repositories' own policies may disable controls, so the union is ordered by the catalogue;
     # controls the catalogue does not know keep the order in which they were first seen.
-    known = list(catalogue.load("controls")["controls"])
+    known = list(catalogue.controls())
     order = {cid: i for i, cid in enumerate(known)}
     seen = {cid: len(known) + i for i, cid in enumerate(first_seen)}
     ids = sorted(seen, key=lambda cid: (strictest[cid].rank, order.get(cid, seen[cid])))

@@ -90,9 +90,8 @@ def _rule(result: ControlResult, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _remediation_from_catalogue(control_id: str) -> str:
-    control = catalogue.load("controls")["controls"].get(control_id, {})
-    text: str = control.get("remediation", "")
-    return text or "See the control's guidance."
+    control = catalogue.controls().get(control_id)
+    return (control.remediation if control else "") or "See the control's guidance."
 
 
 def _physical(path: str, line: int | None) -> dict[str, Any]:

@@ -15,15 +15,15 @@ however large the estate is (the speed bar: 2,000 repositories x 20 controls in 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import func, literal, select
 
 from secposture import catalogue
+from secposture.catalogue import ControlSpec
 from secposture.register.database import Tx
 from secposture.register.models import ScanResult, ScanRun
 
@@ -32,34 +32,14 @@ STATUSES = ("pass", "partial", "fail", "not_applicable", "unknown", "waived")
 FAILING = frozenset({"fail", "partial"})
 
 
-@dataclass(frozen=True)
-class Control:
-    id: str
-    title: str
-    level: str
-    remediation: str
-    guidance: str
-
-
-@cache
-def controls() -> dict[str, Control]:
+def controls() -> Mapping[str, ControlSpec]:
     """The catalogue's controls in their documented order."""
-    table = catalogue.load("controls")["controls"]
-    return {
-        key: Control(
-            id=key,
-            title=str(entry.get("title", key)),
-            level=str(entry.get("level", "extra")),
-            remediation=str(entry.get("remediation", "")),
-            guidance=str(entry.get("guidance", "")),
-        )
-        for key, entry in table.items()
-    }
+    return catalogue.controls()
 
 
-def control(control_id: str) -> Control:
+def control(control_id: str) -> ControlSpec:
     """A control by id; one the catalogue does not know (a custom one) counts as extra."""
-    return controls().get(control_id) or Control(control_id, control_id, "extra", "", "")
+    return controls().get(control_id) or catalogue.custom_control(control_id)
 
 
 @dataclass
@@ -91,7 +71,7 @@ class LevelCompliance:
 
 @dataclass(frozen=True)
 class Estate:
-    controls: list[Control]  # the columns: controls with a recorded result, catalogue order
+    controls: list[ControlSpec]  # the columns: controls with a recorded result, catalogue order
     rows: list[EstateRow]
     compliance: list[LevelCompliance]
     total_repositories: int  # before the text filter
@@ -144,7 +124,7 @@ def _folded_results(tx: Tx) -> Any:
     return func.group_concat(pair, literal(_PAIRS))
 
 
-def _columns(statuses: Iterable[dict[str, str]]) -> list[Control]:
+def _columns(statuses: Iterable[dict[str, str]]) -> list[ControlSpec]:
     seen: set[str] = set()
     for mapping in statuses:
         seen.update(mapping)
@@ -155,7 +135,7 @@ def _columns(statuses: Iterable[dict[str, str]]) -> list[Control]:
 
 def compliance(rows: list[EstateRow]) -> list[LevelCompliance]:
     """Per level: how many repositories pass every control of it (none fail or partial)."""
-    level_of = {cid: c.level for cid, c in controls().items()}
+    level_of: dict[str, str] = {cid: c.level for cid, c in controls().items()}
     counts = {level: dict.fromkeys(STATUSES, 0) for level in LEVELS}
     repositories = dict.fromkeys(LEVELS, 0)
     compliant = dict.fromkeys(LEVELS, 0)
