@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from secposture import __version__, catalogue
 from secposture.controls.evaluate import evaluate
@@ -25,7 +25,7 @@ from secposture.policy import (
     resolve_policy,
 )
 from secposture.sources.interface import Settings, Snapshot
-from secposture.sources.local import LocalSource
+from secposture.sources.local import LocalSnapshot, LocalSource
 from secposture.sources.references.interface import ReferenceReader
 
 if TYPE_CHECKING:
@@ -76,7 +76,26 @@ def _policy_problems(own: RepositoryPolicy | None) -> list[Problem]:
     return [Problem(own.path, f"{c}: not applied: {c.reason}") for c in own.refused]
 
 
-def scan_path(
+class CheckoutOptions(TypedDict, total=False):
+    """scan_checkout's options, for scan_path to pass on."""
+
+    policy_file: Path | None
+    today: date | None
+    deep: bool
+    max_file_bytes: int | None
+    settings: Settings | None
+    records: RepositoryRecords | None
+    references: ReferenceReader | None
+    repository: str | None
+
+
+def scan_path(path: Path, **options: Unpack[CheckoutOptions]) -> tuple[ScanReport, Policy]:
+    """Scan a checkout (or a plain folder): scan_checkout's report and policy."""
+    _snapshot, report, policy = scan_checkout(path, **options)
+    return report, policy
+
+
+def scan_checkout(
     path: Path,
     *,
     policy_file: Path | None = None,
@@ -87,10 +106,10 @@ def scan_path(
     records: RepositoryRecords | None = None,
     references: ReferenceReader | None = None,
     repository: str | None = None,
-) -> tuple[ScanReport, Policy]:
-    """Scan a checkout (or a plain folder). Without `policy_file` its own policy file is the
-    user's and applies in full; with it, that file is the operator's, and the checkout's own
-    may only tighten it or loosen what it allows (docs/adr/0011-*.md).
+) -> tuple[LocalSnapshot, ScanReport, Policy]:
+    """Scan a checkout (or a plain folder), with the snapshot it read. Without `policy_file`
+    its own policy file is the user's and applies in full; with it, that file is the operator's,
+    and the checkout's own may only tighten it or loosen what it allows (docs/adr/0011-*.md).
 
     `settings`, when given, are the repository's settings read from GitHub for this checkout;
     `records`, what the register holds for it; `references`, how files of other repositories
@@ -111,7 +130,7 @@ def scan_path(
     policy = resolved.policy
     snapshot.max_file_bytes = policy.max_file_bytes
     report = scan_snapshot(snapshot, policy, today or date.today(), records, own=resolved.own)
-    return report, policy
+    return snapshot, report, policy
 
 
 def read_policy_file(policy_file: Path) -> Policy:

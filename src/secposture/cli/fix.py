@@ -163,6 +163,7 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
     from secposture.errors import SecpostureError
     from secposture.fix.apply import apply_plan, reconcile
     from secposture.fix.plan import plan_fixes
+    from secposture.scan import scan_checkout
 
     root = args.path
     if not root.is_dir():
@@ -176,7 +177,9 @@ def _fix_checkout(args: FixArgs, *, apply_settings: bool) -> None:
         # Other repositories' workflows and actions are read as `scan` reads them (ADR 0014),
         # for the plan too: what a called workflow needs decides its caller's permissions.
         references = stack.enter_context(_references(root, args.offline))
-        snapshot, policy, report = _scan(root, references)
+        # The checkout's own policy is the user's, as for `scan` without --policy (ADR 0011): a
+        # pyproject.toml that cannot be read is a problem on it, not the end of the fix.
+        snapshot, report, policy = scan_checkout(root, references=references)
         if snapshot.root != root:  # a folder inside a checkout: its repository is fixed
             say_top_level("fixing", root, str(snapshot.root))
             root = snapshot.root
@@ -245,25 +248,6 @@ def _references(root: Path, offline: bool) -> Any:
     options = _github_options()
     remote = checkout_remote(root, web_host(options.api_url)) if root.is_dir() else None
     return checkout_references(options, offline, None, remote, None, warn)
-
-
-def _scan(root: Path, references: Any = None) -> tuple[Any, Any, Any]:
-    from secposture import catalogue
-    from secposture.policy import default_policy, resolve_policy
-    from secposture.scan import scan_snapshot
-    from secposture.sources.local import LocalSource
-
-    defaults = catalogue.load("defaults")
-    snapshot = LocalSource(root, excluded_dirs=frozenset(defaults["excluded_dirs"])).snapshot()
-    if references is not None:
-        snapshot.references = references
-    # The checkout's own policy is the user's, as for `scan` without --policy (ADR 0011): a
-    # pyproject.toml that cannot be read is a problem on it, not the end of the fix.
-    resolved = resolve_policy(snapshot, default_policy(), trusted=True)
-    policy = resolved.policy
-    snapshot.max_file_bytes = policy.max_file_bytes
-    report = scan_snapshot(snapshot, policy, date.today(), own=resolved.own)
-    return snapshot, policy, report
 
 
 # --- settings and the estate (the other half of issue 5) -----------------------------------------
