@@ -108,3 +108,14 @@ def test_a_control_the_catalogue_does_not_know_counts_as_extra() -> None:
         "our-own-control",
         "extra",
     )
+
+
+def test_the_review_intervals_are_resolved_one_way() -> None:
+    from secposture.policy import default_policy
+    from secposture.register.due_list import review_intervals
+
+    policy = default_policy()
+    assert policy.interval_months("threat-model") == catalogue.interval_months("threat-model")
+    assert policy.interval_months("ithc") == catalogue.interval_months("ithc")
+    assert review_intervals() == {"threat-model": 6, "ithc": 12}
+    assert review_intervals({"ithc": 24}) == {"threat-model": 6, "ithc": 24}

@@ -118,6 +118,13 @@ class Policy:
     def enabled_controls(self) -> list[ControlSettings]:
         return [c for c in self.controls.values() if c.enabled]
 
+    def interval_months(self, control_id: str) -> int:
+        """A dated duty's review interval (threat-model, ithc): the policy's, which starts as
+        the controls catalogue's (data/controls.toml) and a policy file may change."""
+        control = self.controls.get(control_id)
+        months = control.interval_months if control is not None else None
+        return months or catalogue.interval_months(control_id)
+
 
 def _tool_from_dict(d: dict[str, Any]) -> Tool:
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}

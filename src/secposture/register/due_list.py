@@ -4,13 +4,14 @@ and waivers expiring, and open issues past or near their patch-by date."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from secposture import catalogue
 from secposture.register.database import Tx
 from secposture.register.due import due_status, next_due
 from secposture.register.errors import InvalidField
@@ -26,7 +27,57 @@ from secposture.register.models import (
 from secposture.register.products import ACTIVE, get_product
 
 KINDS = ("threat-model", "ithc", "risk-review", "risk-acceptance", "waiver", "issue")
-OVERDUE, DUE_SOON = "overdue", "due_soon"
+# The product duties: each is the control of the same id, with a review interval in months.
+PRODUCT_DUTIES = {"threat-model": "threat-model review", "ithc": "ITHC or pen test"}
+OVERDUE = "overdue"
+
+
+def review_intervals(months: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Each product duty's interval in months: as given (a policy's), else the controls
+    catalogue's, the one place the defaults are written (data/controls.toml)."""
+    given = months or {}
+    return {kind: given.get(kind) or catalogue.interval_months(kind) for kind in PRODUCT_DUTIES}
+
+
+@dataclass(frozen=True)
+class Duty:
+    """When a product's threat-model review or ITHC is next due, and how that stands today."""
+
+    last: date | None  # the newest record's date; None: never recorded
+    due_on: date | None
+    reason: str
+    status: str  # overdue, due_soon or ok
+
+
+def product_duties(
+    tx: Tx,
+    *,
+    today: date | None = None,
+    within_days: int = 30,
+    months: Mapping[str, int] | None = None,
+) -> dict[int, dict[str, Duty]]:
+    """Every product's threat-model and ITHC duty, by product id and kind: four statements
+    however many products there are. `months`: the intervals (default: the catalogue's)."""
+    from secposture.register.models import ThreatModelReview
+
+    day = today or tx.today
+    intervals = review_intervals(months)
+    latest = {
+        "threat-model": _latest_dates(tx, ThreatModelReview),
+        "ithc": _latest_dates(tx, Assurance),
+    }
+    changes = _latest_dates(tx, MajorChange)
+    out: dict[int, dict[str, Duty]] = {}
+    for product_id in tx.session.scalars(select(Product.id)):
+        duties = {}
+        for kind in PRODUCT_DUTIES:
+            done = latest[kind].get(product_id)
+            due = next_due(done, intervals[kind], changes.get(product_id))
+            duties[kind] = Duty(
+                done, due.due_on, due.reason, due_status(due.due_on, day, within_days)
+            )
+        out[product_id] = duties
+    return out
 
 
 @dataclass(frozen=True)
@@ -56,13 +107,13 @@ def due_items(
     *,
     today: date | None = None,
     within_days: int = 30,
-    threat_model_months: int = 6,
-    ithc_months: int = 12,
+    months: Mapping[str, int] | None = None,
     product: str | None = None,
     kinds: Iterable[str] = KINDS,
 ) -> list[DueItem]:
     """Everything overdue or due within `within_days` of `today` (default: the team's today),
-    overdue first, then soonest."""
+    overdue first, then soonest. `months`: the product duties' intervals by kind (a policy's);
+    those not given are the controls catalogue's."""
     if not 0 <= within_days <= 3660:
         raise InvalidField("within", f"{within_days} is not a number of days from 0 to 3660")
     wanted = set(kinds)
@@ -74,9 +125,7 @@ def due_items(
     product_id = get_product(tx, product).id if product else None
     items: list[DueItem] = []
     if wanted & {"threat-model", "ithc"}:
-        items += _product_duties(
-            tx, day, within_days, threat_model_months, ithc_months, product_id, wanted
-        )
+        items += _product_duties(tx, day, within_days, months, product_id, wanted)
     if "risk-review" in wanted:
         items += _risk_reviews(tx, day, horizon, within_days, product_id)
     if "risk-acceptance" in wanted:
@@ -112,40 +161,28 @@ def _product_duties(
     tx: Tx,
     today: date,
     within: int,
-    threat_model_months: int,
-    ithc_months: int,
+    months: Mapping[str, int] | None,
     product_id: int | None,
     wanted: set[str],
 ) -> list[DueItem]:
-    from secposture.register.models import ThreatModelReview
-
     query = select(Product).where(Product.status == ACTIVE).order_by(Product.name_key)
     if product_id is not None:
         query = query.where(Product.id == product_id)
-    reviews = _latest_dates(tx, ThreatModelReview)
-    tests = _latest_dates(tx, Assurance)
-    changes = _latest_dates(tx, MajorChange)
-    duties = [
-        ("threat-model", "threat-model review", reviews, threat_model_months),
-        ("ithc", "ITHC or pen test", tests, ithc_months),
-    ]
+    duties = product_duties(tx, today=today, within_days=within, months=months)
     items = []
     for product in tx.session.scalars(query):
-        for kind, what, latest, months in duties:
-            if kind not in wanted:
-                continue
-            due = next_due(latest.get(product.id), months, changes.get(product.id))
-            status = due_status(due.due_on, today, within)
-            if status != "ok":
+        for kind, what in PRODUCT_DUTIES.items():
+            duty = duties[product.id][kind]
+            if kind in wanted and duty.status != "ok":
                 items.append(
                     DueItem(
                         kind,
                         f"product {product.name}",
                         product.name,
                         what,
-                        due.due_on,
-                        status,
-                        due.reason,
+                        duty.due_on,
+                        duty.status,
+                        duty.reason,
                     )
                 )
     return items

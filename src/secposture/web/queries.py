@@ -316,60 +316,6 @@ def known_repository(tx: Tx, repository: str) -> bool:
     return found is not None
 
 
-@dataclass(frozen=True)
-class Duty:
-    """When a product's threat-model review or ITHC is next due, and how that stands today."""
-
-    last: date | None
-    due_on: date | None
-    reason: str
-    status: str  # overdue, due_soon or ok
-
-
-def interval_months(control_id: str, default: int) -> int:
-    entry = catalogue.load("controls")["controls"].get(control_id, {})
-    value = entry.get("interval_months", default)
-    return value if isinstance(value, int) and value > 0 else default
-
-
-def product_duties(tx: Tx, *, within_days: int = 30) -> dict[int, dict[str, Duty]]:
-    """Every product's threat-model and ITHC duty: three grouped statements in all."""
-    from secposture.register.due import due_status, next_due
-    from secposture.register.models import (
-        Assurance,
-        MajorChange,
-        Product,
-        ProductRecord,
-        ThreatModelReview,
-    )
-
-    def latest(model: type[ProductRecord]) -> dict[int, date]:
-        column = getattr(model, model.DATE_FIELD)
-        rows = tx.session.execute(
-            select(model.product_id, func.max(column))
-            .where(model.status == "active")
-            .group_by(model.product_id)
-        )
-        return {row[0]: row[1] for row in rows}
-
-    reviews, tests, changes = latest(ThreatModelReview), latest(Assurance), latest(MajorChange)
-    months = {
-        "threat-model": interval_months("threat-model", 6),
-        "ithc": interval_months("ithc", 12),
-    }
-    out: dict[int, dict[str, Duty]] = {}
-    for product_id in tx.session.scalars(select(Product.id)):
-        duties = {}
-        for kind, last in (("threat-model", reviews), ("ithc", tests)):
-            done = last.get(product_id)
-            due = next_due(done, months[kind], changes.get(product_id))
-            duties[kind] = Duty(
-                done, due.due_on, due.reason, due_status(due.due_on, tx.today, within_days)
-            )
-        out[product_id] = duties
-    return out
-
-
 def history_rows(
     tx: Tx, entity: str, entity_id: int | None = None, *, limit: int | None = None
 ) -> list[dict[str, Any]]:

@@ -91,15 +91,14 @@ def due(
 ) -> None:
     from secposture.register.due_list import KINDS, OVERDUE, due_items
 
-    threat_model_months, ithc_months = _intervals(policy_file)
+    months = _intervals(policy_file)
 
     def items(tx: Tx) -> list[dict[str, Any]]:
         found = due_items(
             tx,
             today=today,
             within_days=within_days,
-            threat_model_months=threat_model_months,
-            ithc_months=ithc_months,
+            months=months,
             product=product_name,
             kinds=kinds or KINDS,
         )
@@ -132,8 +131,8 @@ def due(
         sys.exit(EXIT_OVERDUE)
 
 
-def _intervals(policy_file: Path | None) -> tuple[int, int]:
-    """The threat-model and ithc review intervals in months, from the policy."""
+def _intervals(policy_file: Path | None) -> dict[str, int]:
+    """The product duties' review intervals in months (threat-model, ithc), from the policy."""
     from secposture.policy import default_policy
 
     if policy_file is None:
@@ -145,11 +144,9 @@ def _intervals(policy_file: Path | None) -> tuple[int, int]:
         if not policy_file.is_file():
             raise SecpostureError(f"{policy_file}: policy file not found")
         policy = read_policy_file(policy_file)
-    months = [
-        policy.controls[c].interval_months if c in policy.controls else None
-        for c in ("threat-model", "ithc")
-    ]
-    return months[0] or 6, months[1] or 12
+    from secposture.register.due_list import PRODUCT_DUTIES
+
+    return {kind: policy.interval_months(kind) for kind in PRODUCT_DUTIES}
 
 
 def add_commands(group: click.Group) -> None:

@@ -13,8 +13,8 @@ from secposture.facts import threat_models
 from secposture.fix import recipes
 from secposture.fix.generators import Workspace
 from secposture.fix.generators.files import render
-from secposture.probes.threat_model_reviewed.impl import CONTROL, interval_months
 
+CONTROL = "threat-model"
 CONTROLS = (CONTROL,)
 
 
@@ -25,7 +25,7 @@ def generate(ws: Workspace, targets: frozenset[str]) -> None:
         ws.skip(CONTROL, _what_is_missing(models))
         return
     path = str(recipes.files()["threat_model"])
-    months = str(interval_months(facts))
+    months = str(facts.policy.interval_months(CONTROL))
     text = render("threat-model.md", repository=ws.base.target.name, interval=months)
     ws.write(
         path,

@@ -7,7 +7,6 @@ from secposture.probes.register_records import duty_verdict, not_connected_reaso
 
 PROBE = probe_id(__name__)
 CONTROL = "ithc"
-DEFAULT_INTERVAL_MONTHS = 12
 
 
 def run(facts: Facts) -> list[Finding]:
@@ -22,8 +21,7 @@ def run(facts: Facts) -> list[Finding]:
                 "that owns this repository (`secposture ithc record`)",
             )
         ]
-    control = facts.policy.controls.get(CONTROL)
-    months = (control.interval_months if control else None) or DEFAULT_INTERVAL_MONTHS
+    months = facts.policy.interval_months(CONTROL)
     found = []
     for product in facts.records.products:
         verdict = duty_verdict(

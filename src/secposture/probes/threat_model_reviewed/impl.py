@@ -16,15 +16,8 @@ from secposture.probes.register_records import (
 
 PROBE = probe_id(__name__)
 CONTROL = "threat-model"
-DEFAULT_INTERVAL_MONTHS = 6
 README = "docs/threat-model/README.md"
 _NAMED = 3
-
-
-def interval_months(facts: Facts) -> int:
-    control = facts.policy.controls.get(CONTROL)
-    months = control.interval_months if control is not None else None
-    return months if months else DEFAULT_INTERVAL_MONTHS
 
 
 def _artefact_list(models: threat_models.ThreatModels) -> str:
@@ -110,7 +103,7 @@ def run(facts: Facts) -> list[Finding]:
     review = threat_models.latest_review(models)
     if review is None:
         return [_undated(models)]
-    months = interval_months(facts)
+    months = facts.policy.interval_months(CONTROL)
     due = add_months(review.day, months)
     where = Location(review.path, review.line)
     said = f"threat model last reviewed on {review.day.isoformat()} ({review.source})"
@@ -146,7 +139,7 @@ def _with_register(facts: Facts) -> list[Finding]:
         return []
     models = facts.get(threat_models.collect)
     review = threat_models.latest_review(models)
-    months = interval_months(facts)
+    months = facts.policy.interval_months(CONTROL)
     found = []
     for product in records.products:
         registered = register_dated(product.threat_model)

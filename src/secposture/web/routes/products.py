@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from secposture.register import issues as issue_api
 from secposture.register import records, vocabulary
 from secposture.register.database import Tx
+from secposture.register.due_list import product_duties
 from secposture.register.errors import NotFound, RegisterError
 from secposture.register.models import Product
 from secposture.register.products import add_product, list_products, update_product
@@ -63,7 +64,7 @@ def _products(
     def read(tx: Tx) -> dict[str, Any]:
         return {
             "products": [p.to_dict() for p in list_products(tx)],
-            "duties": queries.product_duties(tx),
+            "duties": product_duties(tx),
         }
 
     data = database(request).read(read)
@@ -122,7 +123,7 @@ def product_view(
         name = product.name
         data: dict[str, Any] = {
             "product": product.to_dict(),
-            "duties": queries.product_duties(tx).get(product.id, {}),
+            "duties": product_duties(tx).get(product.id, {}),
             "threat_models": [
                 r.to_dict() for r in records.list_records(tx, "threat_model", product=name)
             ],
