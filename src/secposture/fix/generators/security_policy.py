@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from secposture.facts.security_policy import PLACES
 from secposture.fix import recipes
 from secposture.fix.generators import Workspace
 from secposture.fix.generators.files import create_or_replace, render
-from secposture.probes.security_policy_present.impl import PLACES
 
 CONTROL = "security-policy"
 CONTROLS = (CONTROL,)

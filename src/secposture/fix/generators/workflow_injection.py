@@ -48,10 +48,11 @@ from secposture.fix.yaml_edit import (
     scalar,
 )
 from secposture.model import Outcome
-from secposture.probes.workflow_no_untrusted_checkout.impl import PROBE as CHECKOUT_PROBE
-from secposture.probes.workflow_no_untrusted_checkout.impl import run as judge_checkouts
+from secposture.probes.interface import load_probe
 
 CONTROL = "dangerous-workflow"
+# The probe's judgement decides what needs a person, through the probes' public interface.
+CHECKOUT_PROBE = "workflow-no-untrusted-checkout"
 CONTROLS = (CONTROL,)
 _SHOWN = 8
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -131,7 +132,7 @@ def _scripts(step: Any, cfg: Any) -> Iterator[tuple[str, str]]:
 
 def _checkouts(ws: Workspace) -> None:
     """A privileged workflow that checks out pull-request code needs splitting by a person."""
-    for found in judge_checkouts(ws.facts()):
+    for found in load_probe(CHECKOUT_PROBE).run(ws.facts()):
         if found.probe == CHECKOUT_PROBE and found.outcome is Outcome.NEGATIVE:
             ws.skip(
                 CONTROL,
