@@ -40,6 +40,7 @@ MATRIX = [
     ("POST", "/products/{product_id}/assurances", "record_assurance", "record_assurance"),
     ("POST", "/products/{product_id}/changes", "record_assurance", "record_assurance"),
     ("GET", "/due", "view_due", "view_due"),
+    ("GET", "/watch", "view_estate", "view_estate"),
     ("GET", "/issues", "view_issues", "view_issues"),
     ("GET", "/issues/new", "raise_issue", "raise_issue"),
     ("POST", "/issues", "raise_issue", "raise_issue"),
@@ -73,6 +74,7 @@ PUBLIC = {
     ("POST", "/logout"),
     ("GET", "/login/oidc"),
     ("GET", "/auth/callback"),
+    ("POST", "/github/webhook"),  # GitHub's deliveries: their signature, not a session (ADR 0019)
 }
 QUERIES = {"/repository": "?name=acme/payments"}
 

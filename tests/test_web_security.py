@@ -27,6 +27,7 @@ from test_web_roles import MATRIX, PUBLIC, QUERIES, prepare
 from secposture.register.database import Tx
 from secposture.register.models import History
 from secposture.register.web_accounts import WebSession
+from secposture.web.context import CSRF_EXEMPT_PATHS
 
 XSS = "<script>alert(1)</script>"
 EVIDENCE = '<img src=x onerror="alert(2)"><b>bold</b>'
@@ -117,7 +118,13 @@ def test_every_response_carries_the_security_headers(dashboard: Dashboard, path:
 
 def unsafe_routes(ids: dict[str, int]) -> list[str]:
     paths = [path.format(**ids) for method, path, _a, _d in MATRIX if method == "POST"]
-    return [*paths, *(path for method, path in PUBLIC if method == "POST")]
+    public = (path for method, path in PUBLIC if method == "POST")
+    return [*paths, *(path for path in public if path not in CSRF_EXEMPT_PATHS)]
+
+
+def test_only_githubs_webhook_is_exempt_from_the_csrf_check() -> None:
+    # Its deliveries carry an HMAC signature instead (tests/test_watch.py, ADR 0019).
+    assert frozenset({"/github/webhook"}) == CSRF_EXEMPT_PATHS
 
 
 def test_every_form_post_without_the_session_token_is_refused_and_writes_nothing(

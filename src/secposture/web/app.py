@@ -25,6 +25,8 @@ from starlette.staticfiles import StaticFiles
 
 from secposture.register.database import Database, safe_message, safe_url
 from secposture.register.errors import Conflict, DatabaseError, NotFound, RegisterError
+from secposture.watch.interface import WatchSettings
+from secposture.watch.service import WatchState
 from secposture.web.auth import OidcClient
 from secposture.web.context import (
     CsrfRefused,
@@ -57,9 +59,16 @@ def cookie_name(settings: WebSettings) -> str:
     return SECURE_COOKIE if settings.secure_cookies else PLAIN_COOKIE
 
 
-def create_app(settings: WebSettings, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: WebSettings,
+    database: Database | None = None,
+    *,
+    watch: WatchState | None = None,
+) -> FastAPI:
     """The dashboard over the register `settings.database_url` (or an open `database`, which
-    the caller then closes)."""
+    the caller then closes). `watch`: the webhook's settings and the worker to wake [default:
+    settings from the environment, no worker]; a worker given is started and stopped with the
+    app."""
     owned = database is None
     register = (
         database
@@ -75,9 +84,15 @@ def create_app(settings: WebSettings, database: Database | None = None) -> FastA
             register.close()
         raise
 
+    watching = watch if watch is not None else WatchState(WatchSettings.from_env())
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if watching.watcher is not None:
+            watching.watcher.start()
         yield
+        if watching.watcher is not None:
+            await run_in_threadpool(watching.watcher.stop)
         if owned:
             register.close()
 
@@ -102,6 +117,7 @@ def create_app(settings: WebSettings, database: Database | None = None) -> FastA
         oidc=oidc,
         trend=TrendCache(),
     )
+    app.state.watch = watching
     _add_routes(app)
     static = resources.files("secposture.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -160,9 +176,31 @@ def _check_schema(database: Database) -> None:
 
 
 def _add_routes(app: FastAPI) -> None:
-    from secposture.web.routes import due, estate, issues, products, risks, session, users, waivers
+    from secposture.web.routes import (
+        due,
+        estate,
+        github_webhook,
+        issues,
+        products,
+        risks,
+        session,
+        users,
+        waivers,
+        watch,
+    )
 
-    for module in (session, estate, products, due, issues, risks, waivers, users):
+    for module in (
+        session,
+        estate,
+        products,
+        due,
+        issues,
+        risks,
+        waivers,
+        users,
+        watch,
+        github_webhook,
+    ):
         app.include_router(module.router)
 
 

@@ -30,6 +30,10 @@ from secposture.web.security import (
 from secposture.web.settings import WebSettings
 
 SESSION_KEY = "sid"
+# GitHub's webhook deliveries: no browser and no session; the HMAC signature authenticates them
+# instead, and a cross-site form cannot forge it (routes/github_webhook.py, ADR 0019). Nothing
+# else is exempt.
+CSRF_EXEMPT_PATHS = frozenset({"/github/webhook"})
 MAX_FORM_FIELDS = 200
 
 
@@ -121,6 +125,8 @@ CanManageUsers = Annotated[SignedIn, Depends(Requires("manage_users"))]
 async def csrf_protect(request: Request) -> None:
     """App-wide dependency: every unsafe method must carry this session's token."""
     if request.method not in UNSAFE_METHODS:
+        return
+    if request.url.path in CSRF_EXEMPT_PATHS:
         return
     if not same_origin(request.headers.get("sec-fetch-site")):
         raise CsrfRefused()
