@@ -29,6 +29,7 @@ DEFAULT_APP_PERMISSIONS = {
     "contents": "read",
     "metadata": "read",
     "workflows": "write",
+    "vulnerability_alerts": "read",
 }
 
 
@@ -47,6 +48,7 @@ class Principal:
     # token, or scopes not modelled); whether it may push changes to .github/workflows/.
     oauth_scopes: str | None = None
     workflows: bool = True
+    no_alerts: bool = False  # an App installation not granted Dependabot alerts (read)
 
     @property
     def is_admin(self) -> bool:
@@ -149,6 +151,7 @@ class Authenticator:
             frozenset({installation.org_login.lower()}),
             installation.installation_id,
             workflows=self.app_permissions(installation.app_id).get("workflows") == "write",
+            no_alerts="vulnerability_alerts" not in self.app_permissions(installation.app_id),
         )
 
     def app_permissions(self, app_id: int) -> dict[str, str]:

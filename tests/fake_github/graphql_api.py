@@ -26,6 +26,9 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from .alerts import graphql_node as alert_node
+from .alerts import may_read as may_read_alerts
+from .alerts import open_alerts
 from .auth import Principal
 from .graphql_limits import analyse, select_operation
 from .limits import Bucket, RateLimits, primary_exceeded_message
@@ -293,6 +296,7 @@ class RepoView:
             "viewerPermission": ctx.principal.permission,
             "viewerCanAdminister": ctx.principal.is_admin,
             "hasVulnerabilityAlertsEnabled": repo.vulnerability_alerts,
+            "vulnerabilityAlerts": lambda info, **a: self._alerts(a),
             "hasIssuesEnabled": True,
             "hasWikiEnabled": False,
             "deleteBranchOnMerge": False,
@@ -534,6 +538,20 @@ class RepoView:
             return None
         text, _ = blob_text(obj)
         return None if text is None else text.count("\n") + (0 if text.endswith("\n") else 1)
+
+    # Dependabot alerts ---------------------------------------------------------------------
+    def _alerts(self, arguments: dict[str, Any]) -> Node:
+        if not may_read_alerts(self.ctx.principal):
+            raise _error(
+                "Resource not accessible by integration"
+                if self.ctx.principal.kind == "installation"
+                else "You must have push access to view vulnerability alerts",
+                "FORBIDDEN",
+            )
+        alerts = open_alerts(self.repo, arguments.get("states"))
+        return connection(
+            alerts, _page_args(arguments), lambda a: alert_node(self.repo, a, self.web)
+        )
 
     # Protection ---------------------------------------------------------------------------
     def _require_admin(self) -> None:

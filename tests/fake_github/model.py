@@ -12,6 +12,10 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .alerts import FakeAlert
 
 DEFAULT_DATE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 CREATED_DATE = datetime(2023, 3, 14, 9, 30, tzinfo=UTC)
@@ -167,6 +171,8 @@ class FakeRepo:
     file_dates: dict[str, datetime] = field(default_factory=dict)
     security_and_analysis: dict[str, str] = field(default_factory=_default_settings)
     vulnerability_alerts: bool = False
+    # Dependabot alerts (alerts.py), whatever their state; none are shown while alerts are off.
+    alerts: list[FakeAlert] = field(default_factory=list)
     branch_rules: list[BranchRule] = field(default_factory=list)
     rulesets: list[Ruleset] = field(default_factory=list)
     id: int = 0

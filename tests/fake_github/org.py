@@ -12,6 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from . import content
+from .alerts import generate_alerts
 from .model import (
     BranchRule,
     BypassActor,
@@ -321,6 +322,10 @@ def _settings(rng: random.Random, repo: FakeRepo, maturity: str) -> None:
     }
     # Security updates need vulnerability alerts; alerts alone are common.
     repo.vulnerability_alerts = dependabot or rng.random() < 0.5
+    # Alerts from their own random stream, so the rest of a generated organisation is the same
+    # as before alerts were modelled.
+    alerts_rng = random.Random(f"{repo.owner}/{repo.name}:alerts")  # noqa: S311
+    repo.alerts = generate_alerts(repo, NOW, alerts_rng)
 
 
 def _protection(rng: random.Random, repo: FakeRepo, maturity: str, role: str | None) -> None:

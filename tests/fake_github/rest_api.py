@@ -16,6 +16,9 @@ from urllib.parse import unquote
 from jsonschema.protocols import Validator
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
+from .alerts import ALERT_OPERATIONS, NULLABLE_ENUM_OPERATIONS, nullable_enums
+from .alerts import may_read as may_read_alerts
+from .alerts import rest_json as alert_json
 from .auth import Authenticator, Principal
 from .git_data import find_tree, resolve_commitish
 from .issues import ISSUE_OPERATIONS
@@ -121,7 +124,7 @@ class RestDescription:
         # The writes (and their reads) are validated against the full description, loaded
         # when first used; their multi-segment parameters are declared beside them (a test
         # checks them against the description).
-        for method, template, multi in WRITE_OPERATIONS + ISSUE_OPERATIONS:
+        for method, template, multi in WRITE_OPERATIONS + ISSUE_OPERATIONS + ALERT_OPERATIONS:
             regex = _template_regex(template, multi)
             self.operations.append(Operation(method, template, "full", regex))
         self._validators: dict[tuple[str, str], Validator] = {}
@@ -175,7 +178,10 @@ class RestDescription:
             validator = self._validators.get(cache_key)
             if validator is None:
                 # "#/components/..." references resolve against the description's components.
-                root = {**_plain_oneof(schema), "components": self.document(op)["components"]}
+                components = self.document(op)["components"]
+                if op.key in NULLABLE_ENUM_OPERATIONS:
+                    components = nullable_enums(components)
+                root = {**_plain_oneof(schema), "components": components}
                 validator = OAS30Validator(root, format_checker=oas30_format_checker)
                 self._validators[cache_key] = validator
             return validator
@@ -425,6 +431,20 @@ def get_vulnerability_alerts(state: RestState, request: RestRequest) -> RestResp
     return RestResponse(204)
 
 
+def get_dependabot_alert(state: RestState, request: RestRequest) -> RestResponse:
+    found = _repo(state, request)
+    if found is None:
+        return error(404, "Not Found")
+    if not may_read_alerts(_principal(request)):
+        return error(403, "Resource not accessible by integration")
+    repo = found[1]
+    number = request.params["alert_number"]
+    alert = next((a for a in repo.alerts if str(a.number) == number), None)
+    if alert is None or not repo.vulnerability_alerts:
+        return error(404, "Not Found")
+    return RestResponse(200, alert_json(request.api, repo, alert))
+
+
 def get_branch_protection(state: RestState, request: RestRequest) -> RestResponse:
     found = _repo(state, request)
     if found is None:
@@ -617,6 +637,7 @@ HANDLERS: dict[str, Callable[[RestState, RestRequest], RestResponse]] = {
     "GET /repos/{owner}/{repo}": get_repo,
     "GET /repos/{owner}/{repo}/automated-security-fixes": get_automated_security_fixes,
     "GET /repos/{owner}/{repo}/vulnerability-alerts": get_vulnerability_alerts,
+    "GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}": get_dependabot_alert,
     "GET /repos/{owner}/{repo}/branches/{branch}/protection": get_branch_protection,
     "GET /repos/{owner}/{repo}/rules/branches/{branch}": get_branch_rules,
     "GET /repos/{owner}/{repo}/rulesets": list_repo_rulesets,

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from secposture.policy import Waiver as PolicyWaiver
+from secposture.register.advisories import (
+    AdvisoryExemption,
+    advisory_exemptions,
+    waives_advisories,
+)
 from secposture.register.database import Tx
 from secposture.register.products import products_for_repository
 from secposture.register.records import latest_assurance, latest_major_change, latest_threat_model
@@ -40,6 +45,8 @@ class RepositoryRecords:
     repository: str
     products: tuple[ProductRecords, ...]  # empty: the repository belongs to no product
     waivers: tuple[PolicyWaiver, ...]  # expired ones included (the scan fails them, naming them)
+    # Dependabot advisories waived or accepted for this repository (register/advisories.py).
+    advisories: tuple[AdvisoryExemption, ...] = ()
 
 
 def repository_records(tx: Tx, repository: str) -> RepositoryRecords:
@@ -64,8 +71,14 @@ def repository_records(tx: Tx, repository: str) -> RepositoryRecords:
                 else None,
             )
         )
+    waivers = active_waivers(tx, repository)
+    advisories = advisory_exemptions(
+        tx, repository, ((w.control, w.reason, w.expires, w.origin) for w in waivers)
+    )
     return RepositoryRecords(
         repository=repository.strip().lower(),
         products=tuple(products),
-        waivers=tuple(active_waivers(tx, repository)),
+        # A waiver naming advisories exempts those alerts, not the whole control.
+        waivers=tuple(w for w in waivers if not waives_advisories(w.control, w.reason)),
+        advisories=tuple(advisories),
     )

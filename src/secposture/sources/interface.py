@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from secposture.model import Problem, Target
+from secposture.sources.alerts import AlertList
 from secposture.sources.references.interface import ReferenceReader
 from secposture.sources.references.none import NoReferences
 
@@ -92,6 +93,8 @@ class Settings:
     secret_scanning: Observation | None = None
     secret_scanning_push_protection: Observation | None = None
     review: ReviewRequirement | None = None
+    # Open Dependabot alerts (GraphQL vulnerabilityAlerts); None: not asked for.
+    open_alerts: AlertList | None = None
 
 
 NO_SETTINGS = Settings(

@@ -26,6 +26,7 @@ class Part(StrEnum):
     FILES = "files"  # the file list or file texts: every control that reads files
     REVIEW = "review"  # protection rules or rulesets: api:branch_protection, api:rulesets
     SECURITY = "security"  # api:security_and_analysis.*
+    ALERTS = "alerts"  # api:vulnerabilityAlerts: the open Dependabot alerts
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def reads_part(glob: str, part: Part) -> bool:
         return glob in ("api:branch_protection", "api:rulesets")
     if part is Part.SECURITY:
         return glob.startswith("api:security_and_analysis")
+    if part is Part.ALERTS:
+        return glob == "api:vulnerabilityAlerts"
     return not glob.startswith(("api:", "register:"))
 
 

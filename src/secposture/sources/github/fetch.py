@@ -109,6 +109,9 @@ class RepoState:
     def review_cut(self) -> str:
         return "; ".join(c.message for c in self.cuts.values() if c.part is Part.REVIEW)
 
+    def alerts_cut(self) -> str:
+        return "; ".join(c.message for c in self.cuts.values() if c.part is Part.ALERTS)
+
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
@@ -230,7 +233,11 @@ class GitHubFetcher:
         state.graph = repo
         self._follow_connections(state)
         return settings_from(
-            state.graph, state.rest, state.forbidden, review_cut=state.review_cut()
+            state.graph,
+            state.rest,
+            state.forbidden,
+            review_cut=state.review_cut(),
+            alerts_cut=state.alerts_cut(),
         )
 
     # -- round one -------------------------------------------------------------------------
@@ -328,7 +335,7 @@ class GitHubFetcher:
         A connection that does not end (a repeated cursor, no cursor, the page caps) is cut:
         review is then unknown, never decided on the pages read."""
         graph = dict(state.graph or {})
-        for name in ("branchProtectionRules", "rulesets"):
+        for name in ("branchProtectionRules", "rulesets", "vulnerabilityAlerts"):
             connection = graph.get(name)
             if not isinstance(connection, Mapping):
                 continue
@@ -336,8 +343,9 @@ class GitHubFetcher:
             page = connection.get("pageInfo") or {}
             cut = self._follow(state, name, page, nodes)
             if cut:
-                state.cut(name, Part.REVIEW, f"{name}: {cut}")
-            graph[name] = {"nodes": nodes}
+                part = Part.ALERTS if name == "vulnerabilityAlerts" else Part.REVIEW
+                state.cut(name, part, f"{name}: {cut}")
+            graph[name] = {"nodes": nodes, "totalCount": connection.get("totalCount")}
         state.graph = graph
 
     def _follow(
@@ -385,8 +393,8 @@ class GitHubFetcher:
                 exhausted = False
         if exhausted:
             self.note(
-                f"GitHub connections: {self._run_pages_words()}; protection rules and rulesets "
-                "past it were not read (review is unknown there)"
+                f"GitHub connections: {self._run_pages_words()}; protection rules, rulesets and "
+                "Dependabot alerts past it were not read (review or patching is unknown there)"
             )
         return not exhausted
 
@@ -562,6 +570,7 @@ class GitHubFetcher:
                     state.forbidden,
                     automated_fixes=state.automated_fixes,
                     review_cut=state.review_cut(),
+                    alerts_cut=state.alerts_cut(),
                 )
 
     def _security_lookup(self, state: RepoState) -> int:

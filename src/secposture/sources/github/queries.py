@@ -16,11 +16,21 @@ PROTECTION_RULES = 10
 RULESETS = 10
 NESTED = 20  # bypass actors and allowances per rule: evidence only; more are reported as "and more"
 RULES = 50  # rules per ruleset: GitHub has fewer than 30 rule types, so one page holds them all
+# Open Dependabot alerts per page: most repositories have fewer, so one page inside round one
+# is all they cost; the rest are followed up one repository at a time.
+ALERTS = 50
 
 _ACTOR = "actor { __typename ... on App { slug } ... on Team { slug } ... on User { login } }"
 _BYPASS_ACTOR = "actor { __typename ... on App { slug } ... on Team { slug } }"
 _PAGE = "pageInfo { hasNextPage endCursor }"
 _MORE = "pageInfo { hasNextPage }"
+
+ALERT_FIELDS = (
+    "number state createdAt vulnerableManifestPath "
+    "securityVulnerability { severity package { name ecosystem } } "
+    "securityAdvisory { ghsaId severity identifiers { type value } cvss { vectorString } } "
+    "dependabotUpdate { pullRequest { url state } }"
+)
 
 PROTECTION_RULE_FIELDS = (
     "pattern requiresApprovingReviews requiredApprovingReviewCount dismissesStaleReviews "
@@ -70,7 +80,17 @@ def repository_fragment(depth: int = TREE_DEPTH, protection: bool = True) -> str
             else ""
         )
         + f"rulesets(first: {RULESETS}, includeParents: true) {{ {_PAGE} nodes {{ {RULESET_FIELDS} }} }} "
-        f"{tree}}}"
+        + alerts_field()
+        + f" {tree}}}"
+    )
+
+
+def alerts_field(after: str | None = None) -> str:
+    """The open Dependabot alerts, a page of ALERTS (the next one after `after`)."""
+    cursor = f", after: {literal(after)}" if after is not None else ""
+    return (
+        f"vulnerabilityAlerts(states: OPEN, first: {ALERTS}{cursor}) "
+        f"{{ totalCount {_PAGE} nodes {{ {ALERT_FIELDS} }} }}"
     )
 
 
@@ -133,9 +153,11 @@ def references_query(groups: Sequence[tuple[str, str, str, Sequence[str]]]) -> s
 
 
 def connection_query(repo: tuple[str, str], field: str, after: str) -> str:
-    """The next page of a repository's protection rules or rulesets."""
+    """The next page of a repository's protection rules, rulesets or open alerts."""
     owner, name = repo
-    if field == "branchProtectionRules":
+    if field == "vulnerabilityAlerts":
+        body = alerts_field(after)
+    elif field == "branchProtectionRules":
         body = f"branchProtectionRules(first: {PROTECTION_RULES}, after: {literal(after)}) {{ {_PAGE} nodes {{ {PROTECTION_RULE_FIELDS} }} }}"
     else:
         body = f"rulesets(first: {RULESETS}, includeParents: true, after: {literal(after)}) {{ {_PAGE} nodes {{ {RULESET_FIELDS} }} }}"

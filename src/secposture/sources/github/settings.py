@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from secposture.sources.alerts import alerts_from
 from secposture.sources.interface import (
     Observation,
     ReviewRequirement,
@@ -63,13 +64,14 @@ def settings_from(
     rulesets: list[Mapping[str, Any]] | None = None,
     automated_fixes: bool | None = None,
     review_cut: str = "",
+    alerts_cut: str = "",
 ) -> Settings:
     """Settings for one repository from round one's GraphQL answer and its REST listing entry.
 
     `forbidden` names the GraphQL fields GitHub refused (FORBIDDEN errors); the connection lists,
     when given, are complete (every page followed) and replace the first pages in `graph_repo`.
     `review_cut` says why the protection rules or rulesets could not be read whole (review is
-    then unknown).
+    then unknown); `alerts_cut` why the open Dependabot alerts could not be read whole.
     """
     refused = set(forbidden)
     security = security_observations(rest_repo, automated_fixes)
@@ -87,6 +89,7 @@ def settings_from(
         secret_scanning=security["secret_scanning"],
         secret_scanning_push_protection=security["secret_scanning_push_protection"],
         review=review_requirement(graph_repo, refused, protection_rules, rulesets, review_cut),
+        open_alerts=alerts_from(graph_repo, refused, alerts_cut),
     )
 
 
