@@ -624,3 +624,44 @@ def test_the_organisations_configuration_says_where_issues_go() -> None:
     assert not broken.applies("payments", [])
     assert broken.problem is not None and "reminder_days" in broken.problem
     assert parse_config("[issues\n").problem is not None
+
+
+# --- secposture serve --watch --------------------------------------------------------------------
+
+
+def test_serve_watch_without_github_credentials_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from secposture.cli.main import cli
+
+    result = CliRunner().invoke(
+        cli, ["serve", "--watch", "acme", "--db", f"sqlite:///{tmp_path / 'r.db'}"]
+    )
+    assert result.exit_code == 2
+    assert "no GitHub credentials" in result.output
+
+
+def test_serve_watch_builds_the_dashboard_with_its_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secposture.cli.serve import _watching_app
+
+    monkeypatch.setenv("GITHUB_TOKEN", "not-a-real-token")
+    monkeypatch.setenv("SECPOSTURE_GITHUB_WEBHOOK_SECRET", SECRET)
+    app, database = _watching_app(
+        web_settings(f"sqlite:///{tmp_path / 'r.db'}"), "acme", 6, True, None, None
+    )
+    try:
+        watch = app.state.watch
+        assert watch.watcher is not None
+        assert watch.settings.organisation == "acme"
+        assert watch.settings.webhook_secret == SECRET
+        assert watch.settings.full_rescan_every == timedelta(hours=6)
+    finally:
+        database.close()
+    app, database = _watching_app(
+        web_settings(f"sqlite:///{tmp_path / 'r.db'}"), "acme", 0, False, None, None
+    )
+    database.close()
+    assert app.state.watch.watcher is None  # queueing only
+    assert app.state.watch.settings.full_rescan_every is None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -83,6 +84,45 @@ def is_loopback(host: str) -> bool:
     "X-Forwarded-Proto to believe: the client address the sign-in limit counts, and https for "
     "the OIDC callback. Without it no forwarded header is believed, from anywhere.",
 )
+@click.option(
+    "--watch",
+    "watch_org",
+    metavar="ORG",
+    default=None,
+    help="Watch this GitHub organisation (docs/watching.md): rescan a repository when its "
+    "GitHub App's webhook says it changed (POST /github/webhook, signed with "
+    "$SECPOSTURE_GITHUB_WEBHOOK_SECRET) and the whole organisation on a schedule, and keep an "
+    "issue in each repository that fails a required control, as ORG/.github/"
+    "secposture-watch.toml allows. GitHub credentials as for scan --org.",
+)
+@click.option(
+    "--full-rescan-every",
+    metavar="HOURS",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="--watch: rescan the whole organisation this often; 0 for never "
+    "[default: $SECPOSTURE_WATCH_FULL_RESCAN_HOURS, else 24].",
+)
+@click.option(
+    "--watch-worker/--no-watch-worker",
+    default=True,
+    show_default=True,
+    help="--watch: run the rescans in this process; --no-watch-worker only queues them, for "
+    "another `serve --watch` process sharing the PostgreSQL register.",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="--watch: the policy the rescans use, as scan --policy.",
+)
+@click.option(
+    "--github-url",
+    metavar="URL",
+    default=None,
+    help="--watch: the GitHub API [default: $GITHUB_API_URL, else https://api.github.com].",
+)
 @errors_as_input
 def serve(
     db: str | None,
@@ -91,6 +131,11 @@ def serve(
     allow_remote: bool,
     insecure_cookies: bool,
     forwarded_allow_ips: str | None,
+    watch_org: str | None,
+    full_rescan_every: float | None,
+    watch_worker: bool,
+    policy_file: Path | None,
+    github_url: str | None,
 ) -> None:
     loopback = is_loopback(host)
     if not loopback and not allow_remote:
@@ -108,7 +153,13 @@ def serve(
     settings = WebSettings(
         database_url=db, secure_cookies=not insecure_cookies, oidc=OidcSettings.from_env()
     )
-    app = create_app(settings)
+    if watch_org is None:
+        app = create_app(settings)
+        database = None
+    else:
+        app, database = _watching_app(
+            settings, watch_org, full_rescan_every, watch_worker, policy_file, github_url
+        )
     scheme = "http" if insecure_cookies else "https (via your proxy)"
     click.echo(f"secposture dashboard on http://{host}:{port} — open it over {scheme}", err=True)
     _hint_accounts(app)
@@ -116,7 +167,57 @@ def serve(
     config = server_config(app, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
     if config.proxy_headers:
         click.echo(f"believing X-Forwarded-For from {config.forwarded_allow_ips}", err=True)
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if database is not None:
+            database.close()
+
+
+def _watching_app(
+    settings: Any,
+    organisation: str,
+    full_rescan_every: float | None,
+    worker: bool,
+    policy_file: Path | None,
+    github_url: str | None,
+) -> tuple[Any, Any]:
+    """The dashboard with the watcher (started and stopped with the app) over one register."""
+    from datetime import timedelta
+
+    from secposture.register.database import Database
+    from secposture.sources.github.options import api_url_from
+    from secposture.watch.interface import WatchSettings
+    from secposture.watch.service import start_watching
+    from secposture.web.app import create_app
+
+    every = None if full_rescan_every is None else timedelta(hours=full_rescan_every)
+    watch_settings = WatchSettings.from_env(organisation=organisation.strip())
+    if every is not None:
+        from dataclasses import replace
+
+        watch_settings = replace(watch_settings, full_rescan_every=every or None)
+    if not watch_settings.webhook_secret:
+        click.echo(
+            "watching without webhooks: SECPOSTURE_GITHUB_WEBHOOK_SECRET is not set, so "
+            "/github/webhook refuses every delivery (403); only the schedule rescans",
+            err=True,
+        )
+    database = Database.open(settings.database_url, timezone=settings.timezone)
+    try:
+        watch = start_watching(
+            database,
+            watch_settings,
+            api_url=api_url_from(github_url),
+            policy_file=policy_file,
+            worker=worker,
+        )
+        app = create_app(settings, database, watch=watch)
+    except BaseException:
+        database.close()
+        raise
+    click.echo(f"watching {organisation}" + ("" if worker else " (queueing only)"), err=True)
+    return app, database
 
 
 def server_config(
