@@ -241,10 +241,14 @@ def test_the_dashboard_shows_each_rescan_and_why_and_every_write(
             data={"username": "viewer", "password": password_for("viewer"), "csrf_token": token},
         )
         page = browser.get("/watch")
+        repository = browser.get("/repository", params={"name": "acme/payments"})
     assert page.status_code == 200
     assert 'data-repository="acme/payments"' in page.text
     assert "push to main by alice" in page.text
     assert 'data-action="opened"' in page.text
+    assert repository.status_code == 200
+    assert 'data-testid="repository-rescan"' in repository.text
+    assert "push to main by alice" in repository.text
 
 
 def test_the_worker_thread_answers_a_push_within_seconds(sqlite_estate: Estate) -> None:

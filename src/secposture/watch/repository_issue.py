@@ -322,11 +322,12 @@ def sync_issue(
             )
             outcome = IssueOutcome("reminded", known["number"], known["url"], writes=1)
         else:
+            # The budget first: a deferred write should not cost the look-up either.
+            if not pacer.allow():
+                raise _Deferred
             number = known["number"] if known and known["number"] else None
             if number is None:
                 number = _find_own(client, base, config.label)
-            if not pacer.allow():
-                raise _Deferred
             if number is None:
                 created = client.rest(
                     "POST", base, {"title": title, "body": body, "labels": [config.label]}

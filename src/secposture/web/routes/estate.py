@@ -11,6 +11,7 @@ from secposture.register.database import Tx
 from secposture.register.errors import InvalidField
 from secposture.register.products import products_for_repository
 from secposture.register.waivers import list_waivers
+from secposture.watch.views import last_rescan
 from secposture.web import charts, queries
 from secposture.web.context import CanViewEstate, database, state
 from secposture.web.rendering import heatmap, page
@@ -70,7 +71,12 @@ def repository_page(request: Request, user: CanViewEstate, name: str = "") -> Re
             )
         except InvalidField:
             products, waivers = [], []
-        return {"scans": scans, "products": products, "waivers": waivers}
+        return {
+            "scans": scans,
+            "products": products,
+            "waivers": waivers,
+            "rescan": last_rescan(tx, repository),
+        }
 
     data = database(request).read(read)
     if data is None:
@@ -90,6 +96,7 @@ def repository_page(request: Request, user: CanViewEstate, name: str = "") -> Re
             "history": history,
             "products": data["products"],
             "waivers": data["waivers"],
+            "rescan": data["rescan"],
         },
     )
 
