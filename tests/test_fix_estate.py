@@ -40,6 +40,7 @@ from secposture.fix.pull_request import (
 )
 from secposture.model import Status
 from secposture.policy import default_policy
+from secposture.probes.interface import probe_reads
 from secposture.scan import scan_github_repo
 from secposture.sources.github.auth import Secret, TokenCredentials
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
@@ -526,7 +527,9 @@ def test_the_fixed_branch_scans_clean_of_what_was_fixed_and_plans_nothing_more()
         (again,) = run_fix(base_url, open_prs=False)
         with client(base_url) as api:
             report = scan_github_repo(
-                GitHubFetcher(api, default_policy(), today=TODAY), "acme", "service"
+                GitHubFetcher(api, default_policy(), today=TODAY, reads=probe_reads),
+                "acme",
+                "service",
             )
     assert fix.action == "opened"
     assert again.action == "nothing-to-fix", again

@@ -31,6 +31,7 @@ from secposture.fix.settings import (
 )
 from secposture.model import Status
 from secposture.policy import default_policy
+from secposture.probes.interface import probe_reads
 from secposture.scan import scan_github_repo
 from secposture.sources.github.auth import Secret, TokenCredentials
 from secposture.sources.github.fetch import GitHubFetcher
@@ -74,7 +75,9 @@ def by_setting(outcomes: list[SettingOutcome]) -> dict[str, SettingOutcome]:
 
 def statuses_after(base_url: str, name: str = "app") -> dict[str, Status]:
     with client(base_url) as gh:
-        report = scan_github_repo(GitHubFetcher(gh, default_policy(), today=TODAY), "acme", name)
+        report = scan_github_repo(
+            GitHubFetcher(gh, default_policy(), today=TODAY, reads=probe_reads), "acme", name
+        )
     return {r.id: r.status for r in report.results if r.id in SETTINGS_CONTROLS}
 
 

@@ -30,6 +30,7 @@ from fake_github import (
 from secposture.cli.main import main
 from secposture.model import EstateReport, ScanReport, Status
 from secposture.policy import default_policy
+from secposture.probes.interface import probe_reads
 from secposture.scan import scan_github_org
 from secposture.sources.github.auth import Secret, TokenCredentials
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter, declared_reads
@@ -98,7 +99,7 @@ def client_of(base_url: str, **limits: Any) -> GitHubClient:
 
 def estate_of(base_url: str, **limits: Any) -> EstateReport:
     with client_of(base_url, **limits) as client:
-        fetcher = GitHubFetcher(client, default_policy(), today=TODAY)
+        fetcher = GitHubFetcher(client, default_policy(), today=TODAY, reads=probe_reads)
         return scan_github_org(fetcher, "acme", RepoFilter(), TODAY)
 
 
@@ -253,7 +254,7 @@ def test_a_listing_longer_than_the_page_cap_is_cut_and_said() -> None:
         limits=GitHubLimits(listing_pages=7),
         transport=httpx.MockTransport(github),
     ) as client:
-        fetcher = GitHubFetcher(client, default_policy(), today=TODAY)
+        fetcher = GitHubFetcher(client, default_policy(), today=TODAY, reads=probe_reads)
         states = within(30, lambda: fetcher.list_org("acme", RepoFilter()))
     assert served == 7 and len(states) == 7
     assert any("7 pages" in note for note in fetcher.cut)
@@ -265,7 +266,7 @@ def test_the_run_byte_budget_stops_reading_and_every_cut_is_said(
     gh, base_url = fake
     # Enough for the listing and round one (a few KiB), not for the file texts.
     with client_of(base_url) as probe:
-        fetcher = GitHubFetcher(probe, default_policy(), today=TODAY)
+        fetcher = GitHubFetcher(probe, default_policy(), today=TODAY, reads=probe_reads)
         states = fetcher.list_org("acme", RepoFilter())
         fetcher.fetch_round_one(states)
         budget = probe.counters().bytes_read + 200
@@ -793,5 +794,5 @@ def test_the_operators_repository_option_wins_over_the_checkouts_remote(
 
 def test_declared_reads_cover_the_file_controls() -> None:
     """The helper above and the fetcher agree on which controls read files."""
-    assert declared_reads(default_policy())
+    assert declared_reads(default_policy(), probe_reads)
     assert "security-policy" in file_controls() and "pr-review-required" not in file_controls()

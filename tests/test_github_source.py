@@ -17,6 +17,7 @@ from fake_github import BranchRule, FakeGitHub, FakeOrg, FakeRepo, generate_org,
 from secposture.cli.main import main
 from secposture.model import EstateReport, Status
 from secposture.policy import default_policy
+from secposture.probes.interface import probe_reads
 from secposture.scan import scan_github_org, scan_path
 from secposture.sources.github.auth import Secret, TokenCredentials
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
@@ -44,7 +45,7 @@ def estate_of(
     base_url: str, token: str = ADMIN, repo_filter: RepoFilter | None = None, **client: object
 ) -> tuple[EstateReport, GitHubClient]:
     gh = GitHubClient(base_url, TokenCredentials(Secret(token), "GITHUB_TOKEN"), **client)  # type: ignore[arg-type]
-    fetcher = GitHubFetcher(gh, default_policy(), today=TODAY)
+    fetcher = GitHubFetcher(gh, default_policy(), today=TODAY, reads=probe_reads)
     estate = scan_github_org(fetcher, "acme", repo_filter or RepoFilter(), TODAY)
     gh.close()
     return estate, gh

@@ -30,6 +30,7 @@ from secposture.facts.interface import Facts
 from secposture.facts.references import nested, parse_uses, prefetch
 from secposture.model import Outcome, Status
 from secposture.policy import default_policy
+from secposture.probes.interface import probe_reads
 from secposture.scan import scan_github_org
 from secposture.sources.github.auth import Secret, TokenCredentials
 from secposture.sources.github.fetch import GitHubFetcher, RepoFilter
@@ -639,7 +640,7 @@ def test_org_scan_fetches_each_reference_once_for_the_estate() -> None:
     org.repos.extend(services)
     gh = FakeGitHub(orgs=[org], tokens={TOKEN: "read"})
     with gh.serve() as base_url, client(base_url) as gh_client:
-        fetcher = GitHubFetcher(gh_client, default_policy(), today=TODAY)
+        fetcher = GitHubFetcher(gh_client, default_policy(), today=TODAY, reads=probe_reads)
         estate = scan_github_org(fetcher, "acme", RepoFilter(), TODAY)
         assert fetcher.references is not None
         fetched = fetcher.references.fetched_files

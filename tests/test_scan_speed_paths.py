@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secposture.facts import languages, parsing
-from secposture.facts.interface import glob_matcher
 from secposture.facts.paths import PathIndex
 from secposture.facts.scripts import segments
+from secposture.paths import glob_matcher, is_excluded
 from secposture.probes.tests_exercise_security import impl as tests_probe
 from secposture.sources import local
 from secposture.sources.interface import UnreadableFile
-from secposture.sources.local import LocalSource, Watchdog, is_excluded
+from secposture.sources.local import LocalSource, Watchdog
 
 PROPERTY = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from secposture.model import EstateReport, ScanReport
 from secposture.policy import Policy
+from secposture.probes.interface import probe_reads
 from secposture.sources.github.auth import InstallationTarget, credentials_from_env
 from secposture.sources.github.fetch import GitHubFetcher, Progress, RepoFilter, no_progress
 from secposture.sources.github.options import GitHubOptions
@@ -89,6 +90,7 @@ def scan_org(
             concurrency=options.concurrency,
             progress=said,
             cache=reference_cache(options, policy.max_file_bytes),
+            reads=probe_reads,
         )
         return scan_github_org(fetcher, org, repo_filter, today, records_for)
 
@@ -113,6 +115,7 @@ def scan_repo(
             concurrency=1,
             progress=said,
             cache=reference_cache(options, policy.max_file_bytes),
+            reads=probe_reads,
         )
         return scan_github_repo(fetcher, owner, name, today, records_for)
 

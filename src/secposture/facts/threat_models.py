@@ -28,8 +28,9 @@ from typing import Any
 from secposture import catalogue
 from secposture.dates import as_date
 from secposture.facts import generated
-from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.interface import Facts
 from secposture.facts.parsing import front_matter, line_of, load_json, load_yaml
+from secposture.paths import glob_matcher
 
 DOCUMENT = "document"
 PYTM = "pytm"

@@ -20,7 +20,7 @@ from secposture.facts import build_plugins, file_filters, git_hooks, hook_repos,
 from secposture.facts import ci as ci_facts
 from secposture.facts import ide as ide_facts
 from secposture.facts import languages as languages_facts
-from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.interface import Facts
 from secposture.facts.parsing import load_json, load_toml, load_yaml
 from secposture.facts.scripts import (
     Command,
@@ -31,6 +31,7 @@ from secposture.facts.scripts import (
     unwrap,
 )
 from secposture.model import Location
+from secposture.paths import glob_matcher
 from secposture.policy import Tool
 from secposture.policy_regex import MAX_JOINED_MEMORY, Pattern, compile_pattern
 

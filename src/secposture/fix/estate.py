@@ -33,6 +33,7 @@ from secposture.fix.pull_request import (
 )
 from secposture.model import EstateRepository
 from secposture.policy import Policy
+from secposture.probes.interface import probe_reads
 from secposture.scan import scan_github
 from secposture.sources.github.fetch import (
     GitHubFetcher,
@@ -102,6 +103,7 @@ def fix_org(
         concurrency=concurrency,
         progress=progress,
         today=today,
+        reads=probe_reads,
     )
     states = fetcher.list_org(org, repo_filter)
     return _fix_states(fetcher, states, options, open_prs=open_prs)
@@ -128,6 +130,7 @@ def fix_repo(
         concurrency=1,
         progress=progress,
         today=today,
+        reads=probe_reads,
     )
     state = fetcher.get_repo(owner, name)
     (fix,) = _fix_states(fetcher, [state], options, open_prs=open_prs)

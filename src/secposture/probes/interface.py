@@ -115,6 +115,13 @@ def load_probe(probe_id: str) -> Probe:
     return Probe(definition=definition, run=impl.run)
 
 
+def probe_reads(probe_id: str) -> tuple[str, ...]:
+    """What a probe declares it reads (`reads` in its def.toml): file globs, `api:` settings and
+    `register:` records. Handed to the GitHub source, which fetches what the probes need without
+    importing them."""
+    return load_probe(probe_id).definition.reads
+
+
 def finding(
     probe_id: str, outcome: Outcome, message: str, location: Location | None = None, **values: str
 ) -> Finding:

@@ -17,7 +17,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -432,14 +431,6 @@ def _inside(real: str, root: str) -> bool:
         return False
 
 
-def is_excluded(path: str, excluded_dirs: frozenset[str], exclude_globs: tuple[str, ...]) -> bool:
-    """Whether a repository path is vendored/generated (by folder name) or excluded by policy."""
-    parts = path.split("/")
-    if any(part in excluded_dirs for part in parts[:-1]):
-        return True
-    return any(fnmatchcase(path, g) for g in exclude_globs)
-
-
 class LocalSnapshot(Snapshot):
     def __init__(
         self,
@@ -640,7 +631,9 @@ def _check_ignore(checkout: GitCheckout, work_tree: str, path: str) -> IgnoreRul
     )
     if proc.returncode not in (0, 1):
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise OSError(f"git check-ignore failed: {message[0][:200] if message else proc.returncode}")
+        raise OSError(
+            f"git check-ignore failed: {message[0][:200] if message else proc.returncode}"
+        )
     found = _IGNORE_MATCH.match(proc.stdout.decode("utf-8", "surrogateescape"))
     if found is None or not found.group(1) or found.group(3).startswith("!"):
         return None

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from secposture.model import EstateRepository
 from secposture.policy import Policy
+from secposture.probes.interface import probe_reads
 from secposture.register.database import Database, Tx
 from secposture.register.errors import RegisterError
 from secposture.register.scan_context import RepositoryRecords, repository_records
@@ -198,7 +199,10 @@ class Watcher:
         client = self.client
         before = _requests(client)
         fetcher = GitHubFetcher(
-            client, self.policy, concurrency=1 if job.repository != ALL_REPOSITORIES else 4
+            client,
+            self.policy,
+            concurrency=1 if job.repository != ALL_REPOSITORIES else 4,
+            reads=probe_reads,
         )
         today: date = self.database.read(lambda tx: tx.today)
         from secposture.scan import scan_github

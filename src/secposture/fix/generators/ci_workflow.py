@@ -23,7 +23,7 @@ from typing import Any
 
 from secposture import catalogue
 from secposture.facts import dockerfiles, ecosystems, image_builds, tools, workflows
-from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.interface import Facts
 from secposture.facts.languages import dockerfile_fragment
 from secposture.fix import conventions, recipes
 from secposture.fix.conventions import Version
@@ -32,6 +32,7 @@ from secposture.fix.generators.coverage import uncovered
 from secposture.fix.generators.git_add import make_addable
 from secposture.fix.recipes import CiStep
 from secposture.fix.yaml_edit import Commented, YamlEditError, dump, insert_after
+from secposture.paths import glob_matcher
 
 STATIC = "static-analysis"
 CONTAINERS = "container-scanning"

@@ -8,10 +8,11 @@ from typing import Any
 from secposture import catalogue
 from secposture.facts import ci as ci_facts
 from secposture.facts import tools
-from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.interface import Facts
 from secposture.facts.languages import dockerfile_fragment
 from secposture.facts.tools import ToolUse, runnable_text
 from secposture.model import Finding, Location, Outcome
+from secposture.paths import glob_matcher
 from secposture.probes.interface import finding, probe_id, unanalysed, unread
 
 PROBE = probe_id(__name__)

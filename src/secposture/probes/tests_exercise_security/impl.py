@@ -20,8 +20,9 @@ from typing import Any
 
 from secposture import catalogue
 from secposture.facts import languages, tools
-from secposture.facts.interface import Facts, glob_matcher
+from secposture.facts.interface import Facts
 from secposture.model import Finding, Location, Outcome
+from secposture.paths import glob_matcher
 from secposture.probes.interface import finding, probe_id
 from secposture.probes.tests_exercise_security import lexing
 

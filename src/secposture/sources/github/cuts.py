@@ -9,15 +9,18 @@ new probe is covered without a list here to keep up to date.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from secposture.model import ControlResult, Problem, ScanReport, Status
 from secposture.policy import Policy
-from secposture.probes.interface import load_probe
 
 PROBLEM_PATH = "GitHub API"  # where a cut is reported among the report's problems
+
+# What a probe reads, by its id: the `reads` of its def.toml (probes.interface.probe_reads).
+# The caller hands it in, so that the source fetches what the probes need without importing them.
+ProbeReads = Callable[[str], Sequence[str]]
 
 
 class Part(StrEnum):
@@ -46,7 +49,7 @@ def reads_part(glob: str, part: Part) -> bool:
     return not glob.startswith(("api:", "register:"))
 
 
-def affected_controls(policy: Policy, parts: Iterable[Part]) -> set[str]:
+def affected_controls(policy: Policy, parts: Iterable[Part], reads: ProbeReads) -> set[str]:
     wanted = set(parts)
     return {
         control_id
@@ -54,20 +57,22 @@ def affected_controls(policy: Policy, parts: Iterable[Part]) -> set[str]:
         if any(
             reads_part(glob, part)
             for probe in control.probes
-            for glob in load_probe(probe).definition.reads
+            for glob in reads(probe)
             for part in wanted
         )
     }
 
 
-def apply_cuts(report: ScanReport, cuts: Iterable[Cut], policy: Policy) -> ScanReport:
+def apply_cuts(
+    report: ScanReport, cuts: Iterable[Cut], policy: Policy, reads: ProbeReads
+) -> ScanReport:
     """`report` with each cut a problem, and the controls that read what was cut `unknown`."""
     cuts = list(cuts)
     if not cuts:
         return report
     affected: dict[str, list[str]] = {}
     for cut in cuts:
-        for control_id in affected_controls(policy, [cut.part]):
+        for control_id in affected_controls(policy, [cut.part], reads):
             affected.setdefault(control_id, []).append(cut.message)
     results: list[ControlResult] = []
     for result in report.results:

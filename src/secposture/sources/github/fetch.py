@@ -28,12 +28,11 @@ from datetime import date
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from secposture.facts.interface import glob_matcher
 from secposture.model import ScanReport, Target
+from secposture.paths import glob_matcher, is_excluded
 from secposture.policy import Policy, resolve_policy
-from secposture.probes.interface import load_probe
 from secposture.sources.github import queries
-from secposture.sources.github.cuts import Cut, Part, apply_cuts
+from secposture.sources.github.cuts import Cut, Part, ProbeReads, apply_cuts
 from secposture.sources.github.limits import size
 from secposture.sources.github.settings import settings_from
 from secposture.sources.github.snapshot import Blob, GitHubSnapshot, TreeFile
@@ -47,7 +46,6 @@ from secposture.sources.github.transport import (
     page_items,
 )
 from secposture.sources.interface import Settings
-from secposture.sources.local import is_excluded
 from secposture.sources.references.cache import ReferenceCache
 from secposture.sources.references.github import GitHubReferences, ReferenceStore
 
@@ -137,12 +135,16 @@ class GitHubFetcher:
         today: date | None = None,
         references: bool = True,
         cache: ReferenceCache | None = None,
+        reads: ProbeReads | None = None,
     ) -> None:
         """`references`: follow workflows, actions and hooks into other repositories (ADR 0014),
         each distinct file fetched once for the run, inside the content rounds; `cache`: read
-        them from (and keep them in) an on-disk cache too."""
+        them from (and keep them in) an on-disk cache too. `reads`: what each probe declares it
+        reads (probes.interface.probe_reads), to fetch their files and to know which controls a
+        cut leaves unknown; needed to scan, not to read settings alone."""
         self.client = client
         self.base_policy = base_policy
+        self._reads = reads
         self.concurrency = concurrency
         self.progress = progress
         self.today = today or date.today()
@@ -507,7 +509,7 @@ class GitHubFetcher:
     def _planned(self, snap: GitHubSnapshot) -> list[str]:
         """The files the enabled probes declare they read (from each probe's def.toml)."""
         policy = self.base_policy
-        match = glob_matcher(declared_reads(policy))
+        match = glob_matcher(declared_reads(policy, self.reads))
         wanted = [
             p
             for p in snap.paths
@@ -544,9 +546,15 @@ class GitHubFetcher:
 
     # -- scanning --------------------------------------------------------------------------
 
+    @property
+    def reads(self) -> ProbeReads:
+        if self._reads is None:
+            raise RuntimeError("GitHubFetcher needs `reads` (what the probes read) to scan")
+        return self._reads
+
     def account_for_cuts(self, state: RepoState, report: ScanReport, policy: Policy) -> ScanReport:
         """The report, saying what limits cut for this repository (see cuts.py)."""
-        return apply_cuts(report, state.cuts.values(), policy)
+        return apply_cuts(report, state.cuts.values(), policy, self.reads)
 
     def policy_for(self, state: RepoState) -> Policy:
         """The policy a repository is scanned with: its own file over the operator's, as an
@@ -633,14 +641,14 @@ def _needs_security_lookup(state: RepoState) -> bool:
     )
 
 
-def declared_reads(policy: Policy) -> tuple[str, ...]:
+def declared_reads(policy: Policy, reads: ProbeReads) -> tuple[str, ...]:
     """Union of the file globs the enabled controls' probes declare in their def.toml."""
     globs: dict[str, None] = {}
     for control in policy.controls.values():
         if not control.enabled:
             continue
         for probe_id in control.probes:
-            for glob in load_probe(probe_id).definition.reads:
+            for glob in reads(probe_id):
                 if not glob.startswith(("api:", "register:")):
                     globs[glob] = None
     return tuple(globs)
