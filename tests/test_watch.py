@@ -669,3 +669,38 @@ def test_serve_watch_builds_the_dashboard_with_its_worker(
     database.close()
     assert app.state.watch.watcher is None  # queueing only
     assert app.state.watch.settings.full_rescan_every is None
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=400))
+def test_any_configuration_text_gives_a_configuration_never_a_crash(text: str) -> None:
+    config = parse_config(text)
+    assert config.problem is None or not config.applies("payments", [])
+
+
+TOML_SCALAR = st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=30)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)  # a JSON string is a TOML basic string
+
+
+@settings(max_examples=200)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["enabled", "strategy", "repositories", "topics", "exclude", "reminder_days", "label"]
+        ),
+        TOML_SCALAR | st.lists(TOML_SCALAR, max_size=4),
+    )
+)
+def test_any_issues_table_gives_a_configuration_never_a_crash(table: dict[str, Any]) -> None:
+    text = "[issues]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in table.items())
+    config = parse_config(text)
+    assert config.problem is None or not config.applies("payments", [])

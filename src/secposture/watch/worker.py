@@ -43,6 +43,7 @@ log = logging.getLogger("secposture.watch")
 ACTOR = "secposture watch"
 SCHEDULE_REASON = "schedule"
 DEFERRED_RETRY = timedelta(minutes=1)
+RECORD_BATCH = 50  # repositories recorded per transaction
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,14 @@ class Watcher:
         return outcome
 
     def _record(
+        self, job: queue.ClaimedJob, entries: list[EstateRepository], per_repository: int
+    ) -> None:
+        # In short transactions: a full rescan's thousands of results in one would hold SQLite's
+        # write lock for seconds, and a webhook's write must answer GitHub within ten.
+        for start in range(0, len(entries), RECORD_BATCH):
+            self._record_batch(job, entries[start : start + RECORD_BATCH], per_repository)
+
+    def _record_batch(
         self, job: queue.ClaimedJob, entries: list[EstateRepository], per_repository: int
     ) -> None:
         def store(tx: Tx) -> None:
