@@ -19,7 +19,7 @@ An expression the parser does not accept is read conservatively: every context i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -684,12 +684,14 @@ def _layer(
     patterns: tuple[Path, ...],
     inputs: Mapping[str, Taint],
     owner: tuple[str, int | None, Resolvers],
-) -> dict[str, Taint]:
+) -> Mapping[str, Taint]:
     """`env:` over the env it overrides: a name set again loses (or takes) its taint."""
-    out = {k: v for k, v in base.items() if k not in {n.lower() for n in values}}
-    if values:
-        hop, at = _hop("env:", *owner)
-        out.update(tainted_map(values, patterns, inputs, base, hop, at))
+    if not values:
+        return base  # most jobs and steps set no `env:`: share the one they inherit, unchanged
+    names = {n.lower() for n in values}
+    out = {k: v for k, v in base.items() if k not in names}
+    hop, at = _hop("env:", *owner)
+    out.update(tainted_map(values, patterns, inputs, base, hop, at))
     return out
 
 
@@ -705,69 +707,127 @@ def walk_steps(
     composite actions its steps use (to a depth of 4, never around a cycle), with the untrusted
     values (matching `patterns`) that reach each step through `with:` -> `inputs.*` and `env:`."""
     budget = [MAX_WALKED_STEPS]
-    yield from _walk_workflow(workflow, resolve, tuple(patterns), inputs or {}, depth, seen, budget)
+    lenses = (tuple(patterns),)
+    walked = _walk_workflow(workflow, resolve, lenses, (inputs or {},), depth, seen, budget)
+    for contexts in walked:
+        yield contexts.under(0)
+
+
+# One taint map per set of untrusted values tracked (walk_steps_through's lenses), in order.
+Lenses = tuple[tuple[Path, ...], ...]
+Taints = tuple[Mapping[str, Taint], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepInContexts:
+    """A step with where it runs and, for each set of untrusted values tracked, the `inputs.*`
+    and `env.*` that carry one: several StepInContexts in one."""
+
+    step: Step
+    where: str
+    inputs: Taints
+    env: Taints
+    called: bool
+
+    def under(self, lens: int) -> StepInContext:
+        """The step as walk_steps gives it, for the lens-th set of untrusted values."""
+        return StepInContext(self.step, self.where, self.inputs[lens], self.env[lens], self.called)
+
+
+def walk_steps_through(
+    workflow: Workflow, resolve: Resolvers, lenses: Sequence[Iterable[Path]]
+) -> Iterator[StepInContexts]:
+    """walk_steps for several sets of untrusted values in one walk: each step once, with what
+    reaches it of each set (which steps are reached does not depend on the values tracked)."""
+    budget = [MAX_WALKED_STEPS]
+    patterns = tuple(tuple(lens) for lens in lenses)
+    none: Taints = tuple({} for _ in patterns)
+    yield from _walk_workflow(workflow, resolve, patterns, none, 0, frozenset(), budget)
+
+
+def _layers(
+    base: Taints,
+    values: Mapping[str, str],
+    lenses: Lenses,
+    inputs: Taints,
+    owner: tuple[str, int | None, Resolvers],
+) -> Taints:
+    """_layer for each lens; the inherited maps themselves where nothing is set (most jobs and
+    steps), so that a walk keeps one copy of them."""
+    if not values:
+        return base
+    return tuple(
+        _layer(b, values, p, i, owner) for b, p, i in zip(base, lenses, inputs, strict=True)
+    )
 
 
 def _walk_workflow(
     workflow: Workflow,
     resolve: Resolvers,
-    patterns: tuple[Path, ...],
-    inputs: Mapping[str, Taint],
+    lenses: Lenses,
+    inputs: Taints,
     depth: int,
     seen: frozenset[str],
     budget: list[int],
-) -> Iterator[StepInContext]:
+) -> Iterator[StepInContexts]:
     seen = seen | {workflow.path}
-    top = _layer({}, workflow.env, patterns, inputs, (workflow.path, None, resolve))
+    empty: Taints = tuple({} for _ in lenses)
+    top = _layers(empty, workflow.env, lenses, inputs, (workflow.path, None, resolve))
     for job in workflow.jobs:
         budget[0] -= 1
         if budget[0] < 0:
             raise WalkLimit(f"its calls reach more than {MAX_WALKED_STEPS:,} jobs and steps")
-        env = _layer(top, job.env, patterns, inputs, (job.path, job.line, resolve))
+        env = _layers(top, job.env, lenses, inputs, (job.path, job.line, resolve))
         if job.uses is not None:
             callee = resolve.workflow(job)
             if callee is None or depth + 1 >= _MAX_CALL_DEPTH or callee.path in seen:
                 continue
-            passed = tainted_call_inputs(job, callee, patterns, inputs, env, locate=resolve.locate)
-            walked = _walk_workflow(callee, resolve, patterns, passed, depth + 1, seen, budget)
+            passed = tuple(
+                tainted_call_inputs(job, callee, p, i, e, locate=resolve.locate)
+                for p, i, e in zip(lenses, inputs, env, strict=True)
+            )
+            walked = _walk_workflow(callee, resolve, lenses, passed, depth + 1, seen, budget)
             for inner in walked:
                 where = f"{inner.where} of {callee.path}, called by {job.path}:{job.line}"
-                yield StepInContext(inner.step, where, inner.inputs, inner.env, True)
+                yield StepInContexts(inner.step, where, inner.inputs, inner.env, True)
             continue
         where = f"job `{job.id}`"
-        yield from _steps(job.steps, where, resolve, patterns, inputs, env, depth, seen, budget)
+        yield from _steps(job.steps, where, resolve, lenses, inputs, env, depth, seen, budget)
 
 
 def _steps(
     steps: list[Step],
     where: str,
     resolve: Resolvers,
-    patterns: tuple[Path, ...],
-    inputs: Mapping[str, Taint],
-    env: Mapping[str, Taint],
+    lenses: Lenses,
+    inputs: Taints,
+    env: Taints,
     depth: int,
     seen: frozenset[str],
     budget: list[int],
-) -> Iterator[StepInContext]:
+) -> Iterator[StepInContexts]:
     for step in steps:
         budget[0] -= 1
         if budget[0] < 0:
             raise WalkLimit(f"its calls reach more than {MAX_WALKED_STEPS:,} jobs and steps")
-        step_env = _layer(env, step.env, patterns, inputs, (step.path, step.line, resolve))
-        yield StepInContext(step, where, inputs, step_env, False)
+        step_env = _layers(env, step.env, lenses, inputs, (step.path, step.line, resolve))
+        yield StepInContexts(step, where, inputs, step_env, False)
         if step.uses is None or step.uses.startswith("docker://"):
             continue
         action = resolve.action(step.uses)
         if action is None or depth + 1 >= _MAX_CALL_DEPTH or action.path in seen:
             continue
         hop, at = _hop("with:", step.path, step.line, resolve)
-        passed = tainted_map(step.with_, patterns, inputs, step_env, hop, at)
+        passed = tuple(
+            tainted_map(step.with_, p, i, e, hop, at)
+            for p, i, e in zip(lenses, inputs, step_env, strict=True)
+        )
         inner_where = f"composite action {action.path} used by {where}"
         yield from _steps(
             action.steps,
             inner_where,
             resolve,
-            patterns,
+            lenses,
             passed,
             step_env,
             depth + 1,

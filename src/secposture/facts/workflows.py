@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secposture.facts.interface import Facts
 from secposture.facts.parsing import line_of, load_yaml
 from secposture.model import Problem
+
+if TYPE_CHECKING:
+    from secposture.facts.workflow_expressions import StepInContext, StepInContexts
 
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 ACTION_FILES = ("action.yml", "action.yaml")
@@ -295,3 +298,55 @@ def steps_with_callers(
                 if action is not None:
                     for inner in action.steps:
                         yield inner, f"composite action {action.path} used by job `{job.id}`"
+
+
+# --- one walk shared by the workflow-security probes ---------------------------------------------
+
+
+# The sets of untrusted values the shared walk tracks, in the order it is given them.
+_REFS, _VALUES = 0, 1
+
+
+@dataclass(frozen=True)
+class WorkflowVisit:
+    workflow: Workflow
+    # Every step it runs, per job, followed into the reusable workflows and composite actions it
+    # calls (here and, as the scan can read them, in other repositories: ADR 0014).
+    steps: tuple[StepInContexts, ...]
+    limit: str | None  # why the walk stopped short (its calls reach too many steps), else None
+
+    def refs(self) -> Iterator[StepInContext]:
+        """Each step with the refs of code an outsider wrote that reach it (which a privileged
+        workflow must not check out)."""
+        return (step.under(_REFS) for step in self.steps)
+
+    def values(self) -> Iterator[StepInContext]:
+        """Each step with the text an outsider wrote that reaches it (which a script must not
+        expand inline)."""
+        return (step.under(_VALUES) for step in self.steps)
+
+
+def visits(facts: Facts) -> list[WorkflowVisit]:
+    """Each workflow walked once, per job and step, for the workflow-security probes (untrusted
+    checkout, script injection), which read this instead of each walking every workflow and
+    every call, as zizmor's audits share one walk. Run once per scan through `facts.get`."""
+    # Imported here: workflow_expressions builds on this module's types.
+    from secposture.facts.workflow_expressions import (
+        WalkLimit,
+        config,
+        resolvers,
+        walk_steps_through,
+    )
+
+    cfg = config()
+    resolve = resolvers(facts)
+    lenses = [cfg.untrusted_refs, cfg.untrusted_contexts]  # in the order of _REFS, _VALUES
+    out = []
+    for workflow in collect(facts):
+        try:
+            steps = tuple(walk_steps_through(workflow, resolve, lenses))
+        except WalkLimit as exc:
+            out.append(WorkflowVisit(workflow, (), str(exc)))
+            continue
+        out.append(WorkflowVisit(workflow, steps, None))
+    return out

@@ -17,18 +17,14 @@ from secposture.facts.interface import Facts
 from secposture.facts.workflow_expressions import (
     Config,
     Expression,
-    Resolvers,
     StepInContext,
     Taint,
-    WalkLimit,
     action_name,
     config,
     line_within,
-    resolvers,
     tainted_values,
-    walk_steps,
 )
-from secposture.facts.workflows import Step, Workflow
+from secposture.facts.workflows import Step, Workflow, WorkflowVisit
 from secposture.model import Finding, Location, Outcome
 from secposture.probes.interface import finding, probe_id, unanalysed
 from secposture.text import clip
@@ -42,23 +38,23 @@ def run(facts: Facts) -> list[Finding]:
     if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
-    resolve = resolvers(facts)
     out = [
         unanalysed(PROBE, p, "whether its scripts inject untrusted input is unknown")
         for p in hidden
     ]
-    for workflow in found:
-        try:
-            out.extend(_judge(facts, workflow, resolve, cfg) or [_clean(workflow)])
-        except WalkLimit as exc:
-            out.append(_too_wide(workflow, exc))
+    for visit in facts.get(workflows.visits):
+        if visit.limit is not None:
+            out.append(_too_wide(visit.workflow, visit.limit))
+            continue
+        out.extend(_judge(facts, visit, cfg) or [_clean(visit.workflow)])
     return out
 
 
-def _judge(facts: Facts, workflow: Workflow, resolve: Resolvers, cfg: Config) -> list[Finding]:
+def _judge(facts: Facts, visit: WorkflowVisit, cfg: Config) -> list[Finding]:
+    workflow = visit.workflow
     bad: list[Finding] = []
     seen: set[tuple[str, int | None]] = set()
-    for context in walk_steps(workflow, resolve, cfg.untrusted_contexts):
+    for context in visit.values():
         for expr, taint, kind in _injections(context, cfg):
             if context.called and not any(" with: " in hop for hop in taint.chain):
                 continue  # not from the caller: found where that workflow is read on its own
@@ -70,11 +66,11 @@ def _judge(facts: Facts, workflow: Workflow, resolve: Resolvers, cfg: Config) ->
     return bad
 
 
-def _too_wide(workflow: Workflow, exc: WalkLimit) -> Finding:
+def _too_wide(workflow: Workflow, limit: str) -> Finding:
     return finding(
         PROBE,
         Outcome.UNKNOWN,
-        f"{workflow.path}: {exc}, more than are followed: whether its scripts inject untrusted "
+        f"{workflow.path}: {limit}, more than are followed: whether its scripts inject untrusted "
         "input is unknown",
         Location(workflow.path),
     )

@@ -15,13 +15,10 @@ from secposture.facts.workflow_expressions import (
     Config,
     StepInContext,
     Taint,
-    WalkLimit,
     action_name,
     config,
     line_within,
-    resolvers,
     tainted_values,
-    walk_steps,
 )
 from secposture.facts.workflows import Workflow
 from secposture.model import Finding, Location, Outcome
@@ -38,9 +35,9 @@ def run(facts: Facts) -> list[Finding]:
     if not found and not hidden:
         return [finding(PROBE, Outcome.NOT_APPLICABLE, "no GitHub Actions workflows")]
     cfg = config()
-    resolve = resolvers(facts)
     out = [unanalysed(PROBE, p, "whether it checks out untrusted code is unknown") for p in hidden]
-    for workflow in found:
+    for visit in facts.get(workflows.visits):
+        workflow = visit.workflow
         privileged = sorted(workflow.triggers & cfg.privileged_triggers)
         if not privileged:
             out.append(
@@ -53,19 +50,18 @@ def run(facts: Facts) -> list[Finding]:
                 )
             )
             continue
-        try:
-            bad = [
-                _negative(facts, workflow, context, why, privileged)
-                for context in walk_steps(workflow, resolve, cfg.untrusted_refs)
-                if (why := _untrusted_checkout(context, cfg)) is not None
-            ]
-        except WalkLimit as exc:
+        if visit.limit is not None:
             message = (
-                f"{workflow.path}: {exc}, more than are followed: whether it checks out "
+                f"{workflow.path}: {visit.limit}, more than are followed: whether it checks out "
                 "untrusted code is unknown"
             )
             out.append(finding(PROBE, Outcome.UNKNOWN, message, Location(workflow.path)))
             continue
+        bad = [
+            _negative(facts, workflow, context, why, privileged)
+            for context in visit.refs()
+            if (why := _untrusted_checkout(context, cfg)) is not None
+        ]
         unread = calls.walk(facts).get(workflow.path)
         if not bad and unread is not None and unread.unread:
             # A called workflow or action of another repository that was not read may check
