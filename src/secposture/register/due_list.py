@@ -1,6 +1,7 @@
 """What is overdue or due soon across the register (`secposture due`): threat-model reviews and
 ITHCs per product (every N months, or now after a major change), risk reviews, risk acceptances
-and waivers expiring, and open issues past or near their patch-by date."""
+and waivers expiring, open issues past or near their patch-by date, and Dependabot alerts past
+theirs at the latest recorded scan (register/alert_duties.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from secposture.register.models import (
 )
 from secposture.register.products import ACTIVE, get_product
 
-KINDS = ("threat-model", "ithc", "risk-review", "risk-acceptance", "waiver", "issue")
+KINDS = ("threat-model", "ithc", "risk-review", "risk-acceptance", "waiver", "issue", "alert")
 # The product duties: each is the control of the same id, with a review interval in months.
 PRODUCT_DUTIES = {"threat-model": "threat-model review", "ithc": "ITHC or pen test"}
 OVERDUE = "overdue"
@@ -134,6 +135,8 @@ def due_items(
         items += _waivers(tx, day, horizon, within_days, product_id)
     if "issue" in wanted:
         items += _issues(tx, day, horizon, within_days, product_id)
+    if "alert" in wanted:
+        items += _alerts(tx, day, product_id)
     return sorted(items, key=_order)
 
 
@@ -275,6 +278,38 @@ def _issues(
         )
         for issue in tx.session.scalars(query.order_by(SecurityIssue.patch_by, SecurityIssue.id))
     ]
+
+
+def _alerts(tx: Tx, today: date, product_id: int | None) -> list[DueItem]:
+    """Dependabot alerts past their patch-by date at the latest recorded scan of each
+    repository (register/alert_duties.py), under the product that owns the repository."""
+    from secposture.register.alert_duties import overdue_alerts, repositories_of_product
+    from secposture.register.models import ProductRepository
+
+    repos = repositories_of_product(tx, product_id) if product_id is not None else None
+    owners: dict[str, str] = {}
+    links = select(ProductRepository.repository, Product.name).join(
+        Product, Product.id == ProductRepository.product_id
+    )
+    for repository, name in tx.session.execute(links.where(Product.status == ACTIVE)):
+        owners.setdefault(repository.lower(), name)
+    items = []
+    for alert in overdue_alerts(tx, today, repos):
+        ids = ", ".join(x for x in (alert.ghsa, alert.cves) if x) or "no advisory id"
+        fix = f"; Dependabot's fix: {alert.fix_pr}" if alert.fix_pr else ""
+        items.append(
+            DueItem(
+                "alert",
+                f"alert {alert.reference}",
+                owners.get(alert.repository.lower()),
+                f"{alert.severity} {ids} in {alert.package} ({alert.ecosystem}, {alert.manifest})",
+                alert.patch_by,
+                OVERDUE,
+                f"{alert.days_overdue(today)} days past its patch-by date, at the scan of "
+                f"{alert.scanned_at}{fix}",
+            )
+        )
+    return items
 
 
 def _name(product: Product | None) -> str | None:

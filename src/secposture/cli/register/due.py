@@ -29,7 +29,9 @@ EXIT_OVERDUE = 1
 
 DUE_HELP = """List what is overdue or due soon: threat-model reviews and ITHCs per product (every 6
 and 12 months, or now after a major change; intervals from --policy), risk reviews, risk
-acceptances and waivers expiring, and open issues past or near their patch-by date.
+acceptances and waivers expiring, open issues past or near their patch-by date, and Dependabot
+alerts past theirs (critical and high 7 days, medium 28, low 90) as the latest recorded scan of
+each repository found them (`scan --record`); an advisory waived or accepted since is left out.
 
 Exit code 1 when anything is overdue, so a scheduled CI job fails and someone is told.
 
@@ -69,7 +71,7 @@ Exit codes:
     "kinds",
     multiple=True,
     type=click.Choice(
-        ("threat-model", "ithc", "risk-review", "risk-acceptance", "waiver", "issue")
+        ("threat-model", "ithc", "risk-review", "risk-acceptance", "waiver", "issue", "alert")
     ),
     help="Only these kinds (repeatable).",
 )

@@ -128,6 +128,15 @@ def issue() -> None:
     help="The team's severity [default: the vector's].",
 )
 @click.option("--ticket", metavar="URL", help="The ticket tracking the fix.")
+@click.option(
+    "--from-alert",
+    "from_alert",
+    metavar="OWNER/REPO#N",
+    help="Pre-fill from a Dependabot alert (read with $GITHUB_TOKEN or the GitHub App): CVE "
+    "ids, environment (from the manifest path), description, severity, CVSS vector, the "
+    "repository's product, and the alert's page as the ticket and conversation. You add the "
+    "business context and the data at risk; options given win.",
+)
 @click.option("--reporter", metavar="NAME", help="Who raises it [default: the actor].")
 @click.option("--on", "raised_on", type=DATE, help="When it was raised [default: today].")
 @click.option(
@@ -150,6 +159,9 @@ def issue_raise(
     from secposture.register.issues import IssueInput, raise_issue
 
     patch_days = _patch_days(given.pop("patch_days") or os.environ.get(ENV_PATCH_DAYS))
+    from_alert = given.pop("from_alert")
+    if from_alert:
+        _prefill_from_alert(from_alert, given, db)
     ask = sys.stdin.isatty() if interactive is None else interactive
     # What the register decides (the product, the date) is checked before any question is asked,
     # and each answer as it is given: a typo never costs the answers already typed.
@@ -187,6 +199,51 @@ def issue_raise(
         f"(CVSS {result['cvss']['base_score']}), patch by {result['patch_by']}. "
         f"Send it to Security: secposture issue show {result['id']} --format email",
         result,
+    )
+
+
+def _prefill_from_alert(text: str, given: dict[str, Any], db: str | None) -> None:
+    """Fill what the options left empty from the Dependabot alert `text` (OWNER/REPO#N)."""
+    from secposture.errors import SecpostureError
+    from secposture.register.products import products_for_repository
+    from secposture.scan_github import client_for
+    from secposture.sources.github.dependabot import parse_reference, read_alert
+    from secposture.sources.github.options import GitHubOptions, api_url_from
+
+    reference = parse_reference(text)
+    options = GitHubOptions(api_url_from(None), None, None, None, 1)
+    try:
+        with client_for(options, reference.owner, reference.name) as client:
+            alert = read_alert(client, reference)
+    except SecpostureError as exc:
+        raise SecpostureError(f"issue not raised: {said(exc)}") from None
+    if alert.state and alert.state != "open":
+        click.echo(f"note: Dependabot alert {reference} is {alert.state}, not open", err=True)
+    found = {
+        "cves": tuple(alert.cves),
+        "environment": alert.environment,
+        "description": alert.description,
+        "cvss": alert.cvss_vector,
+        "severity": alert.severity,
+        "ticket": alert.url,
+        # The alert's page holds its discussion (dismissals, comments): the conversation to
+        # link until the team has its own.
+        "conversations": (alert.url,) if alert.url else (),
+    }
+    if not given.get("product_name"):
+        products = read_register(
+            db, lambda tx: [p.name for p in products_for_repository(tx, reference.repository)]
+        )
+        if len(products) == 1:
+            found["product_name"] = products[0]
+    for key, value in found.items():
+        if value and not given.get(key):
+            given[key] = value
+    click.echo(
+        f"Pre-filled from Dependabot alert {reference}"
+        + ("" if alert.cvss_vector else " (the advisory has no CVSS vector: give --cvss)")
+        + "; add the business context and the data at risk.",
+        err=True,
     )
 
 

@@ -136,8 +136,15 @@ def product_view(
             "history": queries.history_rows(tx, "product", product.id),
             "issues": [],
             "risks": [],
+            "alerts": [],
         }
         if see_registers:
+            # Its repositories' Dependabot alerts past their patch-by date, as recorded scans
+            # found them (register/alert_duties.py).
+            from secposture.register.alert_duties import overdue_alerts
+
+            repos = data["product"].get("repositories") or []
+            data["alerts"] = [a.to_dict(tx.today) for a in overdue_alerts(tx, tx.today, repos)]
             found, _total = issue_api.list_issues(tx, status=issue_api.STATUSES, product=name)
             data["issues"] = [{**i.to_dict(), "title": i.title} for i in found]
             data["risks"] = [
