@@ -704,3 +704,33 @@ def test_any_issues_table_gives_a_configuration_never_a_crash(table: dict[str, A
     text = "[issues]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in table.items())
     config = parse_config(text)
     assert config.problem is None or not config.applies("payments", [])
+
+
+def test_the_webhook_answers_at_once_while_a_rescan_is_running(register_url: str) -> None:
+    import threading
+    import time
+
+    for estate in _estate(register_url, make_org("payments", "ledger")):
+        estate.gh.latency_s = 0.5  # each GitHub request takes half a second: a rescan, seconds
+        running = threading.Thread(target=estate.run)
+        estate.deliver("push", push("payments"))
+        running.start()
+        time.sleep(0.3)  # the rescan of payments is under way
+        started = time.perf_counter()
+        answer = estate.deliver("push", push("ledger"))
+        answered = time.perf_counter() - started
+        running.join(60)
+        assert answer.status_code == 202
+        assert answered < 0.5, f"the webhook took {answered:.2f} s: it must only queue"
+
+
+def test_an_archived_repository_is_rescanned_but_never_written_to(sqlite_estate: Estate) -> None:
+    estate = sqlite_estate
+    repo = estate.org.repo("payments")
+    assert repo is not None
+    repo.archived = True
+    answer = estate.deliver("repository", {**push("payments"), "action": "archived"})
+    assert answer.status_code == 202
+    (result,) = estate.run()
+    assert result.issue is not None and result.issue.action == "skipped"
+    assert estate.gh.writes() == []

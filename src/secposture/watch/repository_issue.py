@@ -291,8 +291,11 @@ def sync_issue(
     write and its answer recorded in the register's history."""
     key = repository.lower()
     owner, name = repository.split("/", 1)
+    if archived:
+        # GitHub refuses every write to an archived repository: nothing to open or close.
+        return IssueOutcome("skipped", detail="archived (read-only)")
     known: dict[str, Any] | None = tx_read(lambda tx: _known(tx, key))
-    applies = config.applies(name, topics) and not archived
+    applies = config.applies(name, topics)
     failing = failing_required(report) if applies else []
     is_open = known is not None and known["state"] == "open"
     if not failing and not is_open:
