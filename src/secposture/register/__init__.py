@@ -1,4 +1,4 @@
-"""The process register (SPEC §6): products, threat-model reviews, assurance (ITHC / pen test),
+"""The process register (docs/register.md): products, threat-model reviews, assurance (ITHC / pen test),
 major changes, security issues, risks, waivers and recorded scans, every change kept in an
 append-only history. Nothing is deleted: records are retired or closed.
 

@@ -1,5 +1,5 @@
-"""Security issues: what the Security team needs to act on one (SPEC §2, §6), with a patch-by date
-from its severity. An issue that cannot be fixed becomes a risk on the register."""
+"""Security issues: what the Security team needs to act on one (docs/register.md), with a
+patch-by date from its severity. An issue that cannot be fixed becomes a risk on the register."""
 
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def retire_waiver(tx: Tx, waiver_id: int) -> Waiver:
 def active_waivers(tx: Tx, repository: str) -> list[PolicyWaiver]:
     """The register's waivers for a repository (its own and its products'), as the scan's
     Waiver values. Expired ones are included: the scan reports an expired waiver as a failure
-    that names it (SPEC §3); retired ones are not."""
+    that names it (docs/controls.md); retired ones are not."""
     rows = list_waivers(tx, repository=repository, include_expired=True)
     return [
         PolicyWaiver(

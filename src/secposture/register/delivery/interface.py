@@ -1,5 +1,5 @@
-"""What every delivery channel takes and gives (SPEC §4: one small interface, one module per
-implementation): an `Outgoing` report in, a `DeliveryResult` out, or a `DeliveryError` that
+"""What every delivery channel takes and gives (docs/architecture.md: one small interface, one module
+per implementation): an `Outgoing` report in, a `DeliveryResult` out, or a `DeliveryError` that
 says what failed. A channel holds its own credentials and never puts them in a result or an
 error (ADR 0018)."""
 
