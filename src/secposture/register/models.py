@@ -1,4 +1,4 @@
-"""The register's tables (SPEC §6) as SQLAlchemy 2 typed models.
+"""The register's tables (docs/register.md) as SQLAlchemy 2 typed models.
 
 Every entity people edit carries a `version` column used for optimistic locking (SQLAlchemy's
 version_id_col): an UPDATE that finds another writer got there first raises StaleDataError and the
