@@ -128,13 +128,6 @@ def dir_glob_matches(pattern: str, directory: str) -> bool:
     return glob_matches(dir_segments(normalise_dir(pattern)), dir_segments(directory))
 
 
-def is_below(directory: str, ancestor: str) -> bool:
-    """Strictly below: '/a/b' is below '/a' and '/'; '/ab' is not below '/a'."""
-    if directory == ancestor:
-        return False
-    return ancestor == ROOT or directory.startswith(ancestor + "/")
-
-
 # --- manifests -----------------------------------------------------------------------------------
 
 

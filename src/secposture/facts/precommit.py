@@ -21,7 +21,6 @@ CONFIG_FILES = (".pre-commit-config.yaml", ".pre-commit-config.yml")
 # Stage names, old and new (pre-commit 3.2 renamed `commit` to `pre-commit` and so on).
 COMMIT_STAGES = frozenset({"commit", "pre-commit", "pre-merge-commit", "merge-commit"})
 PUSH_STAGES = frozenset({"push", "pre-push"})
-MANUAL = "manual"
 
 # github.com/OWNER/REPO[.git][/]: the form most configs use; anything else is kept as written.
 _GITHUB = re.compile(

@@ -97,9 +97,6 @@ class Catalogue:
         default_factory=dict, repr=False, compare=False
     )
 
-    def by_purpose(self, purpose: str) -> list[Tool]:
-        return [c.tool for c in self.tools if purpose in c.tool.purposes]
-
 
 def _conditions(raw: Iterable[str]) -> list[tuple[str, frozenset[str] | None]]:
     out: list[tuple[str, frozenset[str] | None]] = []
@@ -530,16 +527,6 @@ def _build_plugin_uses(facts: Facts, catalogue_: Catalogue, command: Command) ->
             out.append(
                 ToolUse(tool, CI, _languages(tool), Location(command.path, command.line), evidence)
             )
-    return out
-
-
-def precommit_runs_in_ci(facts: Facts) -> list[str]:
-    """Where CI runs the pre-commit hooks, for messages."""
-    ci = facts.get(ci_facts.collect)
-    config = facts.get(precommit.collect)
-    out = [f"`{_short(r.command.text, 60)}` at {r.command.where()}" for r in ci.precommit_runs]
-    if config is not None and config.runs_in_precommit_ci:
-        out.append(f"pre-commit.ci (`ci:` at {config.path}:{config.ci_line})")
     return out
 
 

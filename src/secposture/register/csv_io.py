@@ -62,15 +62,6 @@ REQUIRED = (
     "impact_before",
     "treatment",
 )
-# Written by export, worked out again on import (or not importable: a closed risk's history).
-IGNORED_ON_IMPORT = (
-    "id",
-    "score_before",
-    "score_after",
-    "last_reviewed_on",
-    "closed_on",
-    "close_reason",
-)
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_ERRORS = 20

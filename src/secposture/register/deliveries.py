@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from secposture.register.base import LINK, NAME, SHORT, Base, UTCDateTime, iso
 from secposture.register.database import Tx
-from secposture.register.models import LINK, NAME, SHORT, Base, UTCDateTime, iso
 
 
 class IssueDelivery(Base):

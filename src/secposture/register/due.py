@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from secposture import dates
 
-DUE_STATUSES = ("overdue", "due_soon", "ok")
 NEVER_RECORDED = "never recorded"
 
 

@@ -10,95 +10,34 @@ Migrations (migrations/versions/) create exactly these tables; a test compares t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Column,
     Date,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-# Constraint names fixed by convention, so later migrations can name what they alter on both
-# SQLite (batch mode) and PostgreSQL.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# The tables kept in other modules (the dashboard's accounts, deliveries, the watcher's) join the
+# metadata when this module loads, so the schema the migrations build is exactly the models'; they
+# build on register/base.py, not on this module, so the import goes one way.
+from secposture.register import deliveries as _deliveries  # noqa: F401
+from secposture.register import watch_tables as _watch_tables  # noqa: F401
+from secposture.register import web_accounts as _web_accounts  # noqa: F401
 
-JsonType = JSON().with_variant(JSONB(), "postgresql")
-
-NAME = 200  # names of people, products, suppliers
-LINK = 2000  # URLs
-SHORT = 40  # vocabulary keys and statuses
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A moment in UTC: SQLite keeps no time zone, so values are stored as UTC and come back aware."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UTCDateTime needs an aware datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-def iso(value: date | datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-class Tracked:
-    """Columns of every entity with a history: id, timestamps and the optimistic-lock version."""
-
-    ENTITY: ClassVar[str]
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-
-    @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as JSON-ready values: history snapshots, --format json and exports."""
-        raise NotImplementedError
-
-    @property
-    def label(self) -> str:
-        """How people refer to the record: "risk 12"."""
-        return f"{self.ENTITY.replace('_', ' ')} {self.id}"
+# Base re-exported: imported from here, its metadata holds every table.
+from secposture.register.base import LINK, NAME, SHORT, JsonType, UTCDateTime, iso
+from secposture.register.base import Base as Base
+from secposture.register.base import Tracked as Tracked
 
 
 class Product(Tracked, Base):
@@ -165,12 +104,6 @@ class ProductRecord(Tracked):
     @declared_attr
     def product(cls) -> Mapped[Product]:
         return relationship(Product, lazy="joined", innerjoin=True)
-
-    @property
-    def dated_on(self) -> date:
-        """The day the review, test, change or issue happened."""
-        day: date = getattr(self, self.DATE_FIELD)
-        return day
 
     def _base_dict(self) -> dict[str, Any]:
         return {"id": self.id, "product": self.product.name, "status": self.status}
@@ -526,10 +459,3 @@ class History(Base):
             "before": self.before,
             "after": self.after,
         }
-
-
-# The dashboard's account tables live in the register database too (migration 0002): their models
-# join this metadata so the schema the migrations build is exactly the models'.
-from secposture.register import deliveries as _deliveries  # noqa: E402, F401
-from secposture.register import watch_tables as _watch_tables  # noqa: E402, F401
-from secposture.register import web_accounts as _web_accounts  # noqa: E402, F401

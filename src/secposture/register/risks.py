@@ -375,19 +375,6 @@ def close_risk(
     return risk
 
 
-def link_issues(tx: Tx, risk_id: int, issue_ids: Iterable[int]) -> Risk:
-    risk = _open_for_change(tx, risk_id, None)
-    before = risk.to_dict()
-    known = {issue.id for issue in risk.issues}
-    added = [_issue(tx, i) for i in dict.fromkeys(issue_ids) if i not in known]
-    if not added:
-        raise InvalidField("issues", f"{risk.label} is already linked to those issues")
-    risk.issues = [*risk.issues, *added]
-    record(tx, risk, "issues_linked", before)
-    note_issue_links(tx, risk, added)
-    return risk
-
-
 def _open_for_change(tx: Tx, risk_id: int, expected_version: int | None) -> Risk:
     risk = get_risk(tx, risk_id, for_update=True)
     validate.version(risk.label, risk.version, expected_version)

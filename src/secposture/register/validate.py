@@ -43,10 +43,6 @@ def line(field: str, value: str | None) -> str:
     return text(field, value, max_chars=MAX_LINE)
 
 
-def optional_line(field: str, value: str | None) -> str | None:
-    return line(field, value) if value is not None and value.strip() else None
-
-
 def choice(field: str, value: str | None, options: Sequence[str]) -> str:
     """One of `options`, matched regardless of case; the error lists them."""
     given = (value or "").strip()

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from secposture.register.models import LINK, NAME, SHORT, Base, JsonType, UTCDateTime, iso
+from secposture.register.base import LINK, NAME, SHORT, Base, JsonType, UTCDateTime, iso
 
 # A webhook's delivery id is a GUID (36 characters); anything longer is refused before it
 # reaches the database.

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from secposture.register.models import NAME, SHORT, Base, Tracked, UTCDateTime, iso
+from secposture.register.base import NAME, SHORT, Base, Tracked, UTCDateTime, iso
 
 LOCAL, OIDC = "local", "oidc"
 ACTIVE, DISABLED = "active", "disabled"

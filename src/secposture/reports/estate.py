@@ -195,10 +195,6 @@ def _floor_percent(rate: float) -> int:
     return int(rate * 100 + 1e-9)
 
 
-def percent_of(rate: float | None) -> int | None:
-    return None if rate is None else _floor_percent(rate)
-
-
 def _compliance(statuses: Counter[str]) -> Compliance:
     return Compliance({s.value: statuses.get(s.value, 0) for s in Status})
 

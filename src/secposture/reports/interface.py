@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -200,7 +199,3 @@ def clean_tree(value: Any) -> Any:
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
-
-
-def locations_of(findings: Iterable[Finding]) -> list[Location]:
-    return [f.location for f in findings if f.location is not None]
