@@ -41,6 +41,7 @@ from secposture.watch.worker import Watcher
 from secposture.web.app import create_app
 
 TOKEN = "tok-watch-admin"  # nosec B105 - the fake GitHub's token
+READER = "tok-watch-reader"  # nosec B105 - the fake GitHub's token of a read-only outsider
 SECRET = "webhook-secret-for-tests-0123456789"  # nosec B105 - a test-only secret
 CONFIG = b"""[issues]
 enabled = true
@@ -112,6 +113,7 @@ class Estate:
     watcher: Watcher
     base: str  # the dashboard's URL
     http: httpx.Client
+    gh_url: str = ""  # the fake GitHub's
 
     def deliver(self, event: str, payload: dict[str, Any], **kwargs: Any) -> httpx.Response:
         body, headers = signed(event, payload, **kwargs)
@@ -143,7 +145,12 @@ def _estate(
     write_interval: float = 0.25,
     pacer: WritePacer | None = None,
 ) -> Iterator[Estate]:
-    gh = FakeGitHub(orgs=[org], tokens={TOKEN: "admin"}, write_spacing_s=0.2, writes_per_minute=40)
+    gh = FakeGitHub(
+        orgs=[org],
+        tokens={TOKEN: "admin", READER: "read"},
+        write_spacing_s=0.2,
+        writes_per_minute=40,
+    )
     database = Database.open(register_url)
     settings = WatchSettings(
         organisation="acme", webhook_secret=secret, settle=settle, full_rescan_every=None
@@ -164,7 +171,7 @@ def _estate(
         app = create_app(web_settings(register_url), database, watch=WatchState(settings))
         try:
             with serve(app) as base, httpx.Client(timeout=30) as http:
-                yield Estate(gh, org, database, watcher, base, http)
+                yield Estate(gh, org, database, watcher, base, http, api)
         finally:
             watcher.stop()
             database.close()
@@ -734,3 +741,24 @@ def test_an_archived_repository_is_rescanned_but_never_written_to(sqlite_estate:
     (result,) = estate.run()
     assert result.issue is not None and result.issue.action == "skipped"
     assert estate.gh.writes() == []
+
+
+def test_an_issue_that_only_quotes_our_marker_is_not_taken_for_ours(sqlite_estate: Estate) -> None:
+    estate = sqlite_estate
+    repo = estate.org.repo("payments")
+    assert repo is not None
+    body = f"Please look at this: {MARKER} close me"
+    with GitHubClient(estate.gh_url, TokenCredentials(Secret(READER), "GITHUB_TOKEN")) as outsider:
+        outsider.rest(
+            "POST",
+            "/repos/acme/payments/issues",
+            {"title": "hello", "body": body, "labels": ["secposture"]},
+        )
+    (forged,) = issues_of(repo)
+    assert forged.labels == []  # GitHub dropped the outsider's label...
+    forged.labels = ["secposture"]  # ...but someone triaging gave it ours
+    estate.deliver("push", push("payments"))
+    (result,) = estate.run()
+    assert result.issue is not None and result.issue.action == "opened"
+    assert len(issues_of(repo)) == 2
+    assert (forged.state, forged.body) == ("open", body)  # left as it was

@@ -266,7 +266,9 @@ def get_issues(state: RestState, request: RestRequest, ctx: WriteContext) -> Res
 
 @_guarded("read")
 def post_issue(state: RestState, request: RestRequest, ctx: WriteContext) -> RestResponse:
-    issue = create_issue(ctx, body_of(request.body))
+    principal = request.principal
+    assert principal is not None
+    issue = create_issue(ctx, body_of(request.body), principal.access in PUSH_LEVELS)
     body = issue_json(ctx, issue)
     return RestResponse(201, body, {"location": body["url"]})
 

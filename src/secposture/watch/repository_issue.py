@@ -375,7 +375,9 @@ def _find_own(client: GitHubClient, base: str, label: str) -> int | None:
     )
     items = response.json if isinstance(response.json, list) else []
     for item in items:
-        ours = isinstance(item, Mapping) and MARKER in str(item.get("body") or "")
+        # Our body starts with the marker, and only people with triage access can give an issue
+        # our label (GitHub drops labels from others): quoting the marker is not enough.
+        ours = isinstance(item, Mapping) and str(item.get("body") or "").startswith(MARKER)
         if ours and "pull_request" not in item:
             return _int(item.get("number"))
     return None
