@@ -26,7 +26,8 @@ from secposture.sources.github.transport import GitHubClient
 ADMIN = "tok-admin-7f3a9c"  # nosec B105 - tokens of the fake server only
 READ = "tok-read-51be02"  # nosec B105
 SETTINGS_CONTROLS = {"pr-review-required", "dependabot-security-updates", "secret-scanning"}
-NOT_FROM_FILES = SETTINGS_CONTROLS | {"ithc"}
+# The open Dependabot alerts are read from GitHub only (a checkout without a token: unknown).
+NOT_FROM_FILES = SETTINGS_CONTROLS | {"ithc", "vulnerabilities-patched-in-time"}
 
 
 @pytest.fixture(scope="module")

@@ -341,6 +341,11 @@ class GitHubFetcher:
             connection = graph.get(name)
             if not isinstance(connection, Mapping):
                 continue
+            if (
+                name == "vulnerabilityAlerts"
+                and graph.get("hasVulnerabilityAlertsEnabled") is False
+            ):
+                continue  # alerts off: the control does not apply, whatever the page says
             nodes = list(connection.get("nodes") or [])
             page = connection.get("pageInfo") or {}
             cut = self._follow(state, name, page, nodes)
