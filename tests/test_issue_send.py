@@ -30,7 +30,6 @@ from fake_github import FakeGitHub, FakeOrg, FakeRepo
 from fake_github.issues import issues_of
 
 from secposture.redaction import redact
-from secposture.register import render
 from secposture.register.database import Database, Tx
 from secposture.register.deliveries import deliveries_of
 from secposture.register.delivery.config import ChannelConfigError, channels_from_env
@@ -39,6 +38,7 @@ from secposture.register.delivery.send import SendOutcome, send_issue
 from secposture.register.history import history_of
 from secposture.register.issues import IssueInput, raise_issue
 from secposture.register.products import add_product
+from secposture.reports import register_text as render
 
 VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 SLACK_SECRET = "T0123ABCD/B0456EFGH/Zq8sLkP3vXw9RtY2mN4bC7dF"

@@ -17,10 +17,10 @@ from click.testing import CliRunner, Result
 from conftest import NOW
 
 from secposture.cli.main import cli
-from secposture.register import issue_report
 from secposture.register.database import Database, Tx
 from secposture.register.issues import IssueInput, get_issue, raise_issue
 from secposture.register.products import add_product
+from secposture.reports import issue_report
 
 Run = Callable[..., Result]
 

@@ -334,7 +334,7 @@ def user_list(fmt: str, db: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
         return
-    from secposture.register.render import table
+    from secposture.reports.register_text import table
 
     columns = [
         ("username", "User"),

@@ -9,7 +9,9 @@ team. `Database.write(actor, fn)` and `Database.read(fn)` run `fn(tx)` in one tr
 The functions the commands, the scan and the dashboard call, one module per entity, each taking
 that `tx`: `products`, `records` (threat models, assurance, major changes), `issues`, `risks`,
 `waivers`, `scans`, `due_list`, `history`, `scan_context` (what the scan reads about a
-repository), `csv_io` (risk export and import) and `issue_report` (the report to Security).
+repository) and `csv_io` (risk export and import). How records read for people (the tables, the
+report to Security) is presentation, with the other renderers in secposture/reports/
+(`register_text`, `issue_report`).
 
 The pure pieces need no database: `severity` (CVE ids, CVSS scores, patch-by dates) and `due`
 (due dates). Nothing heavy is imported here.

@@ -117,7 +117,7 @@ def print_text(text: str) -> None:
 def emit_record(
     fmt: str, title: str, values: dict[str, Any], sections: Sequence[tuple[str, str]] = ()
 ) -> None:
-    from secposture.register import render
+    from secposture.reports import register_text as render
 
     print_text(render.as_json(values) if fmt == "json" else render.record(title, values, sections))
 
@@ -132,7 +132,7 @@ def emit_rows(
     footer: str = "",
     json_value: Any = None,
 ) -> None:
-    from secposture.register import render
+    from secposture.reports import register_text as render
 
     if fmt == "json":
         print_text(render.as_json(rows if json_value is None else json_value))
@@ -144,7 +144,7 @@ def emit_rows(
 
 def done(fmt: str, message: str, values: dict[str, Any]) -> None:
     """What an add/record command prints: one line for people, the record for scripts."""
-    from secposture.register import render
+    from secposture.reports import register_text as render
     from secposture.reports.interface import clean
 
     print_text(render.as_json(values) if fmt == "json" else clean(message))
@@ -170,8 +170,8 @@ def links(values: Iterable[str]) -> list[str]:
 
 
 def history_text(tx: Tx, entity: str, entity_id: int) -> str:
-    """Each change to the record, its fields before → after (register/render.py)."""
-    from secposture.register import render
+    """Each change to the record, its fields before → after (reports/register_text.py)."""
     from secposture.register.history import history_of
+    from secposture.reports import register_text as render
 
     return render.history(history_of(tx, entity, entity_id)) or "(no history)"

@@ -58,8 +58,8 @@ def history(entity: str, record_id: int, fmt: str, db: str | None, actor: str | 
       secposture history threat-model 4
       secposture history product 3 --format json
     """
-    from secposture.register import render
     from secposture.register.history import changed_fields, history_of
+    from secposture.reports import register_text as render
 
     entity = HISTORY_ALIASES.get(entity, entity)
 

@@ -58,7 +58,7 @@ def issue_send(
     with Database.open(db, create=False) as database:
         outcome = send_issue(database, who, issue_id, chosen)
     if fmt == "json":
-        from secposture.register import render
+        from secposture.reports import register_text as render
 
         values: dict[str, Any] = {
             "delivered": outcome.delivered,

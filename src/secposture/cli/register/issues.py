@@ -483,8 +483,8 @@ def issue_show(
       secposture issue show 3 --format markdown > sec-3.md
       SECPOSTURE_SECURITY_EMAIL=security@example.org secposture issue show 3 --format email | sendmail -t
     """
-    from secposture.register import issue_report
     from secposture.register.issues import get_issue
+    from secposture.reports import issue_report
 
     if to:
         recipient = _address("--to", to)

@@ -20,7 +20,6 @@ import httpx
 
 from secposture import __version__
 from secposture.redaction import guard_logger, redact
-from secposture.register import issue_report
 from secposture.register.delivery.interface import (
     AUTHENTICATION,
     HTTP_STATUS,
@@ -31,6 +30,7 @@ from secposture.register.delivery.interface import (
     network_failure,
 )
 from secposture.register.issues import SIX
+from secposture.reports import issue_report
 from secposture.reports.interface import clean
 
 # httpx logs every request's URL at INFO, and the URL is the credential: its records (and

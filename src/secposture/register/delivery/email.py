@@ -12,7 +12,6 @@ import smtplib
 import ssl
 from email.utils import make_msgid
 
-from secposture.register import issue_report
 from secposture.register.delivery.config import IMPLICIT_TLS, EmailSettings
 from secposture.register.delivery.interface import (
     AUTHENTICATION,
@@ -24,6 +23,7 @@ from secposture.register.delivery.interface import (
     Outgoing,
     network_failure,
 )
+from secposture.reports import issue_report
 
 NAME = "email"
 # An SMTP reply is short; a longer one is cut before it reaches the history.

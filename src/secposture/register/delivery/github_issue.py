@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from secposture.errors import SecpostureError
-from secposture.register import issue_report
 from secposture.register.delivery.interface import (
     AUTHENTICATION,
     CONFIGURATION,
@@ -29,6 +28,7 @@ from secposture.register.delivery.interface import (
     Outgoing,
     network_failure,
 )
+from secposture.reports import issue_report
 from secposture.reports.markdown_format import md
 from secposture.sources.github.auth import (
     GitHubAuthError,

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from secposture.redaction import redact
-from secposture.register import issue_report
 from secposture.register import issues as issue_api
 from secposture.register.database import Tx
 from secposture.register.deliveries import deliveries_of
@@ -23,6 +22,7 @@ from secposture.register.delivery.config import configured
 from secposture.register.errors import RegisterError
 from secposture.register.models import History
 from secposture.register.products import list_products
+from secposture.reports import issue_report
 from secposture.web import queries
 from secposture.web.auth import SignedIn
 from secposture.web.context import (
