@@ -64,7 +64,7 @@ Examples:
       --data-at-risk "Release signing keys" \\
       --cvss "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:H/I:H/A:H" \\
       --ticket https://jira.example.org/browse/SEC-12
-  secposture issue show 3 --format email | sendmail -t
+  secposture issue send 3
 """
 
 # (option name, prompt) in the order a terminal asks them.
@@ -197,7 +197,7 @@ def issue_raise(
         fmt,
         f"Raised issue {result['id']} for {result['product']}: {result['severity']} "
         f"(CVSS {result['cvss']['base_score']}), patch by {result['patch_by']}. "
-        f"Send it to Security: secposture issue show {result['id']} --format email",
+        f"Send it to Security: secposture issue send {result['id']}",
         result,
     )
 
@@ -515,7 +515,7 @@ def issue_show(
     if fmt == "json":
         emit_record("json", "", values)
     elif fmt == "terminal":
-        from secposture.reports.interface import clean
+        from secposture.reports.common import clean
 
         print_text(
             clean(text, keep_newlines=True)
