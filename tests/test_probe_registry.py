@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES, TODAY, MakeRepo, scan
 
 from secposture import catalogue
+from secposture.catalogue import CatalogueError
 from secposture.model import Outcome, ScanReport
 from secposture.probes.interface import SOURCES, load_probe, module_name, parse_definition
 from secposture.register.scan_context import DatedRecord, ProductRecords, RepositoryRecords
@@ -97,7 +98,7 @@ _GOOD: dict[str, Any] = {
 def test_a_definition_that_says_what_no_probe_can_is_refused_naming_the_key(
     change: dict[str, Any], said: str
 ) -> None:
-    with pytest.raises(ValueError, match=r"probes/x/def\.toml") as raised:
+    with pytest.raises(CatalogueError, match=r"probes/x/def\.toml") as raised:
         parse_definition({**_GOOD, **change}, "probes/x/def.toml")
     assert said in str(raised.value)
 

@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from secposture.catalogue import CatalogueError
 from secposture.model import Finding, Location, Outcome, Problem
 
 if TYPE_CHECKING:
@@ -45,33 +46,37 @@ class ProbeDefinition:
 def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where}: `{key}` must be a non-empty string")
+        raise CatalogueError(f"{where}: `{key}` must be a non-empty string")
     return value
 
 
 def _texts(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ValueError(f"{where}: `{key}` must be a list of non-empty strings")
+        raise CatalogueError(f"{where}: `{key}` must be a list of non-empty strings")
     return tuple(value)
 
 
 def parse_definition(raw: Mapping[str, Any], where: str) -> ProbeDefinition:
-    """A def.toml's table as a definition, or ValueError naming the file and the key."""
+    """A def.toml's table as a definition, or a CatalogueError naming the file and the key."""
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
+        raise CatalogueError(f"{where}: unknown keys {', '.join(unknown)}")
     outcomes = raw.get("outcomes")
     if not isinstance(outcomes, Mapping) or not outcomes:
-        raise ValueError(f"{where}: `outcomes` must be a table of outcome = meaning")
+        raise CatalogueError(f"{where}: `outcomes` must be a table of outcome = meaning")
     names = {o.value for o in Outcome}
     for name in outcomes:
         if name not in names:
-            raise ValueError(f"{where}: `outcomes.{name}` is not one of {', '.join(sorted(names))}")
+            raise CatalogueError(
+                f"{where}: `outcomes.{name}` is not one of {', '.join(sorted(names))}"
+            )
         _text(outcomes, name, f"{where}: outcomes")
     sources = _texts(raw, "sources", where)
     if not sources or any(s not in SOURCES for s in sources) or len(set(sources)) < len(sources):
-        raise ValueError(f"{where}: `sources` must list some of {', '.join(SOURCES)}, once each")
+        raise CatalogueError(
+            f"{where}: `sources` must list some of {', '.join(SOURCES)}, once each"
+        )
     return ProbeDefinition(
         id=_text(raw, "id", where),
         question=_text(raw, "question", where),
