@@ -762,3 +762,36 @@ def test_an_issue_that_only_quotes_our_marker_is_not_taken_for_ours(sqlite_estat
     assert result.issue is not None and result.issue.action == "opened"
     assert len(issues_of(repo)) == 2
     assert (forged.state, forged.body) == ("open", body)  # left as it was
+
+
+def test_a_push_is_not_held_up_by_the_full_rescan(sqlite_estate: Estate) -> None:
+    estate = sqlite_estate
+    estate.watcher.settings = replace(
+        estate.watcher.settings, full_rescan_every=timedelta(hours=24)
+    )
+    assert estate.watcher.schedule_full_rescan() is True
+    # The organisation thread has taken the full rescan and is still at it...
+    full = _claim(estate.database, "elsewhere/organisation", estate.database.clock())
+    assert full is not None and full.repository == "*"
+    estate.deliver("push", push("payments"))
+    # ...the organisation thread would not take the push, the repository thread does at once.
+    assert estate.watcher.run_pending(scope="organisation") == []
+    (result,) = estate.watcher.run_pending(scope="repository")
+    assert (result.repository, result.reason) == ("acme/payments", "push")
+    assert [j["repository"] for j in estate.jobs()] == ["*"]  # the full rescan goes on
+
+
+def test_the_watcher_runs_a_thread_for_repositories_and_one_for_the_organisation(
+    sqlite_estate: Estate,
+) -> None:
+    import threading
+
+    estate = sqlite_estate
+    estate.watcher.start()
+    try:
+        names = {t.name for t in threading.enumerate()}
+        assert {"secposture-watch-repository", "secposture-watch-organisation"} <= names
+    finally:
+        estate.watcher.stop()
+    names = {t.name for t in threading.enumerate()}
+    assert "secposture-watch-repository" not in names

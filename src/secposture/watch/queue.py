@@ -27,6 +27,10 @@ from secposture.register.database import Tx
 from secposture.register.watch_tables import ALL_REPOSITORIES, WatchJob, WebhookDelivery
 from secposture.watch.interface import RescanRequest
 
+# What a worker thread takes: single repositories, or the whole organisation (the schedule).
+REPOSITORY = "repository"
+ORGANISATION = "organisation"
+SCOPES = (REPOSITORY, ORGANISATION)
 # Texts are cut to their columns' sizes (the detail is built from a delivery's fields).
 _DETAIL = 2000
 _ERROR = 4000
@@ -112,17 +116,21 @@ def enqueue(tx: Tx, request: RescanRequest, settle: timedelta, at: datetime | No
     )
 
 
-def claim(tx: Tx, worker: str, now: datetime, claim_expires: timedelta) -> ClaimedJob | None:
-    """Take the oldest due job (None: nothing is due)."""
+def claim(
+    tx: Tx, worker: str, now: datetime, claim_expires: timedelta, scope: str | None = None
+) -> ClaimedJob | None:
+    """Take the oldest due job (None: nothing is due); `scope` REPOSITORY or ORGANISATION takes
+    only that kind."""
+    query = select(WatchJob).where(
+        WatchJob.run_after <= now,
+        or_(WatchJob.claimed_by.is_(None), WatchJob.claimed_at < now - claim_expires),
+    )
+    if scope == ORGANISATION:
+        query = query.where(WatchJob.repository == ALL_REPOSITORIES)
+    elif scope == REPOSITORY:
+        query = query.where(WatchJob.repository != ALL_REPOSITORIES)
     query = (
-        select(WatchJob)
-        .where(
-            WatchJob.run_after <= now,
-            or_(WatchJob.claimed_by.is_(None), WatchJob.claimed_at < now - claim_expires),
-        )
-        .order_by(WatchJob.run_after, WatchJob.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+        query.order_by(WatchJob.run_after, WatchJob.id).limit(1).with_for_update(skip_locked=True)
     )
     job = tx.session.scalars(query).first()
     if job is None:

@@ -77,66 +77,83 @@ class Watcher:
         self._client: GitHubClient | None = None
         self.pacer = pacer or WritePacer()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-        self._wake = threading.Event()
+        self._wakes = {scope: threading.Event() for scope in queue.SCOPES}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._client_lock = threading.Lock()
 
     # -- the background thread -----------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None:
+        """Two threads: one for single repositories, one for the whole organisation, so a push
+        is rescanned at once even while the nightly full rescan runs."""
+        if self._threads:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="secposture-watch", daemon=True)
-        self._thread.start()
+        for scope in queue.SCOPES:
+            thread = threading.Thread(
+                target=self._loop, args=(scope,), name=f"secposture-watch-{scope}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
 
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for event in self._wakes.values():
+            event.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
         if self._client is not None:
             self._client.close()
             self._client = None
 
     def wake(self) -> None:
         """A delivery was queued: look at the queue now rather than at the next poll."""
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
-    def _loop(self) -> None:
+    def _loop(self, scope: str) -> None:
+        wake = self._wakes[scope]
         while not self._stop.is_set():
+            wake.clear()
             try:
-                self.schedule_full_rescan()
-                self.run_pending()
-                self.forget_old_deliveries()
+                if scope == queue.ORGANISATION:
+                    self.schedule_full_rescan()
+                    self.forget_old_deliveries()
+                self.run_pending(scope=scope)
             except (RegisterError, GitHubError) as exc:
                 log.warning("watch: %s", exc)
             except Exception:  # the loop must outlive a fault in one job; it is logged
                 log.exception("watch: a fault in secposture")
-            self._wake.wait(self.settings.poll_seconds)
-            self._wake.clear()
+            wake.wait(self.settings.poll_seconds)
 
     # -- the work -------------------------------------------------------------------------------
 
     @property
     def client(self) -> GitHubClient:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+        """One client for both threads (it is thread-safe), made on first use."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._client_factory()
+            return self._client
 
     def run_pending(
-        self, *, at: datetime | None = None, limit: int | None = None
+        self, *, at: datetime | None = None, limit: int | None = None, scope: str | None = None
     ) -> list[RescanResult]:
-        """Run every due job (`at`: as if it were then), one at a time; what each did."""
+        """Run every due job (`at`: as if it were then; `scope`: only single repositories or
+        only the whole organisation), one at a time; what each did."""
         done: list[RescanResult] = []
+        worker = f"{self.name}/{scope or 'any'}"
         while limit is None or len(done) < limit:
-            if self._stop.is_set() and self._thread is not None:
+            if self._stop.is_set() and self._threads:
                 break
-            job = self.database.write(
-                ACTOR,
-                lambda tx: queue.claim(tx, self.name, at or tx.now, self.settings.claim_expires),
-            )
+
+            def take(tx: Tx) -> queue.ClaimedJob | None:
+                now = at or tx.now
+                return queue.claim(tx, worker, now, self.settings.claim_expires, scope)
+
+            job = self.database.write(ACTOR, take)
             if job is None:
                 break
             error: str | None = None
@@ -149,15 +166,15 @@ class Watcher:
             except (GitHubError, RegisterError) as exc:
                 error = str(exc)
                 log.warning("watch: rescan of %s failed: %s", job.repository, exc)
-            self._finish(job, error)
+            self._finish(job, worker, error)
         return done
 
-    def _finish(self, job: queue.ClaimedJob, error: str | None) -> None:
+    def _finish(self, job: queue.ClaimedJob, worker: str, error: str | None) -> None:
         def finish(tx: Tx) -> None:
             queue.finish(
                 tx,
                 job,
-                self.name,
+                worker,
                 error,
                 retry_after=self.settings.retry_after,
                 max_attempts=self.settings.max_attempts,
