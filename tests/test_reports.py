@@ -34,15 +34,8 @@ from secposture.model import (
     WaiverRef,
 )
 from secposture.reports import html_format, markdown_format, sarif_format, terminal_format
-from secposture.reports.interface import (
-    ANALYSIS_PROBE,
-    FORMATS,
-    RenderOptions,
-    analysis_matrix,
-    clean,
-    headline,
-    renderer,
-)
+from secposture.reports.common import ANALYSIS_PROBE, analysis_matrix, clean, headline
+from secposture.reports.interface import FORMATS, RenderOptions, renderer
 from secposture.reports.json_format import as_dict
 
 ROOT = Path(__file__).parent.parent

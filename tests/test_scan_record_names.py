@@ -18,7 +18,7 @@ from conftest import git
 from secposture.cli.main import cli
 from secposture.register.database import Database
 from secposture.register.scans import latest_scans, scan_history
-from secposture.reports.interface import clean, storable
+from secposture.reports.common import clean, storable
 from secposture.web import queries
 
 WORKFLOW = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"

@@ -194,7 +194,7 @@ def silence_stdout() -> None:
 def say_top_level(doing: str, asked: Path, top: str | None) -> None:
     """Say so when a folder inside a checkout stood for its repository (LocalSource)."""
     if top is not None and top != str(asked):
-        from secposture.reports.interface import clean
+        from secposture.reports.common import clean
 
         # "." says nothing about where the user is: name the folder.
         shown = os.path.abspath(asked) if str(asked) == "." else str(asked)
@@ -206,14 +206,14 @@ def say_top_level(doing: str, asked: Path, top: str | None) -> None:
 
 def warn(message: str) -> None:
     from secposture.redaction import redact
-    from secposture.reports.interface import clean
+    from secposture.reports.common import clean
 
     click.echo(f"secposture: warning: {clean(redact(message))}", err=True)
 
 
 def error(message: str) -> None:
     from secposture.redaction import redact
-    from secposture.reports.interface import clean
+    from secposture.reports.common import clean
 
     # A policy file's own key names appear in errors: no terminal escape sequences from them;
     # a server's words may quote a credential: never shown (ADR 0012).

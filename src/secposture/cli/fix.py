@@ -352,7 +352,7 @@ def _fix_org(org: str, args: FixArgs, *, pr: bool) -> None:
 
 
 def _wrapped(text: str, indent: str, rest: str | None = None) -> str:
-    from secposture.reports.interface import clean
+    from secposture.reports.common import clean
 
     return textwrap.fill(
         clean(text),
@@ -372,7 +372,7 @@ def _text(
     settings: list[SettingResult] | None,
 ) -> str:
     from secposture.fix.apply import unified_diff
-    from secposture.reports.interface import clean
+    from secposture.reports.common import clean
 
     plan = reconciled.plan
     out: list[str] = []
@@ -431,7 +431,7 @@ def _json(
     root: Path, reconciled: Reconciled, dry_run: bool, settings: list[SettingResult] | None
 ) -> dict[str, Any]:
     from secposture.fix.apply import unified_diff
-    from secposture.reports.interface import clean_tree
+    from secposture.reports.common import clean_tree
 
     plan: FixPlan = reconciled.plan
     out: dict[str, Any] = {

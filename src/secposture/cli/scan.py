@@ -318,7 +318,7 @@ def _threshold(fail_on: str | None) -> Level | None:
 def _say_recorded(stored: int, named: str | None = None) -> None:
     """`named`: one repository's name and where it came from."""
     if named is not None:
-        from secposture.reports.interface import clean
+        from secposture.reports.common import clean
 
         # The name and the remote's come from the checkout's own config: shown escaped.
         click.echo(f"secposture: recorded 1 scan in the register {clean(named)}", err=True)

@@ -12,7 +12,7 @@ from secposture.register import validate
 from secposture.register.database import Tx
 from secposture.register.history import record_event
 from secposture.register.models import ScanResult, ScanRun
-from secposture.reports.interface import storable, storable_tree
+from secposture.reports.common import storable, storable_tree
 
 MAX_EVIDENCE = 50  # findings kept per control; the full report is the scan's own output
 

@@ -23,7 +23,8 @@ from secposture.model import (
     ScanReport,
     Status,
 )
-from secposture.reports.interface import RenderOptions, failing_at
+from secposture.reports.common import failing_at
+from secposture.reports.interface import RenderOptions
 from secposture.text import plural
 
 ESTATE_FORMATS = ("terminal", "json", "csv", "html", "markdown")

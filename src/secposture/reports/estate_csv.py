@@ -12,8 +12,9 @@ import csv
 import io
 
 from secposture.model import ControlResult, EstateReport, EstateRepository, WaiverRef
+from secposture.reports.common import clean
 from secposture.reports.estate import why_not_scanned
-from secposture.reports.interface import RenderOptions, clean
+from secposture.reports.interface import RenderOptions
 from secposture.reports.own_policy import estate_note
 
 HEADER = (

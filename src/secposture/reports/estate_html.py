@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from secposture.model import ControlResult, EstateReport, EstateRepository, Status
+from secposture.reports.common import truncate
 from secposture.reports.estate import (
     COUNTED,
     Compliance,
@@ -34,7 +35,7 @@ from secposture.reports.estate import (
     why_not_scanned,
 )
 from secposture.reports.html_format import LABELS, content_security_policy, template_environment
-from secposture.reports.interface import RenderOptions, truncate
+from secposture.reports.interface import RenderOptions
 from secposture.reports.own_policy import estate_note
 
 SYMBOLS = {status: label.split(" ", 1)[0] for status, label in LABELS.items()}

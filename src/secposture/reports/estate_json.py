@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from secposture.model import EstateReport, EstateRepository
+from secposture.reports.common import clean_tree
 from secposture.reports.estate import (
     Compliance,
     control_columns,
@@ -21,7 +22,7 @@ from secposture.reports.estate import (
     own_policies,
     why_not_scanned,
 )
-from secposture.reports.interface import RenderOptions, clean_tree
+from secposture.reports.interface import RenderOptions
 from secposture.reports.json_format import as_dict as report_as_dict
 
 SCHEMA_VERSION = "1.1"  # 1.1: summary.repositories.own_policy*, usage.cut

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from secposture import catalogue
 from secposture.model import EstateReport, EstateRepository, Status
+from secposture.reports.common import truncate
 from secposture.reports.estate import (
     COUNTED,
     ControlColumn,
@@ -26,7 +27,7 @@ from secposture.reports.estate import (
     usage_summary,
     why_not_scanned,
 )
-from secposture.reports.interface import RenderOptions, truncate
+from secposture.reports.interface import RenderOptions
 from secposture.reports.markdown_format import EMOJI, LABEL, md
 from secposture.reports.own_policy import estate_note
 from secposture.text import plural

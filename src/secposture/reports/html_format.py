@@ -17,16 +17,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from secposture.model import Level, Outcome, ScanReport, Status
-from secposture.reports.interface import (
+from secposture.reports.common import (
     STAGES,
-    RenderOptions,
     analysis_matrix,
     by_level,
     failing_at,
     headline,
     status_counts,
 )
-from secposture.reports.interface import clean as _clean
+from secposture.reports.common import clean as _clean
+from secposture.reports.interface import RenderOptions
 from secposture.reports.own_policy import policy_note
 from secposture.reports.set_aside import set_aside_note
 

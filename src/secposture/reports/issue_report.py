@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from secposture.register.database import DEFAULT_TIMEZONE
 from secposture.register.models import SecurityIssue
-from secposture.reports.interface import clean
+from secposture.reports.common import clean
 from secposture.reports.markdown_format import md
 
 

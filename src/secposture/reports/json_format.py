@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from secposture.model import ScanReport
-from secposture.reports.interface import RenderOptions, clean_tree, level_counts, status_counts
+from secposture.reports.common import clean_tree, level_counts, status_counts
+from secposture.reports.interface import RenderOptions
 
 SCHEMA_VERSION = "1.1"  # 1.1: repository_policy, target.repository, set_aside
 

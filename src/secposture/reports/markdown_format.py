@@ -12,10 +12,9 @@ import re
 
 from secposture import catalogue
 from secposture.model import ControlResult, Level, Outcome, ScanReport, Status
-from secposture.reports.interface import (
+from secposture.reports.common import (
     STAGES,
     Matrix,
-    RenderOptions,
     analysis_matrix,
     by_level,
     clean,
@@ -25,6 +24,7 @@ from secposture.reports.interface import (
     status_counts,
     truncate,
 )
+from secposture.reports.interface import RenderOptions
 from secposture.reports.own_policy import policy_note
 from secposture.reports.set_aside import set_aside_note
 from secposture.text import shorten

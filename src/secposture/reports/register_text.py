@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from secposture.reports.interface import clean
+from secposture.reports.common import clean
 
 if TYPE_CHECKING:
     from secposture.register.models import History

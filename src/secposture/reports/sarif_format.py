@@ -20,14 +20,8 @@ from urllib.parse import quote
 
 from secposture import catalogue
 from secposture.model import ControlResult, Finding, Location, ScanReport, Status
-from secposture.reports.interface import (
-    RenderOptions,
-    by_level,
-    clean,
-    clean_tree,
-    not_positive,
-    truncate,
-)
+from secposture.reports.common import by_level, clean, clean_tree, not_positive, truncate
+from secposture.reports.interface import RenderOptions
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -19,10 +19,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from secposture.model import ControlResult, Level, Outcome, ScanReport, Status
-from secposture.reports.interface import (
+from secposture.reports.common import (
     STAGES,
     Matrix,
-    RenderOptions,
     analysis_matrix,
     by_level,
     clean,
@@ -31,6 +30,7 @@ from secposture.reports.interface import (
     status_counts,
     truncate,
 )
+from secposture.reports.interface import RenderOptions
 from secposture.reports.own_policy import policy_note
 from secposture.reports.set_aside import set_aside_note
 from secposture.text import gist, plural, shorten

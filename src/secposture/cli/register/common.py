@@ -145,7 +145,7 @@ def emit_rows(
 def done(fmt: str, message: str, values: dict[str, Any]) -> None:
     """What an add/record command prints: one line for people, the record for scripts."""
     from secposture.reports import register_text as render
-    from secposture.reports.interface import clean
+    from secposture.reports.common import clean
 
     print_text(render.as_json(values) if fmt == "json" else clean(message))
 

@@ -90,7 +90,7 @@ def issue_send(
 
 
 def _sent_line(issue_id: int, sent: dict[str, Any]) -> str:
-    from secposture.reports.interface import clean
+    from secposture.reports.common import clean
 
     what = "an update of issue" if sent["update"] else "issue"
     where = sent.get("url") or sent.get("reference") or ""

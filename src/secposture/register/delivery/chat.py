@@ -31,7 +31,7 @@ from secposture.register.delivery.interface import (
 )
 from secposture.register.issues import SIX
 from secposture.reports import issue_report
-from secposture.reports.interface import clean
+from secposture.reports.common import clean
 
 # httpx logs every request's URL at INFO, and the URL is the credential: its records (and
 # httpcore's traces) are redacted even in a process that never loads the GitHub client.
