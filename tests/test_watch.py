@@ -253,6 +253,7 @@ def test_the_dashboard_shows_each_rescan_and_why_and_every_write(
     assert 'data-repository="acme/payments"' in page.text
     assert "push to main by alice" in page.text
     assert 'data-action="opened"' in page.text
+    assert SECRET not in page.text  # the page says only whether webhooks are on
     assert repository.status_code == 200
     assert 'data-testid="repository-rescan"' in repository.text
     assert "push to main by alice" in repository.text
@@ -795,3 +796,24 @@ def test_the_watcher_runs_a_thread_for_repositories_and_one_for_the_organisation
         estate.watcher.stop()
     names = {t.name for t in threading.enumerate()}
     assert "secposture-watch-repository" not in names
+
+
+@settings(max_examples=200)
+@given(message=st.text(max_size=300), path=st.text(max_size=100))
+def test_repository_text_in_an_issue_is_inline_code_on_one_line(message: str, path: str) -> None:
+    from secposture.model import ControlResult, Finding, Level, Location, Outcome, Status
+    from secposture.watch.repository_issue import render
+
+    hostile = f"`@acme/security` [click](https://evil.example) \n# Heading {message}"
+    finding = Finding("p", Outcome.NEGATIVE, hostile, Location(path=f"{path}\n<!-- x -->"))
+    result = ControlResult(
+        "c", "Title", Level.REQUIRED, "g", Status.FAIL, "summary\n# not a heading", (finding,)
+    )
+    _title, body = render("acme/payments", [result])
+    evidence = [line for line in body.splitlines() if line.startswith("- negative")]
+    assert len(evidence) == 1  # newlines in repository text cannot start a heading or a list
+    (line,) = evidence
+    # Everything from the repository sits between one pair of backticks each.
+    assert line.count("`") == 4
+    headings = [x for x in body.splitlines() if x.startswith("#")]
+    assert headings == ["### c: Title"]
