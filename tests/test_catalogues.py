@@ -119,3 +119,9 @@ def test_the_review_intervals_are_resolved_one_way() -> None:
     assert policy.interval_months("ithc") == catalogue.interval_months("ithc")
     assert review_intervals() == {"threat-model": 6, "ithc": 12}
     assert review_intervals({"ithc": 24}) == {"threat-model": 6, "ithc": 24}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_catalogue_has_its_typed_loader(name: str) -> None:
+    loader = getattr(catalogue, name)
+    assert isinstance(loader(), catalogue.MODELS[name]) or name == "controls"

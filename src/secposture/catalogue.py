@@ -30,7 +30,7 @@ class CatalogueError(SecpostureError):
 class _Table(BaseModel):
     # strict and closed: a shipped catalogue says exactly what it means, and a misspelt key is an
     # error rather than a setting silently ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 # --- controls.toml ------------------------------------------------------------------------------
@@ -603,3 +603,51 @@ def report_formats() -> ReportFormatsFile:
 
 def threat_model() -> ThreatModelFile:
     return typed("threat_model", ThreatModelFile)
+
+
+def action_pins() -> ActionPinsFile:
+    return typed("action_pins", ActionPinsFile)
+
+
+def adr() -> AdrFile:
+    return typed("adr", AdrFile)
+
+
+def containers() -> ContainersFile:
+    return typed("containers", ContainersFile)
+
+
+def fix_pins() -> FixPinsFile:
+    return typed("fix_pins", FixPinsFile)
+
+
+def fix_templates() -> FixTemplatesFile:
+    return typed("fix_templates", FixTemplatesFile)
+
+
+def runners() -> RunnersFile:
+    return typed("runners", RunnersFile)
+
+
+def secrets() -> SecretsFile:
+    return typed("secrets", SecretsFile)
+
+
+def security_tests() -> SecurityTestsFile:
+    return typed("security_tests", SecurityTestsFile)
+
+
+def shared_actions() -> SharedActionsFile:
+    return typed("shared_actions", SharedActionsFile)
+
+
+def templates() -> TemplatesFile:
+    return typed("templates", TemplatesFile)
+
+
+def workflow_security() -> WorkflowSecurityFile:
+    return typed("workflow_security", WorkflowSecurityFile)
+
+
+def patch_schedule() -> PatchScheduleFile:
+    return typed("patch_schedule", PatchScheduleFile)

@@ -134,13 +134,13 @@ def _tool_from_dict(d: dict[str, Any]) -> Tool:
 def default_policy() -> Policy:
     """The baseline as shipped: every control at its catalogue level, no waivers."""
     controls, tools = _baseline()
-    defaults = catalogue.load("defaults")
+    defaults = catalogue.defaults()
     return Policy(
         controls=dict(controls),
         tools=tools,
-        excluded_dirs=frozenset(defaults["excluded_dirs"]),
-        max_file_bytes=defaults["max_file_bytes"],
-        max_test_files_read=defaults["max_test_files_read"],
+        excluded_dirs=frozenset(defaults.excluded_dirs),
+        max_file_bytes=defaults.max_file_bytes,
+        max_test_files_read=defaults.max_test_files_read,
     )
 
 

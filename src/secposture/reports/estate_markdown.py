@@ -180,7 +180,7 @@ class _Budget:
 
 
 def render(estate: EstateReport, options: RenderOptions) -> str:
-    limit: int = catalogue.load("report_formats")["markdown"]["max_chars"]
+    limit = catalogue.report_formats().markdown.max_chars
     footer = _footer(estate)
     budget = _Budget(limit - len(footer) - _NOTE_ROOM)
     columns = control_columns(estate)

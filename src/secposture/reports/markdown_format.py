@@ -184,7 +184,7 @@ def _footer(report: ScanReport) -> str:
 
 
 def render(report: ScanReport, options: RenderOptions) -> str:
-    limit: int = catalogue.load("report_formats")["markdown"]["max_chars"]
+    limit = catalogue.report_formats().markdown.max_chars
     footer = _footer(report)
     out = _head(report) + _table(report)
     optional: list[str] = []
