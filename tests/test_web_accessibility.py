@@ -120,6 +120,7 @@ VISITS = [
     Visit("products", lambda s, r: "/products", "view_products"),
     Visit("product", lambda s, r: f"/products/{s.product_id}", "view_products", _open_details),
     Visit("due", lambda s, r: "/due?within=90", "view_due"),
+    Visit("watch", lambda s, r: "/watch", "view_estate"),
     Visit("issue form", lambda s, r: "/issues/new", "raise_issue"),
     Visit("issue form, errors", lambda s, r: "/issues/new", "raise_issue", _issue_form_with_errors),
     Visit(

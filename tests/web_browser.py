@@ -154,7 +154,55 @@ def seed(database: Database) -> Site:
         PARTIAL_REPO: scan_files(database, PARTIAL_REPO, fixture_files("sa-polyglot-partial")),
         HOSTILE: scan_files(database, HOSTILE, fixture_files("report-basic"), source="folder"),
     }
+    seed_watch(database, WEAK_REPO)
     return Site("", database, product_id, issue_id, engineers_issue_id, risk_id, reports)
+
+
+def seed_watch(database: Database, repository: str) -> None:
+    """What the watcher leaves for the Watch page: a rescan and why, its issue, a write, a job."""
+    from secposture.register.history import record_event
+    from secposture.register.watch_tables import RepositoryIssue, WatchScan
+    from secposture.watch import queue
+    from secposture.watch.interface import RescanRequest
+
+    def add(tx: Any) -> None:
+        tx.session.add(
+            WatchScan(
+                repository=repository,
+                reason="push",
+                detail="push to main by alice",
+                scan_id=None,
+                requested_at=tx.now,
+                finished_at=tx.now,
+                outcome="recorded",
+                api_requests=4,
+            )
+        )
+        issue = RepositoryIssue(
+            repository=repository,
+            number=7,
+            url=f"https://github.com/{repository}/issues/7",
+            state="open",
+            failing=["threat-model"],
+            digest="0" * 64,
+            opened_at=tx.now,
+            updated_at=tx.now,
+        )
+        tx.session.add(issue)
+        tx.session.flush()
+        record_event(
+            tx,
+            RepositoryIssue.ENTITY,
+            issue.id,
+            "opened",
+            {"repository": repository, "number": 7, "failing": ["threat-model"], "detail": ""},
+        )
+        request = RescanRequest(
+            GOOD_REPO, "branch_protection_rule", "branch protection rule edited"
+        )
+        queue.enqueue(tx, request, timedelta(seconds=10))
+
+    database.write("secposture watch", add)
 
 
 @contextmanager
