@@ -817,3 +817,37 @@ def test_repository_text_in_an_issue_is_inline_code_on_one_line(message: str, pa
     assert line.count("`") == 4
     headings = [x for x in body.splitlines() if x.startswith("#")]
     assert headings == ["### c: Title"]
+
+
+def test_opting_a_repository_out_closes_its_open_issue_saying_why(sqlite_estate: Estate) -> None:
+    estate = sqlite_estate
+    estate.deliver("push", push("payments"))
+    estate.run()
+    repo = estate.org.repo("payments")
+    assert repo is not None
+    (issue,) = issues_of(repo)
+    repo.topics = ["secposture-issues-off"]
+    estate.deliver("repository", {**push("payments"), "action": "edited"})  # not watched
+    estate.deliver("push", push("payments"))
+    (result,) = estate.run()
+    assert result.issue is not None and result.issue.action == "closed"
+    assert issue.state == "closed"
+    assert "no longer watched" in (issue.body or "")
+
+
+def test_an_issue_deleted_on_github_is_opened_afresh(sqlite_estate: Estate) -> None:
+    estate = sqlite_estate
+    estate.deliver("push", push("payments"))
+    estate.run()
+    repo = estate.org.repo("payments")
+    assert repo is not None
+    issues_of(repo).clear()  # someone deleted it
+    later = estate.database.clock() + timedelta(days=2)
+    estate.database.clock = lambda: later
+    estate.deliver("push", push("payments"))
+    (reminder,) = estate.run()
+    assert reminder.issue is not None and reminder.issue.action == "failed"
+    estate.deliver("push", push("payments"))
+    (again,) = estate.run()
+    assert again.issue is not None and again.issue.action == "opened"
+    assert len(issues_of(repo)) == 1

@@ -219,7 +219,13 @@ def render(repository: str, failing: Sequence[ControlResult]) -> tuple[str, str]
     return title, body
 
 
-def closed_body(repository: str) -> str:
+def closed_body(repository: str, *, watched: bool = True) -> str:
+    if not watched:
+        return (
+            f"{MARKER}\n`{repository}` is no longer watched by secposture's repository-issue "
+            f"action (the organisation's `{CONFIG_REPOSITORY}/{CONFIG_PATH}`, or the "
+            "repository's own topic, says so): closed."
+        )
     return (
         f"{MARKER}\nEvery required control of the security baseline now passes in "
         f"`{repository}`: closed by secposture."
@@ -301,29 +307,46 @@ def sync_issue(
     if not failing and not is_open:
         why = config.problem or ("nothing failing" if applies else "not watched")
         return IssueOutcome("skipped", detail=why)
-    title, body = render(repository, failing) if failing else ("", closed_body(repository))
+    title, body = (
+        render(repository, failing) if failing else ("", closed_body(repository, watched=applies))
+    )
     new_digest = digest(title, body)
     base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}/issues"
     outcome: IssueOutcome
     try:
         if not failing:
-            if not pacer.allow():
-                raise _Deferred
             number = known["number"] if known else None
-            client.rest("PATCH", f"{base}/{number}", {"state": "closed", "body": body})
-            outcome = IssueOutcome("closed", number, known["url"] if known else None, writes=1)
+            if number is None:  # never opened on GitHub (its write failed): nothing to close
+                outcome = IssueOutcome("closed", None, None, "no issue on GitHub")
+            else:
+                if not pacer.allow():
+                    raise _Deferred
+                # Gone (deleted, transferred) or issues turned off: nothing left to close.
+                client.rest(
+                    "PATCH",
+                    f"{base}/{number}",
+                    {"state": "closed", "body": body},
+                    allow=(404, 410),
+                )
+                outcome = IssueOutcome("closed", number, known["url"] if known else None, writes=1)
         elif is_open and known is not None and known["digest"] == new_digest:
             last = known["reminded_at"] or known["updated_at"]
             if now - last < max(config.reminder, timedelta(days=1)):
                 return IssueOutcome("unchanged", known["number"], known["url"])
             if not pacer.allow():
                 raise _Deferred
-            client.rest(
+            answer = client.rest(
                 "POST",
                 f"{base}/{known['number']}/comments",
                 {"body": _reminder(failing)},
+                allow=(404, 410),
             )
-            outcome = IssueOutcome("reminded", known["number"], known["url"], writes=1)
+            if answer.status in (404, 410):  # gone: found or opened afresh next time
+                outcome = IssueOutcome(
+                    "failed", None, None, f"issue #{known['number']}: GitHub {answer.status}", 1
+                )
+            else:
+                outcome = IssueOutcome("reminded", known["number"], known["url"], writes=1)
         else:
             # The budget first: a deferred write should not cost the look-up either.
             if not pacer.allow():
@@ -447,7 +470,9 @@ def _store(
         row.updated_at = tx.now
         row.closed_at = tx.now
     elif outcome.action == "failed" and outcome.number is None:
-        row.number = None  # gone or issues turned off: found or opened afresh next time
+        # Gone or issues turned off: found or opened afresh next time, nothing left to close.
+        row.number = None
+        row.state = "none"
     tx.session.flush()
     record_event(
         tx,
