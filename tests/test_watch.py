@@ -482,6 +482,7 @@ def test_the_scheduled_full_rescan_covers_every_repository_once_an_interval(
         "acme/payments",
     ]
     assert {r["reason"] for r in estate.rescans()} == {"schedule"}
+    assert all("requests for 4 repositories" in r["detail"] for r in estate.rescans())
     assert estate.watcher.schedule_full_rescan() is False  # done less than a day ago
     tomorrow = estate.database.clock() + timedelta(hours=25)
     assert estate.watcher.schedule_full_rescan(at=tomorrow) is True

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -44,6 +45,7 @@ ACTOR = "secposture watch"
 SCHEDULE_REASON = "schedule"
 DEFERRED_RETRY = timedelta(minutes=1)
 RECORD_BATCH = 50  # repositories recorded per transaction
+FORGET_EVERY_SECONDS = 3600  # how often delivery ids past the replay memory are dropped
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,15 @@ class Watcher:
 
     def _loop(self, scope: str) -> None:
         wake = self._wakes[scope]
+        forget_at = 0.0
         while not self._stop.is_set():
             wake.clear()
             try:
                 if scope == queue.ORGANISATION:
                     self.schedule_full_rescan()
-                    self.forget_old_deliveries()
+                    if time.monotonic() >= forget_at:
+                        self.forget_old_deliveries()
+                        forget_at = time.monotonic() + FORGET_EVERY_SECONDS
                 self.run_pending(scope=scope)
             except (RegisterError, GitHubError) as exc:
                 log.warning("watch: %s", exc)
@@ -238,7 +243,12 @@ class Watcher:
                 return [RescanResult(job.repository, job.reason, "gone", 1, error=str(exc))]
         entries = scan_github(fetcher, states, today, self._records_for)
         spent = _requests(client) - before
-        per_repository = max(1, round(spent / max(1, len(entries))))
+        per_repository = round(spent / max(1, len(entries)))
+        if job.repository == ALL_REPOSITORIES:
+            # Batched across the organisation: the whole run's cost says more than a share.
+            job = replace(
+                job, detail=f"{job.detail} ({spent:,} requests for {len(entries):,} repositories)"
+            )
         self._record(job, entries, per_repository)
         config = self._config(client)
         results = []
