@@ -531,3 +531,49 @@ def test_generated_organisations_hold_alerts_of_every_state() -> None:
     states = {a.state for r in org.repos for a in r.alerts}
     assert states == {"OPEN", "DISMISSED", "FIXED", "AUTO_DISMISSED"}
     assert any(len(r.alerts) > 50 for r in org.repos)
+
+
+def test_recorded_evidence_cannot_put_a_script_link_on_the_dashboard(
+    fake: tuple[FakeGitHub, str],
+    register: tuple[str, Database],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy import select
+
+    from secposture.register.alert_duties import overdue_alerts
+    from secposture.register.models import ScanResult
+
+    _, base_url = fake
+    url, database = register
+    monkeypatch.setenv("GITHUB_TOKEN", ADMIN)
+    with pytest.raises(SystemExit):
+        main(["scan", "acme/schedule", "--github-url", base_url, "--db", url, "--record"])
+    capsys.readouterr()
+
+    def tamper(tx: Any) -> None:
+        row = tx.session.scalars(select(ScanResult).where(ScanResult.control == CONTROL)).one()
+        evidence = [dict(item) for item in row.evidence]
+        for item in evidence:
+            if item.get("outcome") == "negative":
+                values = dict(item["values"])
+                values["fix_pr"] = "javascript:alert(1)"
+                values["alert"] = '2" onmouseover="alert(1)'
+                item["values"] = values
+        row.evidence = evidence
+
+    database.write("intruder", tamper)
+    alerts = database.read(lambda tx: overdue_alerts(tx, TODAY))
+    assert alerts and all(a.fix_pr == "" and a.alert == "" for a in alerts)
+
+
+def test_an_accepted_risk_must_name_the_repository_itself() -> None:
+    from secposture.register.advisories import advisories_named, names_repository
+
+    assert names_repository("Dependabot alert acme/api#2 (GHSA-2222-3333-4444)", "acme/api")
+    assert names_repository("see https://github.com/ACME/API.", "acme/api")
+    assert not names_repository("acme/api-gateway#2", "acme/api")
+    assert not names_repository("notacme/api", "acme/api")
+    assert advisories_named("ghsa-2222-3333-4444 and GHSA-2222-3333-4444, GHSA-zzzz-3333-4444") == [
+        "GHSA-2222-3333-4444"
+    ]

@@ -79,7 +79,7 @@ def ghsa_id(rng: random.Random) -> str:
 def generate_alerts(repo: FakeRepo, now: datetime, rng: random.Random) -> list[FakeAlert]:
     """A realistic spread: most repositories have a few alerts, some none, a few many (more than
     one page); open, fixed and dismissed; some past their deadline, some with a fix PR."""
-    count = rng.choices([0, 1, 3, 8, 60], weights=[40, 25, 20, 12, 3])[0]
+    count = rng.choices([0, 1, 3, 8, 90], weights=[40, 25, 20, 12, 3])[0]
     alerts = []
     for number in range(1, count + 1):
         ecosystem = rng.choice(list(_PACKAGES))

@@ -130,9 +130,13 @@ def _alert(repository: str, scanned: date, item: object) -> OverdueAlert | None:
         value = values.get(key)
         return value if isinstance(value, str) else ""
 
+    # Recorded evidence is shown as links on the dashboard: only an alert number and an
+    # https link are kept, whatever the record holds.
+    number = text("alert")
+    fix_pr = text("fix_pr")
     return OverdueAlert(
         repository=repository,
-        alert=text("alert"),
+        alert=number if number.isascii() and number.isdigit() else "",
         ghsa=text("ghsa"),
         cves=text("cve"),
         package=text("package"),
@@ -140,6 +144,6 @@ def _alert(repository: str, scanned: date, item: object) -> OverdueAlert | None:
         manifest=text("manifest"),
         severity=text("severity"),
         patch_by=patch_by,
-        fix_pr=text("fix_pr"),
+        fix_pr=fix_pr if fix_pr.startswith("https://") and '"' not in fix_pr else "",
         scanned_at=scanned,
     )

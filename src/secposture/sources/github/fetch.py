@@ -255,9 +255,15 @@ class GitHubFetcher:
         for count in self._parallel(run, batches):
             done += count
             self.progress("reading settings and trees", done, len(states))
-        for state in states:
-            if state.error is None:
-                self._follow_connections(state)
+
+        def follow(state: RepoState) -> int:
+            self._follow_connections(state)
+            return 1
+
+        # Further pages (rules, rulesets, alerts) of the few repositories that have them, side by
+        # side: each is a round trip of its own.
+        for _ in self._parallel(follow, [s for s in states if s.error is None]):
+            pass
 
     def _round_one(self, batch: list[RepoState], protection: bool = True) -> None:
         query = queries.repositories_query([s.key for s in batch], protection=protection)
