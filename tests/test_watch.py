@@ -852,3 +852,21 @@ def test_an_issue_deleted_on_github_is_opened_afresh(sqlite_estate: Estate) -> N
     (again,) = estate.run()
     assert again.issue is not None and again.issue.action == "opened"
     assert len(issues_of(repo)) == 1
+
+
+def test_secposture_history_shows_the_writes_to_a_repository_issue(
+    sqlite_estate: Estate, sqlite_register_url: str
+) -> None:
+    """The watcher's writes are history like any other record's, in the terminal too."""
+    from click.testing import CliRunner
+
+    from secposture.cli.main import cli
+
+    sqlite_estate.deliver("push", push("payments"))
+    sqlite_estate.run()
+    shown = CliRunner().invoke(
+        cli, ["history", "repository-issue", "1", "--db", sqlite_register_url]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "History of repository issue 1" in shown.output
+    assert "opened by secposture watch" in shown.output

@@ -22,6 +22,7 @@ ENTITIES = (
     "waiver",
     "scan",
     "user",
+    "repository_issue",  # the watcher's issue in a repository (watch/repository_issue.py)
 )
 
 

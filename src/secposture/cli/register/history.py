@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 
 
 # Command names of the records -> the entity names the history stores.
-HISTORY_ALIASES = {"threat-model": "threat_model", "ithc": "assurance", "change": "major_change"}
+HISTORY_ALIASES = {
+    "threat-model": "threat_model",
+    "ithc": "assurance",
+    "change": "major_change",
+    "repository-issue": "repository_issue",
+}
 
 
 @click.command("history", epilog=COMMON_EPILOG)
@@ -38,10 +43,12 @@ HISTORY_ALIASES = {"threat-model": "threat_model", "ithc": "assurance", "change"
             "risk",
             "waiver",
             "scan",
+            "repository-issue",
             # the names the history stores, as --format json shows them
             "threat_model",
             "assurance",
             "major_change",
+            "repository_issue",
         )
     ),
 )
