@@ -577,3 +577,27 @@ def test_an_accepted_risk_must_name_the_repository_itself() -> None:
     assert advisories_named("ghsa-2222-3333-4444 and GHSA-2222-3333-4444, GHSA-zzzz-3333-4444") == [
         "GHSA-2222-3333-4444"
     ]
+
+
+def test_an_issue_from_an_alert_the_token_cannot_read_names_the_permission(
+    fake: tuple[FakeGitHub, str],
+    register: tuple[str, Database],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, base_url = fake
+    url, _database = register
+    monkeypatch.setenv("GITHUB_API_URL", base_url)
+    base = ["issue", "raise", "--no-interactive", "--db", url, "--business-context", "b"]
+    for token, reference, said in (
+        (READ, "acme/schedule#2", "Dependabot alerts (read)"),
+        (ADMIN, "acme/schedule#999", "not found"),
+        (ADMIN, "acme/schedule", "is not OWNER/REPO#N"),
+        (ADMIN, "acme/<script>#1", "is not OWNER/REPO#N"),
+    ):
+        monkeypatch.setenv("GITHUB_TOKEN", token)
+        with pytest.raises(SystemExit) as exit_info:
+            main([*base, "--from-alert", reference])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err and token not in err

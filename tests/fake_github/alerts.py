@@ -159,6 +159,7 @@ def rest_json(api: str, repo: FakeRepo, alert: FakeAlert) -> dict[str, Any]:
     if alert.cve:
         identifiers.append({"type": "CVE", "value": alert.cve})
     created = alert.created_at.isoformat().replace("+00:00", "Z")
+    dismissed = alert.state in ("DISMISSED", "AUTO_DISMISSED")
     return {
         "number": alert.number,
         "state": {"AUTO_DISMISSED": "auto_dismissed"}.get(alert.state, alert.state.lower()),
@@ -191,11 +192,11 @@ def rest_json(api: str, repo: FakeRepo, alert: FakeAlert) -> dict[str, Any]:
         "html_url": f"https://github.com/{repo.full_name}/security/dependabot/{alert.number}",
         "created_at": created,
         "updated_at": created,
-        "dismissed_at": None,
+        "dismissed_at": created if dismissed else None,
         "dismissed_by": None,
-        "dismissed_reason": None,
+        "dismissed_reason": "tolerable_risk" if dismissed else None,
         "dismissed_comment": None,
-        "fixed_at": None,
+        "fixed_at": created if alert.state == "FIXED" else None,
     }
 
 
