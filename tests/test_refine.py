@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secposture.cli.main import cli
+from secposture.cli.refine import MAX_TICKET_BYTES
 from secposture.refine import (
     EDITIONS,
     categories,
@@ -28,7 +29,6 @@ from secposture.refine import (
     render_markdown,
     stem,
 )
-from secposture.cli.refine import MAX_TICKET_BYTES
 
 TITLES_2021 = [
     "Broken Access Control",

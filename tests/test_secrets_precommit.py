@@ -102,8 +102,7 @@ def test_manual_only_detector_fails(make_repo: MakeRepo) -> None:
 def test_no_detector_no_config_fail_and_a_malformed_config_is_unknown(make_repo: MakeRepo) -> None:
     got = secrets(make_repo, "repos:\n" + HOOKS_REPO)
     assert (
-        got.status is Status.FAIL
-        and "has 1 hook but no secret detector" in got.findings[0].message
+        got.status is Status.FAIL and "has 1 hook but no secret detector" in got.findings[0].message
     )
     got = secrets(make_repo, None)
     assert (

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from secposture.register.database import Database
 from secposture.cli.serve import add_commands, is_loopback
+from secposture.register.database import Database
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ import pytest
 from conftest import fixed_clock
 from web_server import serve, web_settings
 
+from secposture.cli.serve import server_config
 from secposture.register.database import Database
 from secposture.web import accounts
 from secposture.web.app import create_app
-from secposture.cli.serve import server_config
 from secposture.web.security import LoginLimiter, SignInLimited
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
