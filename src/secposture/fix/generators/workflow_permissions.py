@@ -7,9 +7,10 @@ Only workflows the probe finds fault with are changed, in place:
   only through `workflow_call`, keeps its caller's token and is left alone).
 - Writes granted at the top (or `write-all`) move to the jobs that need them; the top keeps
   their read access.
-- A job that needs a write gets it on the job: the needs come from the probe's own reading
-  (data/workflow_security.toml: SARIF upload needs `security-events: write`, `gh pr comment`
-  needs `pull-requests: write`, OIDC needs `id-token: write`, ...).
+- A job that needs a write gets it on the job: the needs come from the reading the probe
+  judges by too (facts/token_needs.py, after data/workflow_security.toml: SARIF upload needs
+  `security-events: write`, `gh pr comment` needs `pull-requests: write`, OIDC needs
+  `id-token: write`, ...).
 - A job's write that the probe proves no step uses is lowered to read.
 - Where a job's needs cannot be known (a step the table does not know, the token handed to a
   script, a called workflow that could not be read), nothing is guessed: the job keeps what it
@@ -24,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from secposture.facts import calls, workflows
+from secposture.facts.token_needs import Needs, is_write_all, job_needs, write_scopes
 from secposture.facts.workflow_expressions import Resolvers, resolvers
 from secposture.facts.workflows import Job, Workflow
 from secposture.fix.generators import Workspace
@@ -39,10 +41,11 @@ from secposture.fix.yaml_edit import (
     replace_value,
 )
 from secposture.model import Outcome
-from secposture.probes.workflow_jobs_least_privilege.impl import PROBE, Needs, job_needs
-from secposture.probes.workflow_jobs_least_privilege.impl import run as judge_permissions
+from secposture.probes.interface import load_probe
 
 CONTROL = "workflow-permissions"
+# Only the workflows this probe finds fault with are changed: asked through probes.interface.
+PROBE = "workflow-jobs-least-privilege"
 CONTROLS = (CONTROL,)
 REVIEW = "secposture: review"
 READ_ONLY = {"contents": "read"}
@@ -77,7 +80,7 @@ def _round(ws: Workspace) -> tuple[bool, int]:
     facts = ws.facts()
     failing = {
         f.location.path
-        for f in judge_permissions(facts)
+        for f in load_probe(PROBE).run(facts)
         if f.probe == PROBE and f.outcome is Outcome.NEGATIVE and f.location is not None
     }
     needs_of = job_needs(facts)
@@ -108,10 +111,10 @@ def _plan(text: str, workflow: Workflow, needs_of: Any, asks_of: Any) -> list[Ch
     root = compose_document(text)
     top = workflow.permissions
     reusable = workflow.triggers == frozenset({"workflow_call"})
-    top_writes = _writes(top)
+    top_writes = write_scopes(top)
     if top is None:
         new_top: Any = None if reusable else dict(READ_ONLY)
-    elif _is_write_all(top):
+    elif is_write_all(top):
         new_top = dict(READ_ONLY)
     elif top_writes:
         new_top = _reads(top)
@@ -151,7 +154,7 @@ def _job_change(
     own = job.permissions
     why: str | None = None
     if own is not None:
-        if _is_write_all(own):
+        if is_write_all(own):
             if unknown is not None:
                 if reviewed:
                     return None
@@ -170,7 +173,7 @@ def _job_change(
                 f"{name}: write-all narrowed to {_describe(narrowed)}",
             )
         if isinstance(own, Mapping):
-            unneeded = [s for s in _writes(own) if needs.may_need(s) is None]
+            unneeded = [s for s in write_scopes(own) if needs.may_need(s) is None]
             if not unneeded:
                 return None
             lowered = _lowered(own, unneeded)
@@ -190,17 +193,17 @@ def _job_change(
         return None  # what it inherits did not change
     if isinstance(asks, str):
         unknown = unknown or f"the workflow it calls asks for `{asks}`"
-    if _is_write_all(top) and unknown is not None:
+    if is_write_all(top) and unknown is not None:
         if reviewed:
             return None
         why = f"it had write-all from the workflow, and {_short(unknown)}: list here the scopes it needs"
         return _set_job(
             text, key, node, job.id, None, "write-all", f"{name}: keeps write-all ({REVIEW})", why
         )
-    if top is None or _is_write_all(top):
+    if top is None or is_write_all(top):
         grants = proven
     else:
-        had = set(_writes(top))
+        had = set(write_scopes(top))
         grants = had if unknown is not None else had & proven
     target = _merge(new_top, grants)
     if isinstance(asks, Mapping):
@@ -209,7 +212,7 @@ def _job_change(
         target = _raised(target, asks)
     block = bool(grants) or target != _merge(new_top, set())
     what = f"{name}: {_describe(target)}" if block else ""
-    if grants and top is not None and not _is_write_all(top):
+    if grants and top is not None and not is_write_all(top):
         what += " (moved from the workflow)"
     if unknown is not None and not reviewed:
         if top is None:
@@ -345,19 +348,9 @@ def _to_empty(text: str, key: Any, value: Any) -> list[TextEdit]:
 # -- permissions as data -------------------------------------------------------------------------
 
 
-def _is_write_all(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() == "write-all"
-
-
-def _writes(value: Any) -> list[str]:
-    if not isinstance(value, Mapping):
-        return []
-    return sorted(str(k) for k, v in value.items() if str(v).strip().lower() == "write")
-
-
 def _reads(value: Mapping[str, Any]) -> dict[str, str]:
     """The same grants with every write lowered to read (dropped where there is no read)."""
-    return _lowered(value, _writes(value))
+    return _lowered(value, write_scopes(value))
 
 
 def _lowered(value: Mapping[str, Any], scopes: list[str]) -> dict[str, str]:
