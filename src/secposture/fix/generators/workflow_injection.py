@@ -1,17 +1,18 @@
 """dangerous-workflow: attacker-controlled `${{ ... }}` moved out of `run:` scripts into the
 step's `env:`, and read there as a shell variable (docs/adr/0016-fix-edits-workflows.md).
 
-The same walk as the probe (workflow-no-script-injection) finds what to move: untrusted contexts
-(data/workflow_security.toml), and `inputs.*`/`env.*` that carry them into reusable workflows and
-composite actions of this repository. Each expression becomes an environment variable of its
+The walk the probe (workflow-no-script-injection) reads, facts/workflows.py `visits`, finds
+what to move: untrusted contexts (data/workflow_security.toml), and `inputs.*`/`env.*` that
+carry them into reusable workflows and composite actions of this repository. Each expression becomes an environment variable of its
 step (named after what it holds, never one the step, job, workflow or script already uses), and
 its place in the script becomes a reference that fits where it stood (fix/shell_quoting.py):
 `"${PR_TITLE}"` unquoted, `${PR_TITLE}` inside double quotes, `${env:PR_TITLE}` in PowerShell.
 
 Left as they are, with a note: scripts for shells other than bash, sh and PowerShell (python,
 cmd, a custom command), places the quoting cannot be read with confidence, `actions/github-script`
-scripts, steps in other repositories, and a checkout of pull-request code in a privileged
-workflow (that needs the workflow split, not an edit).
+scripts, steps in other repositories, a workflow whose calls reach more steps than the walk
+follows, and a checkout of pull-request code in a privileged workflow (that needs the workflow
+split, not an edit).
 """
 
 from __future__ import annotations
@@ -24,15 +25,12 @@ from typing import Any
 from secposture.facts import calls, workflows
 from secposture.facts.workflow_expressions import (
     Taint,
-    WalkLimit,
     action_name,
     config,
     dataflow_paths,
     expressions,
     matches_any,
-    resolvers,
     tainted_values,
-    walk_steps,
 )
 from secposture.fix.generators import Workspace
 from secposture.fix.shell_quoting import places, reference, shell_name
@@ -75,30 +73,30 @@ class Wanted:
 
 
 def generate(ws: Workspace, targets: frozenset[str]) -> None:
-    facts = ws.facts()
     cfg = config()
-    resolve = resolvers(facts)
     wanted: dict[tuple[str, int], Wanted] = {}
-    for workflow in facts.get(workflows.collect):
-        try:
-            for context in walk_steps(workflow, resolve, cfg.untrusted_contexts):
-                step = context.step
-                if step.line is None:
-                    continue
-                for text, kind in _scripts(step, cfg):
-                    for expr, taint in tainted_values(
-                        text, cfg.untrusted_contexts, context.inputs, context.env
-                    ):
-                        if context.called and not any(" with: " in hop for hop in taint.chain):
-                            continue  # as the probe: found where that workflow is read alone
-                        item = wanted.setdefault(
-                            (step.path, step.line), Wanted(step.path, step.line, context.where)
-                        )
-                        item.exprs.setdefault(expr.text, taint)
-                        if kind != "run":
-                            item.script_action = kind
-        except WalkLimit as exc:
-            ws.skip(CONTROL, f"{workflow.path}: {exc}: its scripts were not changed")
+    # The walk the probes share, made once per snapshot: a workflow it stopped short in (its
+    # calls reach too many steps) is left whole, as the probe leaves it unknown.
+    for visit in ws.facts().get(workflows.visits):
+        if visit.limit is not None:
+            ws.skip(CONTROL, f"{visit.workflow.path}: {visit.limit}: its scripts were not changed")
+            continue
+        for context in visit.values():
+            step = context.step
+            if step.line is None:
+                continue
+            for text, kind in _scripts(step, cfg):
+                for expr, taint in tainted_values(
+                    text, cfg.untrusted_contexts, context.inputs, context.env
+                ):
+                    if context.called and not any(" with: " in hop for hop in taint.chain):
+                        continue  # as the probe: found where that workflow is read alone
+                    item = wanted.setdefault(
+                        (step.path, step.line), Wanted(step.path, step.line, context.where)
+                    )
+                    item.exprs.setdefault(expr.text, taint)
+                    if kind != "run":
+                        item.script_action = kind
     left: list[str] = []
     by_path: dict[str, list[Wanted]] = {}
     for item in wanted.values():
