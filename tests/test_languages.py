@@ -113,6 +113,7 @@ def test_default_policy_has_every_control_of_the_spec() -> None:
         "pr-review-required", "secrets-pre-commit", "static-analysis", "security-adrs",
         "pr-template-security", "secret-scanning", "security-policy", "codeowners",
         "workflow-permissions", "actions-pinned", "dangerous-workflow", "secrets-in-tree",
+        "vulnerabilities-patched-in-time",
     }  # fmt: skip
 
 
