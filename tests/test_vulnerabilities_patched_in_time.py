@@ -601,3 +601,47 @@ def test_an_issue_from_an_alert_the_token_cannot_read_names_the_permission(
         assert exit_info.value.code == 2
         err = capsys.readouterr().err
         assert said in err and "Traceback" not in err and token not in err
+
+
+@pytest.mark.parametrize("granted", [True, False])
+def test_a_github_app_reads_alerts_only_with_the_dependabot_alerts_permission(
+    granted: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fake_github import new_app_key
+
+    pem, public = new_app_key()
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(pem)
+    permissions = {"administration": "read", "contents": "read", "metadata": "read"}
+    if granted:
+        permissions["vulnerability_alerts"] = "read"
+    org = FakeOrg("acme", [repo("schedule", list(SCHEDULE_ALERTS))])
+    gh = FakeGitHub(orgs=[org], tokens={}, apps={4242: public}, app_permissions={4242: permissions})
+    with gh.serve() as base_url, pytest.raises(SystemExit):
+        main(
+            [
+                "scan",
+                "--org",
+                "acme",
+                "--github-url",
+                base_url,
+                "--app-id",
+                "4242",
+                "--app-key",
+                str(key_file),
+                "--format",
+                "json",
+            ]
+        )
+    captured = capsys.readouterr()
+    assert captured.out, captured.err
+    result = control(json.loads(captured.out)["repositories"][0]["report"])
+    assert gh.unvalidated == []
+    if granted:
+        assert result["status"] == "fail"
+    else:
+        assert result["status"] == "unknown"
+        assert "Dependabot alerts (read)" in result["summary"]
