@@ -68,7 +68,8 @@ def _assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str
 # --- formats and output ------------------------------------------------------------------------
 
 
-def test_default_terminal_report(make_repo: MakeRepo) -> None:
+def test_default_terminal_report(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # the width a pipe's terminal would give
     repo = make_repo("report-basic")
     code, out, _ = run("scan", str(repo), "--no-color")
     assert code == 0
