@@ -229,3 +229,6 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         "GITHUB_API_URL",
     ):
         monkeypatch.delenv(name, raising=False)
+    # The terminal report wraps at the terminal's width: the same width for every test, whatever
+    # terminal (or none) the suite runs in.
+    monkeypatch.setenv("COLUMNS", "100")
