@@ -1,565 +1,126 @@
 """The data catalogues shipped in `secposture/data/`: controls, languages, tools, ecosystems.
 
 They are data so that a team can extend them in its policy file without changing code. Each file
-has a typed model here, and is validated when it is first loaded: a catalogue with a missing,
-misspelt or mistyped key is an error that names the file and the key, not a KeyError deep in a
-scan. `load` keeps the parsed table for the modules that read a file by key; the typed loaders
-(`controls()`, `patch_days()`, ...) are the ones new code should use.
+has a typed model (`catalogue_schema`) and is validated before anything reads it: a catalogue with a
+missing, misspelt or mistyped key is an error that names the file and the key, not a KeyError deep
+in a scan. The test suite validates every shipped file and records its digest in
+`data/catalogues.lock.json`; a file that matches its digest is the one validated, so a scan reads
+it without loading pydantic (about a third of a scan's start-up otherwise), and any other content
+is validated as it loads. `load` gives a file's table; the typed loaders (`controls()`,
+`patch_days()`, ...) are the ones new code should use.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from secposture.errors import SecpostureError
 
-Strs = list[str]
+if TYPE_CHECKING:
+    from secposture import catalogue_schema as schema
+
 LevelName = Literal["required", "recommended", "extra"]
+M = TypeVar("M", bound="schema._Table")
+LOCK_FILE = "catalogues.lock.json"
 
 
 class CatalogueError(SecpostureError):
     """A catalogue file is invalid; the message names the file and the key."""
 
 
-class _Table(BaseModel):
-    # strict and closed: a shipped catalogue says exactly what it means, and a misspelt key is an
-    # error rather than a setting silently ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+@dataclass(frozen=True)
+class ControlSpec:
+    """A control of the baseline: its probes, how their findings combine, and its level
+    (validated by `catalogue_schema.ControlSpec`, which has the same fields)."""
 
-
-# --- controls.toml ------------------------------------------------------------------------------
-
-
-class ControlSpec(_Table):
-    """A control of the baseline: its probes, how their findings combine, and its level."""
-
-    id: str  # its key in the file, set when the file loads
-    title: str = Field(min_length=1)
+    id: str  # its key in the file
+    title: str
     level: LevelName
     guidance: str
-    probes: Strs = Field(min_length=1)
+    probes: tuple[str, ...]
     remediation: str
     rule: Literal["coverage", "strict"] = "coverage"
     enabled: bool = True
     # Only the controls that are a dated duty (threat-model review, ITHC) have one.
-    interval_months: int | None = Field(default=None, ge=1, le=120)
-
-
-class ControlsFile(_Table):
-    controls: dict[str, ControlSpec]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ids_from_keys(cls, data: Any) -> Any:
-        # Each control's id is its table's key: written once in the file, carried by the model.
-        if isinstance(data, dict) and isinstance(data.get("controls"), dict):
-            controls = {
-                key: {**entry, "id": key} if isinstance(entry, dict) else entry
-                for key, entry in data["controls"].items()
-            }
-            return {**data, "controls": controls}
-        return data
-
-
-# --- the other catalogues -----------------------------------------------------------------------
-
-
-class ActionPinsRepository(_Table):
-    as_of: str
-    tags: dict[str, str]
-
-
-class ActionPinsFile(_Table):
-    recorded_on: str
-    repositories: dict[str, ActionPinsRepository]
-
-
-class AdrFile(_Table):
-    folders: Strs
-    folder_words: Strs
-    extensions: Strs
-    not_adrs: Strs
-    template_words: Strs
-    madr_keys: Strs
-    decision_headings: Strs
-    context_headings: Strs
-    undecided_statuses: Strs
-    decided_statuses: Strs
-    template_statuses: int
-    signpost_words: int
-    security_tags: Strs
-    keywords: Strs
-    weak_keywords: Strs
-
-
-class TerraformScanning(_Table):
-    repository_resource: str
-    registry_scanning_resource: str
-    module_source: str
-    module_scan_off: str
-
-
-class ContainersFile(_Table):
-    build_files: Strs
-    build_commands: Strs
-    build_actions: Strs
-    build_templates: Strs
-    partial_purposes: Strs
-    terraform: TerraformScanning
-
-
-class SetAside(_Table):
-    test_data_dirs: Strs
-    example_dirs: Strs
-    top_example_dirs: Strs
-    package_dirs: Strs
-    test_dirs: Strs
-    dirs_in_tests: Strs
-    files_in_tests: Strs
-    manifests_in_test_subfolders: bool
-    development_dirs: Strs
-    development_files: Strs
-    keep: Strs
-
-
-class DefaultsFile(_Table):
-    excluded_dirs: Strs
-    max_file_bytes: int = Field(ge=1)
-    max_test_files_read: int = Field(ge=0)
-    set_aside: SetAside
-
-
-class Workspace(_Table):
-    file: str
-    format: str
-    key: str
-
-
-class EcosystemSpec(_Table):
-    label: str
-    manifests: Strs
-    dependabot: Strs
-    renovate: Strs
-    declares: dict[str, Strs] = Field(default_factory=dict)
-    workspace: Workspace | None = None
-    ancestor_covers: Strs = Field(default_factory=list)
-    directory_aliases: dict[str, str] = Field(default_factory=dict)
-    renovate_default_enabled: bool = True
-    root_only: bool = False
-
-
-class DependabotEcosystems(_Table):
-    other_ecosystems: Strs
-
-
-class RenovateSettings(_Table):
-    config_files: Strs
-    ignoring_presets: Strs
-    preset_ignore_paths: Strs
-
-
-class EcosystemsFile(_Table):
-    ecosystems: dict[str, EcosystemSpec]
-    dependabot: DependabotEcosystems
-    renovate: RenovateSettings
-
-
-class Pin(_Table):
-    sha: str = Field(pattern=r"^[0-9a-f]{40}$")
-    version: str
-
-
-class FrozenRev(_Table):
-    rev: str
-    sha: str = Field(pattern=r"^[0-9a-f]{40}$")
-
-
-class FixPinsFile(_Table):
-    actions: dict[str, Pin]
-    action_releases: dict[str, list[Pin]]
-    precommit: dict[str, str]
-    precommit_frozen: dict[str, FrozenRev]
-    pypi: dict[str, str]
-    runtimes: dict[str, str]
-
-
-class HookTemplate(_Table):
-    repo: str
-    id: str
-    purpose: str | None = None
-    args: Strs = Field(default_factory=list)
-
-
-class CiStep(_Table):
-    name: str
-    run: str
-    setup: str | None = None
-    pip: Strs = Field(default_factory=list)
-    per_directory: str | None = None
-
-
-class LanguageFix(_Table):
-    hooks: Strs
-    ci: Strs
-    extensions: Strs
-
-
-class DependabotTemplate(_Table):
-    schedule: str
-    by_manifest: dict[str, str]
-
-
-class WorkflowTemplate(_Table):
-    path: str
-    name: str
-    branches: Strs
-    runner: str
-    trivy_severity: str
-    max_images: int = Field(ge=1)
-
-
-class ImageScanTemplate(_Table):
-    test_only_words: Strs
-    release_stages: Strs
-    step_name: str
-
-
-class FixTemplatesFile(_Table):
-    secret_detector: str
-    hooks: dict[str, HookTemplate]
-    ci_steps: dict[str, CiStep]
-    languages: dict[str, LanguageFix]
-    dependabot: DependabotTemplate
-    workflow: WorkflowTemplate
-    image_scan: ImageScanTemplate
-    files: dict[str, str]
-
-
-class LanguageSpec(_Table):
-    tags: Strs
-    infrastructure: bool = False
-    path_patterns: Strs = Field(default_factory=list)
-    path_suffixes: Strs = Field(default_factory=list)
-    static_analysis: bool = True
-
-
-class LanguagesFile(_Table):
-    languages: dict[str, LanguageSpec]
-
-
-class OwaspCategory(_Table):
-    id: str
-    title: str
-    url: str
-    keywords: Strs
-    questions: Strs
-    keywords_from: Strs = Field(default_factory=list)
-
-
-class OwaspFile(_Table):
-    editions: dict[str, str]
-    questions: dict[str, str]
-    category: list[OwaspCategory]
-
-
-class PatchDays(_Table):
-    critical: int = Field(ge=1)
-    high: int = Field(ge=1)
-    medium: int = Field(ge=1)
-    low: int = Field(ge=1)
-
-
-class PatchScheduleFile(_Table):
-    patch_days: PatchDays
-
-
-class SarifSettings(_Table):
-    security_severity: dict[LevelName, str]
-    result_level: dict[LevelName, str]
-    fallback: str
-    locations: dict[str, str]
-
-
-class MarkdownSettings(_Table):
-    max_chars: int = Field(ge=1)
-
-
-class ReportFormatsFile(_Table):
-    sarif: SarifSettings
-    markdown: MarkdownSettings
-
-
-class RunnerCommands(_Table):
-    ignore: Strs
-
-
-class Runner(_Table):
-    kind: str
-    languages: dict[str, Strs] = Field(default_factory=dict)
-    env_prefix: str | None = None
-    not_validators: Strs = Field(default_factory=list)
-    validators: dict[str, Strs] = Field(default_factory=dict)
-    linters: dict[str, Strs] = Field(default_factory=dict)
-    flavors: dict[str, Strs] = Field(default_factory=dict)
-
-
-class RunnersFile(_Table):
-    commands: RunnerCommands
-    runners: dict[str, Runner]
-
-
-class RegexFilters(_Table):
-    file: str
-    line: str
-    secret: str
-
-
-class SecretsFile(_Table):
-    baseline: str
-    default_disabled_plugins: Strs
-    default_filters: Strs
-    supported_filters: Strs
-    regex_filters: RegexFilters
-    plugin_parameters: Strs
-    max_reported: int = Field(ge=1)
-    prefilter_words: dict[str, Strs]
-
-
-class SecurityTestCategory(_Table):
-    name: str
-    assertion: str | None = None
-    assertion_text: str | None = None
-
-
-class InfrastructureTests(_Table):
-    policy_test_globs: Strs
-    policy_globs: Strs
-    tflint_tool: str
-    tflint_configs: Strs
-    tflint_rules_plugin: str
-
-
-class SecurityTestsFile(_Table):
-    test_globs: Strs
-    code_suffixes: Strs
-    priority_words: Strs
-    enough_files: int = Field(ge=1)
-    upgrade_reads: int = Field(ge=0)
-    example_folders: Strs
-    negation: str
-    assertion_lines: int = Field(ge=1)
-    categories: dict[str, SecurityTestCategory]
-    infrastructure: InfrastructureTests
-
-
-class SharedStep(_Table):
-    model_config = ConfigDict(populate_by_name=True)
-
-    uses: str | None = None
-    with_: dict[str, str] = Field(default_factory=dict, alias="with")
-    run: str | None = None
-    if_: str | None = Field(default=None, alias="if")
-
-
-class SharedReference(_Table):
-    uses: str
-    seen: str
-    inputs: dict[str, str] = Field(default_factory=dict)
-    runs: list[SharedStep]
-
-
-class SharedHooks(_Table):
-    repo: str
-    seen: str
-    hooks: dict[str, str]
-
-
-class SharedActionsFile(_Table):
-    leaf_actions: Strs
-    leaf_name_patterns: Strs
-    leaf_hook_repos: Strs
-    references: list[SharedReference]
-    hooks: list[SharedHooks]
-
-
-class TemplatesFile(_Table):
-    pr_templates: Strs
-    pr_template_folders: Strs
-    issue_template_folders: Strs
-    issue_templates: Strs
-    not_templates: Strs
-    security: Strs
-    redirects: Strs
-    not_questions: Strs
-    owasp_top10: Strs
-
-
-class ThreatModelFile(_Table):
-    locations: Strs
-    review_keys: Strs
-    pytm_names: Strs
-    threagile_names: Strs
-    threat_dragon_names: Strs
-    otm_names: Strs
-    generated_placeholder: str
-    max_files_read: int = Field(ge=1)
-    not_in_folders: Strs
-    placeholders: Strs
-    tool_sources: dict[str, Strs]
-
-
-class ToolSpec(_Table):
-    """A tool the scan recognises; the fields are those of `policy.Tool`."""
-
-    id: str = Field(min_length=1)
-    languages: Strs = Field(default_factory=list)
-    purposes: Strs = Field(default_factory=lambda: ["static-analysis"])
-    precommit_hooks: Strs = Field(default_factory=list)
-    precommit_repos: Strs = Field(default_factory=list)
-    actions: Strs = Field(default_factory=list)
-    commands: Strs = Field(default_factory=list)
-    ide_extensions: Strs = Field(default_factory=list)
-    config_files: Strs = Field(default_factory=list)
-    config_keys: Strs = Field(default_factory=list)
-    ci_templates: Strs = Field(default_factory=list)
-    action_inputs: Strs = Field(default_factory=list)
-    ide_settings: Strs = Field(default_factory=list)
-    jetbrains: Strs = Field(default_factory=list)
-    weak: bool = False
-
-
-class BuildPlugin(_Table):
-    tool: str
-    gradle: Strs = Field(default_factory=list)
-    maven: Strs = Field(default_factory=list)
-    maven_goals: Strs = Field(default_factory=list)
-    sbt: Strs = Field(default_factory=list)
-    sbt_keys: Strs = Field(default_factory=list)
-
-
-class HookFilter(_Table):
-    repo: str
-    hook: str
-    types: Strs
-
-
-class ToolsFile(_Table):
-    tools: list[ToolSpec]
-    build_plugins: list[BuildPlugin]
-    hook_filters: list[HookFilter]
-
-
-class TokenNeed(_Table):
-    model_config = ConfigDict(populate_by_name=True)
-
-    scopes: Strs
-    why: str
-    uses: str | None = None
-    run: str | None = None
-    with_: dict[str, str] = Field(default_factory=dict, alias="with")
-
-
-class WorkflowSecurityFile(_Table):
-    privileged_triggers: Strs
-    checkout_actions: Strs
-    checkout_ref_inputs: Strs
-    untrusted_refs: Strs
-    untrusted_ref_literals: Strs
-    checkout_commands: Strs
-    always_untrusted_commands: Strs
-    untrusted_contexts: Strs
-    script_actions: Strs
-    script_inputs: Strs
-    token_free_actions: Strs
-    token_taking_actions: Strs
-    token_needs: list[TokenNeed]
-
-
-M = TypeVar("M", bound=_Table)
-
-# Every file in secposture/data/ and its model (tests/test_catalogues.py checks none is missing).
-MODELS: dict[str, type[_Table]] = {
-    "action_pins": ActionPinsFile,
-    "adr": AdrFile,
-    "containers": ContainersFile,
-    "controls": ControlsFile,
-    "defaults": DefaultsFile,
-    "ecosystems": EcosystemsFile,
-    "fix_pins": FixPinsFile,
-    "fix_templates": FixTemplatesFile,
-    "languages": LanguagesFile,
-    "owasp_top10": OwaspFile,
-    "patch_schedule": PatchScheduleFile,
-    "report_formats": ReportFormatsFile,
-    "runners": RunnersFile,
-    "secrets": SecretsFile,
-    "security_tests": SecurityTestsFile,
-    "shared_actions": SharedActionsFile,
-    "templates": TemplatesFile,
-    "threat_model": ThreatModelFile,
-    "tools": ToolsFile,
-    "workflow_security": WorkflowSecurityFile,
-}
-
-
-def parse(name: str, text: str, model: type[M]) -> tuple[dict[str, Any], M]:
-    """A catalogue's text, parsed and validated: its table and its model.
-
-    A file that is not TOML, or does not match its model, is a CatalogueError naming the file
-    (`data/NAME.toml`) and each key at fault."""
-    origin = f"data/{name}.toml"
-    try:
-        table = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{origin}: not valid TOML: {exc}") from None
-    try:
-        return table, model.model_validate(table)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(file)'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise CatalogueError(f"{origin}: invalid catalogue: {problems}") from None
+    interval_months: int | None = None
 
 
 @cache
-def _loaded(name: str) -> tuple[dict[str, Any], _Table]:
-    model = MODELS.get(name)
-    if model is None:
-        raise CatalogueError(f"data/{name}.toml: no such catalogue")
-    text = resources.files("secposture.data").joinpath(f"{name}.toml").read_text("utf-8")
-    return parse(name, text, model)
+def _locked() -> Mapping[str, str]:
+    """The digests of the shipped catalogues as the test suite validated them."""
+    text = resources.files("secposture.data").joinpath(LOCK_FILE).read_text("utf-8")
+    digests: dict[str, str] = json.loads(text)
+    return digests
 
 
+@cache
 def load(name: str) -> dict[str, Any]:
     """A catalogue file by name (without `.toml`), parsed and validated once per process."""
-    return _loaded(name)[0]
+    entry = resources.files("secposture.data").joinpath(f"{name}.toml")
+    if not entry.is_file():
+        raise CatalogueError(f"data/{name}.toml: no such catalogue")
+    raw = entry.read_bytes()
+    if _locked().get(name) == hashlib.sha256(raw).hexdigest():
+        return tomllib.loads(raw.decode("utf-8"))
+    return _validated(name, raw.decode("utf-8"))[0]
+
+
+def _validated(name: str, text: str) -> tuple[dict[str, Any], Any]:
+    from secposture import catalogue_schema
+
+    model = catalogue_schema.MODELS.get(name)
+    if model is None:
+        raise CatalogueError(f"data/{name}.toml: no such catalogue")
+    return catalogue_schema.parse(name, text, model)
+
+
+_TYPED: dict[str, object] = {}  # each file's model, validated once per process
 
 
 def typed(name: str, model: type[M]) -> M:
-    """A catalogue file by name as its model, validated once per process."""
-    found = _loaded(name)[1]
+    """A catalogue file by name as its pydantic model (from `catalogue_schema`), validated."""
+    found = _TYPED.get(name)
+    if found is None:
+        found = _TYPED[name] = model.model_validate(load(name))
     if not isinstance(found, model):
         raise TypeError(f"data/{name}.toml is a {type(found).__name__}, not a {model.__name__}")
     return found
 
 
+@cache
 def controls() -> Mapping[str, ControlSpec]:
     """The baseline's controls, in their documented order."""
-    return typed("controls", ControlsFile).controls
+    return MappingProxyType(
+        {
+            key: ControlSpec(
+                id=key,
+                title=entry["title"],
+                level=entry["level"],
+                guidance=entry["guidance"],
+                probes=tuple(entry["probes"]),
+                remediation=entry["remediation"],
+                rule=entry.get("rule", "coverage"),
+                enabled=entry.get("enabled", True),
+                interval_months=entry.get("interval_months"),
+            )
+            for key, entry in load("controls")["controls"].items()
+        }
+    )
 
 
 def custom_control(control_id: str) -> ControlSpec:
     """A control the catalogue does not know (a policy's own, or one since removed) as a recorded
     result names it: titled by its id, at the extra level, with nothing more to say."""
-    return ControlSpec.model_construct(
-        id=control_id, title=control_id, level="extra", guidance="", probes=[], remediation=""
+    return ControlSpec(
+        id=control_id, title=control_id, level="extra", guidance="", probes=(), remediation=""
     )
 
 
@@ -572,82 +133,120 @@ def interval_months(control_id: str) -> int:
     return months
 
 
-def patch_days() -> PatchDays:
-    """Days to patch a security issue by severity."""
-    return typed("patch_schedule", PatchScheduleFile).patch_days
+def patch_days() -> Mapping[str, int]:
+    """Days to patch a security issue by severity (critical, high, medium, low)."""
+    return MappingProxyType(dict(load("patch_schedule")["patch_days"]))
 
 
-def defaults() -> DefaultsFile:
+def defaults() -> schema.DefaultsFile:
+    from secposture.catalogue_schema import DefaultsFile
+
     return typed("defaults", DefaultsFile)
 
 
-def tools() -> ToolsFile:
+def tools() -> schema.ToolsFile:
+    from secposture.catalogue_schema import ToolsFile
+
     return typed("tools", ToolsFile)
 
 
-def ecosystems() -> EcosystemsFile:
+def ecosystems() -> schema.EcosystemsFile:
+    from secposture.catalogue_schema import EcosystemsFile
+
     return typed("ecosystems", EcosystemsFile)
 
 
-def languages() -> LanguagesFile:
+def languages() -> schema.LanguagesFile:
+    from secposture.catalogue_schema import LanguagesFile
+
     return typed("languages", LanguagesFile)
 
 
-def owasp_top10() -> OwaspFile:
+def owasp_top10() -> schema.OwaspFile:
+    from secposture.catalogue_schema import OwaspFile
+
     return typed("owasp_top10", OwaspFile)
 
 
-def report_formats() -> ReportFormatsFile:
+def report_formats() -> schema.ReportFormatsFile:
+    from secposture.catalogue_schema import ReportFormatsFile
+
     return typed("report_formats", ReportFormatsFile)
 
 
-def threat_model() -> ThreatModelFile:
+def threat_model() -> schema.ThreatModelFile:
+    from secposture.catalogue_schema import ThreatModelFile
+
     return typed("threat_model", ThreatModelFile)
 
 
-def action_pins() -> ActionPinsFile:
+def action_pins() -> schema.ActionPinsFile:
+    from secposture.catalogue_schema import ActionPinsFile
+
     return typed("action_pins", ActionPinsFile)
 
 
-def adr() -> AdrFile:
+def adr() -> schema.AdrFile:
+    from secposture.catalogue_schema import AdrFile
+
     return typed("adr", AdrFile)
 
 
-def containers() -> ContainersFile:
+def containers() -> schema.ContainersFile:
+    from secposture.catalogue_schema import ContainersFile
+
     return typed("containers", ContainersFile)
 
 
-def fix_pins() -> FixPinsFile:
+def fix_pins() -> schema.FixPinsFile:
+    from secposture.catalogue_schema import FixPinsFile
+
     return typed("fix_pins", FixPinsFile)
 
 
-def fix_templates() -> FixTemplatesFile:
+def fix_templates() -> schema.FixTemplatesFile:
+    from secposture.catalogue_schema import FixTemplatesFile
+
     return typed("fix_templates", FixTemplatesFile)
 
 
-def runners() -> RunnersFile:
+def runners() -> schema.RunnersFile:
+    from secposture.catalogue_schema import RunnersFile
+
     return typed("runners", RunnersFile)
 
 
-def secrets() -> SecretsFile:
+def secrets() -> schema.SecretsFile:
+    from secposture.catalogue_schema import SecretsFile
+
     return typed("secrets", SecretsFile)
 
 
-def security_tests() -> SecurityTestsFile:
+def security_tests() -> schema.SecurityTestsFile:
+    from secposture.catalogue_schema import SecurityTestsFile
+
     return typed("security_tests", SecurityTestsFile)
 
 
-def shared_actions() -> SharedActionsFile:
+def shared_actions() -> schema.SharedActionsFile:
+    from secposture.catalogue_schema import SharedActionsFile
+
     return typed("shared_actions", SharedActionsFile)
 
 
-def templates() -> TemplatesFile:
+def templates() -> schema.TemplatesFile:
+    from secposture.catalogue_schema import TemplatesFile
+
     return typed("templates", TemplatesFile)
 
 
-def workflow_security() -> WorkflowSecurityFile:
+def workflow_security() -> schema.WorkflowSecurityFile:
+    from secposture.catalogue_schema import WorkflowSecurityFile
+
     return typed("workflow_security", WorkflowSecurityFile)
 
 
-def patch_schedule() -> PatchScheduleFile:
+def patch_schedule() -> schema.PatchScheduleFile:
+    from secposture.catalogue_schema import PatchScheduleFile
+
     return typed("patch_schedule", PatchScheduleFile)

@@ -134,13 +134,14 @@ def _tool_from_dict(d: dict[str, Any]) -> Tool:
 def default_policy() -> Policy:
     """The baseline as shipped: every control at its catalogue level, no waivers."""
     controls, tools = _baseline()
-    defaults = catalogue.defaults()
+    # The tables, not the models: a scan reads the validated catalogues without pydantic.
+    defaults = catalogue.load("defaults")
     return Policy(
         controls=dict(controls),
         tools=tools,
-        excluded_dirs=frozenset(defaults.excluded_dirs),
-        max_file_bytes=defaults.max_file_bytes,
-        max_test_files_read=defaults.max_test_files_read,
+        excluded_dirs=frozenset(defaults["excluded_dirs"]),
+        max_file_bytes=defaults["max_file_bytes"],
+        max_test_files_read=defaults["max_test_files_read"],
     )
 
 
@@ -162,7 +163,7 @@ def _baseline() -> tuple[dict[str, ControlSettings], tuple[Tool, ...]]:
         )
         for cid, c in catalogue.controls().items()
     }
-    tools = tuple(_tool_from_dict(t.model_dump()) for t in catalogue.tools().tools)
+    tools = tuple(_tool_from_dict(t) for t in catalogue.load("tools")["tools"])
     return controls, tools
 
 

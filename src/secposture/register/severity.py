@@ -25,7 +25,7 @@ SEVERITIES = ("none", "low", "medium", "high", "critical")
 
 
 def _load_patch_days() -> Mapping[str, int]:
-    return MappingProxyType(catalogue.patch_days().model_dump())
+    return MappingProxyType(dict(catalogue.patch_days()))
 
 
 # The MoJ schedule (data/patch_schedule.toml): critical/high 7 days, medium 28, low 90.

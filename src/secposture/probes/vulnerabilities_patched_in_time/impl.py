@@ -45,7 +45,7 @@ def run(facts: Facts) -> list[Finding]:
             else f"the alerts could not be read whole: {listed.cut}"
         )
         return [finding(PROBE, Outcome.UNKNOWN, why, where)]
-    return _verdicts(facts, listed.alerts, catalogue.patch_days().model_dump())
+    return _verdicts(facts, listed.alerts, dict(catalogue.patch_days()))
 
 
 def _verdicts(
