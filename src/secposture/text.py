@@ -86,7 +86,8 @@ def shorten(text: str, limit: int) -> str:
         return text
     room = limit - 1
     breaks = [i for i in _top_level_breaks(text, ".;:,") if i < room]
-    # A boundary in the first third would throw most of the room away: a word is better then.
-    if breaks and breaks[-1] >= room // 3:
+    # A boundary early on would throw much of the room away ("not observable…" where "not
+    # observable: repository settings are not…" fits): a word is better then.
+    if breaks and breaks[-1] >= room * 2 // 3:
         return text[: breaks[-1]].rstrip() + ELLIPSIS
     return clip(text, limit)
