@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import fixed_clock
+from conftest import NOW, fixed_clock
 from delivery_servers import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -195,7 +195,7 @@ def test_sending_after_an_edit_is_an_update_that_threads(
     assert second["Subject"].startswith("Update: [CRITICAL]")
     assert second["In-Reply-To"] == first["Message-ID"]
     assert second.get_content().startswith(
-        "Update: changed since it was sent on 2026-11-29 12:00 UTC: data at risk."
+        f"Update: changed since it was sent on {NOW:%Y-%m-%d %H:%M} UTC: data at risk."
     )
     assert third["Subject"].startswith("Again: ")
     rows, actions = recorded(database)
