@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, MakeRepo, git, result, scan
+from conftest import NOW, TODAY, MakeRepo, git, result, scan
 from hypothesis import given
 from hypothesis import strategies as st
 from test_fix_support import commit_all, fix_json, fixed_and_scanned, status
@@ -228,7 +228,7 @@ def test_the_threat_model_passes_once_the_register_records_a_review(
     assert "secposture threat-model record --product payments" in before["summary"]
 
     assert run("threat-model", "record", "--product", "payments", "--on",
-               TODAY.replace(day=1).isoformat(), "--participant", "Ana, Ben", "--method",
+               NOW.date().replace(day=1).isoformat(), "--participant", "Ana, Ben", "--method",
                "STRIDE", "--scope", "payments API", "--artefact",
                "https://wiki.example.org/tm/payments", "--summary", "two new threats") == 0  # fmt: skip
     after = threat_model()
