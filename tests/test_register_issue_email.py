@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -141,13 +142,18 @@ def test_no_header_can_be_added_through_a_field(run: Run) -> None:
     assert "Bcc: everyone@example.org" in message.get_content()
 
 
+def _offset(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%z")
+
+
 def test_the_date_has_the_registers_utc_offset(run: Run) -> None:
     ok(run("issue", "raise", *ISSUE, "--description", "xz backdoor"))
     before = datetime.now(UTC)  # the suite's clock: pinned at NOW when it started, ticking since
     london = parsed(ok(run("issue", "show", "1", "--format", "email")).stdout)
     after = datetime.now(UTC)
-    # NOW is in November: London keeps GMT, +0000 (never -0000, "offset unknown").
-    assert london["Date"].endswith(" +0000")
+    # London's offset at that moment: +0000 in winter (never -0000, "offset unknown"), +0100 in
+    # summer (tests/run-dates runs the suite at both).
+    assert london["Date"].endswith(" " + _offset(after, "Europe/London"))
     # The moment the message is made, to the second (however long the suite has run).
     made = parsedate_to_datetime(london["Date"])
     assert before - timedelta(seconds=1) <= made <= after and made >= NOW
@@ -159,7 +165,8 @@ def test_the_date_has_the_registers_utc_offset(run: Run) -> None:
             )
         ).stdout
     )  # fmt: skip
-    assert new_york["Date"].endswith(" -0500")
+    assert new_york["Date"].endswith(" " + _offset(after, "America/New_York"))
+    assert _offset(datetime(2026, 11, 29, tzinfo=UTC), "America/New_York") == "-0500"
 
 
 def test_in_summer_london_is_an_hour_ahead(register_url: str) -> None:
