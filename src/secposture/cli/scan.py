@@ -49,7 +49,7 @@ and SECPOSTURE_APP_PRIVATE_KEY), a checkout's GitHub remote is asked for them; w
 
 \b
 Examples:
-  secposture scan                                  # this checkout, a table per level
+  secposture scan                                  # this checkout on one screen: a row per control
   secposture scan ../service -v                    # every finding, and the static-analysis matrix
   secposture scan --format json -o report.json     # machine format (docs/report-format.md)
   secposture scan --format sarif -o secposture.sarif
