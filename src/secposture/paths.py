@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from fnmatch import fnmatchcase, translate
-from functools import cache
+from functools import cache, lru_cache
 
 _WILD = frozenset("*?[")
 
@@ -80,3 +80,53 @@ def is_excluded(path: str, excluded_dirs: frozenset[str], exclude_globs: tuple[s
     if any(part in excluded_dirs for part in parts[:-1]):
         return True
     return any(fnmatchcase(path, g) for g in exclude_globs)
+
+
+@lru_cache(maxsize=1024)
+def folder_glob_regex(pattern: str, *, double_star: bool) -> re.Pattern[str]:
+    """A glob whose `*` and `?` stay within a folder, as a regex over a relative path: Go's
+    filepath.Match as BuildKit matches a COPY source (`double_star=False`), or a gitignore
+    pattern, where `**/`, `/**/` and a trailing `/**` also cross folders (`double_star=True`).
+    `[...]` is a class (`!` or `^` negates it) and a backslash escapes; a pattern that does not
+    compile as such matches only itself."""
+    out: list[str] = []
+    i = 0
+    if double_star and pattern.startswith("**/"):
+        out.append("(?:.*/)?")
+        i = 3
+    while i < len(pattern):
+        if double_star and pattern.startswith("/**/", i):
+            out.append("/(?:.*/)?")
+            i += 4
+            continue
+        if double_star and pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("/.*")
+            break
+        ch = pattern[i]
+        if ch == "*":
+            crosses = double_star and pattern.startswith("**", i)
+            out.append(".*" if crosses else "[^/]*")
+            i += 2 if crosses else 1
+            continue
+        if ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1 : end]
+                negate = body.startswith(("!", "^"))
+                body = body[1:] if negate else body
+                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+                i = end
+        elif ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    try:
+        return re.compile("".join(out))
+    except re.error:
+        return re.compile(re.escape(pattern))

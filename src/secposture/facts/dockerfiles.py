@@ -18,7 +18,8 @@ import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from secposture.paths import folder_glob_regex
 
 MAX_LINES = 20_000  # a hostile Dockerfile is read this far, no further
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S+)\s*$")
@@ -274,46 +275,13 @@ def context_entries(context: str, paths: Iterable[str]) -> frozenset[str]:
     return frozenset(entries)
 
 
-@lru_cache(maxsize=1024)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Go's filepath.Match, as BuildKit matches a source: `*` and `?` never cross a `/`."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            end = pattern.find("]", i + 2)
-            if end < 0:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith(("!", "^"))
-                body = body[1:] if negate else body
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif ch == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    try:
-        return re.compile("".join(out))
-    except re.error:
-        return re.compile(re.escape(pattern))
-
-
 def exists(source: ContextSource, entries: frozenset[str]) -> bool:
     """Whether the source names a file or folder in the context (a glob: matches one)."""
     if not source.path:
         return True
     if not source.glob:
         return source.path in entries
-    regex = _glob_regex(source.path)
+    regex = folder_glob_regex(source.path, double_star=False)
     return any(regex.fullmatch(entry) for entry in entries)
 
 

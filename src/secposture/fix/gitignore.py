@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
+from secposture.paths import folder_glob_regex
 from secposture.sources.interface import IgnoreRule, Snapshot
 
 MAX_EDITS = 4  # rules edited for one path before giving up (each edit must move git's answer)
@@ -34,52 +34,6 @@ class CannotReinclude:
     reason: str
 
 
-@lru_cache(maxsize=512)
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    """A gitignore glob (no `!`, no trailing `/`) as a regex over a path relative to its file:
-    `*` and `?` stay within a folder, `**/`, `/**/` and `/**` cross folders."""
-    out: list[str] = []
-    i = 0
-    if pattern.startswith("**/"):
-        out.append("(?:.*/)?")
-        i = 3
-    while i < len(pattern):
-        if pattern.startswith("/**/", i):
-            out.append("/(?:.*/)?")
-            i += 4
-            continue
-        if pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("/.*")
-            break
-        ch = pattern[i]
-        if ch == "*":
-            out.append(".*" if pattern.startswith("**", i) else "[^/]*")
-            i += 2 if pattern.startswith("**", i) else 1
-            continue
-        if ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            end = pattern.find("]", i + 2)
-            if end < 0:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith(("!", "^"))
-                body = body[1:] if negate else body
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif ch == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    try:
-        return re.compile("".join(out))
-    except re.error:
-        return re.compile(re.escape(pattern))
-
-
 def matches(pattern: str, path: str, *, is_dir: bool) -> bool:
     """Whether a (non-negated) gitignore pattern matches `path`, relative to the pattern's file."""
     dir_only = pattern.endswith("/")
@@ -87,8 +41,8 @@ def matches(pattern: str, path: str, *, is_dir: bool) -> bool:
     if not body or (dir_only and not is_dir):
         return False
     if "/" in body:  # anchored to the .gitignore's folder
-        return _pattern_regex(body.lstrip("/")).fullmatch(path) is not None
-    return _pattern_regex(body).fullmatch(path.rpartition("/")[2]) is not None
+        return folder_glob_regex(body.lstrip("/"), double_star=True).fullmatch(path) is not None
+    return folder_glob_regex(body, double_star=True).fullmatch(path.rpartition("/")[2]) is not None
 
 
 def _folder_rule(pattern: str, folder: str) -> bool:
