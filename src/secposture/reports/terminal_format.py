@@ -59,8 +59,8 @@ def safe(text: str) -> str:
 
 
 def _waiver_line(r: ControlResult) -> str | None:
-    w = r.waiver
-    if w is None or r.status not in (Status.WAIVED, Status.FAIL, Status.PARTIAL, Status.UNKNOWN):
+    w = r.waiver  # set only where a waiver decided the status (controls/evaluate.py)
+    if w is None:
         return None
     if w.expired:
         return f"waiver expired on {w.expires} (approved by {w.approver}, {w.origin})"
